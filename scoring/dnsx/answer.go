@@ -1,0 +1,214 @@
+package dnsx
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Outcome is what became of one question. NXDOMAIN, NODATA, SERVFAIL,
+// REFUSED and a timeout are different facts and every check needs to tell
+// them apart: the first two are answers ("there is no such record"), the
+// rest mean "could not find out".
+type Outcome int
+
+// The outcomes.
+const (
+	Success  Outcome = iota // NOERROR with records of the type asked
+	NXDomain                // the name does not exist
+	NoData                  // the name exists, but has no record of this type
+	ServFail                // the server said SERVFAIL
+	Refused                 // the server said REFUSED
+	Timeout                 // no answer in time (after retries)
+	Failure                 // anything else: network error, FORMERR, bad reply, cancelled
+)
+
+var outcomeNames = [...]string{"ok", "nxdomain", "nodata", "servfail", "refused", "timeout", "failure"}
+
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return fmt.Sprintf("outcome(%d)", int(o))
+}
+
+// MarshalJSON writes the outcome's name.
+func (o Outcome) MarshalJSON() ([]byte, error) { return json.Marshal(o.String()) }
+
+// Temporary reports whether the outcome means "could not find out" rather
+// than an answer; checks turn these into status error, SPF into temperror.
+func (o Outcome) Temporary() bool { return o >= ServFail }
+
+// Void reports whether the outcome is an answer with nothing in it — what
+// RFC 7208 §4.6.4 calls a void lookup.
+func (o Outcome) Void() bool { return o == NXDomain || o == NoData }
+
+// Answer is the result of one lookup. It is never nil.
+type Answer struct {
+	Name    string    // the name asked, fully qualified, lower case
+	Type    uint16    // the type asked
+	Outcome Outcome   // what became of it
+	Records []dns.RR  // records of the type asked (after following CNAMEs)
+	Server  string    // who answered
+	RTT     time.Duration
+	Err     error // the underlying error for Timeout and Failure
+}
+
+// Error returns nil on success and an *Error otherwise, for code that only
+// wants to propagate a failure.
+func (a *Answer) Error() error {
+	if a.Outcome == Success {
+		return nil
+	}
+	return &Error{Name: a.Name, Type: dns.TypeToString[a.Type], Outcome: a.Outcome, Err: a.Err}
+}
+
+// TXT returns each TXT record as its character-strings, in answer order.
+func (a *Answer) TXT() [][]string {
+	var out [][]string
+	for _, rr := range a.Records {
+		if t, ok := rr.(*dns.TXT); ok {
+			out = append(out, t.Txt)
+		}
+	}
+	return out
+}
+
+// JoinedTXT returns each TXT record with its strings concatenated without
+// separators (RFC 7208 §3.3, RFC 6376 §3.6.2.2).
+func (a *Answer) JoinedTXT() []string {
+	var out []string
+	for _, parts := range a.TXT() {
+		out = append(out, strings.Join(parts, ""))
+	}
+	return out
+}
+
+// Addrs returns the addresses of A and AAAA records.
+func (a *Answer) Addrs() []netip.Addr {
+	var out []netip.Addr
+	for _, rr := range a.Records {
+		switch r := rr.(type) {
+		case *dns.A:
+			if ip, ok := netip.AddrFromSlice(r.A.To4()); ok {
+				out = append(out, ip)
+			}
+		case *dns.AAAA:
+			if ip, ok := netip.AddrFromSlice(r.AAAA.To16()); ok {
+				out = append(out, ip)
+			}
+		}
+	}
+	return out
+}
+
+// MX is one mail exchanger.
+type MX struct {
+	Preference uint16 `json:"preference"`
+	Host       string `json:"host"` // fully qualified, lower case, with the dot
+}
+
+// MXs returns the MX records in answer order (callers sort as they need).
+func (a *Answer) MXs() []MX {
+	var out []MX
+	for _, rr := range a.Records {
+		if m, ok := rr.(*dns.MX); ok {
+			out = append(out, MX{Preference: m.Preference, Host: strings.ToLower(m.Mx)})
+		}
+	}
+	return out
+}
+
+// Names returns the target names of PTR, NS and CNAME records.
+func (a *Answer) Names() []string {
+	var out []string
+	for _, rr := range a.Records {
+		switch r := rr.(type) {
+		case *dns.PTR:
+			out = append(out, strings.ToLower(r.Ptr))
+		case *dns.NS:
+			out = append(out, strings.ToLower(r.Ns))
+		case *dns.CNAME:
+			out = append(out, strings.ToLower(r.Target))
+		}
+	}
+	return out
+}
+
+// Error describes a lookup that did not succeed.
+type Error struct {
+	Name    string
+	Type    string
+	Outcome Outcome
+	Err     error
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("dns %s %s: %s", e.Type, strings.TrimSuffix(e.Name, "."), describe(e.Outcome))
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Temporary reports whether retrying later may help.
+func (e *Error) Temporary() bool { return e.Outcome.Temporary() }
+
+func describe(o Outcome) string {
+	switch o {
+	case NXDomain:
+		return "no such name (NXDOMAIN)"
+	case NoData:
+		return "no record of that type (NODATA)"
+	case ServFail:
+		return "server failure (SERVFAIL)"
+	case Refused:
+		return "query refused (REFUSED)"
+	case Timeout:
+		return "timed out"
+	}
+	return "lookup failed"
+}
+
+// Query is one entry of the query log: what was asked, of whom, and what
+// came back. The UI shows these so a person can see the tool's work.
+type Query struct {
+	Name    string        `json:"name"`
+	Type    string        `json:"type"`
+	Server  string        `json:"server,omitempty"`
+	Rcode   string        `json:"rcode,omitempty"`
+	Outcome Outcome       `json:"outcome"`
+	RTT     time.Duration `json:"rtt_ns"`
+	Answers []string      `json:"answers,omitempty"`
+	TTL     uint32        `json:"ttl,omitempty"` // smallest TTL of the answers
+	Cached  bool          `json:"cached,omitempty"`
+	Fresh   bool          `json:"fresh,omitempty"` // asked of an authoritative server
+	Error   string        `json:"error,omitempty"`
+}
+
+// String renders the entry on one line, dig-style, for -v.
+func (q Query) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s", strings.TrimSuffix(q.Name, "."), q.Type, q.Outcome)
+	if q.Cached {
+		b.WriteString(" (cached)")
+	} else {
+		fmt.Fprintf(&b, " %s @%s", q.RTT.Round(100*time.Microsecond), q.Server)
+	}
+	if q.Fresh {
+		b.WriteString(" authoritative")
+	}
+	for _, a := range q.Answers {
+		b.WriteString("\n    " + a)
+	}
+	if q.Error != "" {
+		b.WriteString(" (" + q.Error + ")")
+	}
+	return b.String()
+}

@@ -1,0 +1,443 @@
+// Package dnsx is the one DNS resolver every check uses: a chosen server,
+// EDNS0 over UDP with TCP fallback on truncation, per-query timeouts and
+// retries under a context, NXDOMAIN/NODATA/SERVFAIL/REFUSED/timeout kept
+// apart, in-flight de-duplication, a per-run cache, a query log, and a
+// fresh mode that asks a domain's authoritative servers directly.
+//
+// It wraps github.com/miekg/dns (v1, in maintenance) so no other package
+// depends on it directly, and adapts itself to the LookupTXT hooks of
+// go-msgauth so nothing falls back to the system resolver behind our back.
+package dnsx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Config chooses servers and limits. The zero value of each field means
+// its documented default.
+type Config struct {
+	// Servers to ask, as host:port. Empty means /etc/resolv.conf.
+	Servers []string
+	// Timeout bounds one attempt of one query. Default 2s.
+	Timeout time.Duration
+	// Attempts is how many times a query is tried (cycling servers) before
+	// it counts as a timeout. Default 2.
+	Attempts int
+	// UDPSize is the EDNS0 buffer size advertised. Default 1232 (the DNS
+	// flag day 2020 value, which avoids IP fragmentation).
+	UDPSize uint16
+	// Fresh lists domains whose own records are asked of their
+	// authoritative servers (found through NS), so that a record published
+	// a minute ago is seen despite resolver caches.
+	Fresh []string
+	// AuthPort is the port authoritative servers are asked on. Default 53;
+	// tests point it at their in-process servers.
+	AuthPort string
+	// Log, when set, receives every query as it completes (for -v).
+	Log func(Query)
+}
+
+// Resolver is safe for concurrent use. Its cache lasts as long as the value:
+// make a new one (or call Flush) for each run of the checks.
+type Resolver struct {
+	cfg Config
+
+	mu       sync.Mutex
+	cache    map[cacheKey]*call
+	auth     map[string]*authCall // zone apex → its servers
+	log      []Query
+	inflight int
+}
+
+type cacheKey struct {
+	name  string
+	qtype uint16
+	fresh bool
+}
+
+type call struct {
+	done chan struct{}
+	ans  *Answer
+}
+
+// New returns a resolver; it fails only if no server can be found.
+func New(cfg Config) (*Resolver, error) {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	if cfg.Attempts <= 0 {
+		cfg.Attempts = 2
+	}
+	if cfg.UDPSize == 0 {
+		cfg.UDPSize = 1232
+	}
+	if cfg.AuthPort == "" {
+		cfg.AuthPort = "53"
+	}
+	if len(cfg.Servers) == 0 {
+		servers, err := SystemServers("/etc/resolv.conf")
+		if err != nil {
+			return nil, err
+		}
+		cfg.Servers = servers
+	}
+	for i, s := range cfg.Servers {
+		n, err := NormalizeServer(s)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Servers[i] = n
+	}
+	for i, d := range cfg.Fresh {
+		cfg.Fresh[i] = Fqdn(d)
+	}
+	return &Resolver{cfg: cfg, cache: map[cacheKey]*call{}, auth: map[string]*authCall{}}, nil
+}
+
+// SystemServers reads the name servers of a resolv.conf file.
+func SystemServers(path string) ([]string, error) {
+	cc, err := dns.ClientConfigFromFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading resolver config: %w (use --resolver HOST:PORT)", err)
+	}
+	if len(cc.Servers) == 0 {
+		return nil, fmt.Errorf("no nameserver in %s (use --resolver HOST:PORT)", path)
+	}
+	out := make([]string, len(cc.Servers))
+	for i, s := range cc.Servers {
+		out[i] = net.JoinHostPort(s, cc.Port)
+	}
+	return out, nil
+}
+
+// NormalizeServer accepts "host", "host:port", "v6addr" and "[v6addr]:port"
+// and returns host:port, defaulting the port to 53.
+func NormalizeServer(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errors.New("empty resolver address")
+	}
+	if host, port, err := net.SplitHostPort(s); err == nil {
+		if host == "" || port == "" {
+			return "", fmt.Errorf("resolver %q: want HOST:PORT", s)
+		}
+		return net.JoinHostPort(host, port), nil
+	}
+	if strings.Count(s, ":") >= 2 { // a bare IPv6 address
+		return net.JoinHostPort(strings.Trim(s, "[]"), "53"), nil
+	}
+	return net.JoinHostPort(s, "53"), nil
+}
+
+// Servers returns the servers in use.
+func (r *Resolver) Servers() []string { return append([]string(nil), r.cfg.Servers...) }
+
+// Fqdn lower-cases a name and adds the final dot.
+func Fqdn(name string) string { return strings.ToLower(dns.Fqdn(name)) }
+
+// Flush forgets cached answers (not the log), for watch mode re-runs.
+func (r *Resolver) Flush() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cache = map[cacheKey]*call{}
+	r.auth = map[string]*authCall{}
+}
+
+// Log returns every query made so far, in completion order.
+func (r *Resolver) Log() []Query {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Query(nil), r.log...)
+}
+
+// Lookup asks one question. Identical questions in flight at once are sent
+// once; answered questions are served from the per-run cache.
+func (r *Resolver) Lookup(ctx context.Context, name string, qtype uint16) *Answer {
+	name = Fqdn(name)
+	fresh := r.isFresh(name)
+	key := cacheKey{name, qtype, fresh}
+
+	r.mu.Lock()
+	if c, ok := r.cache[key]; ok {
+		r.mu.Unlock()
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return &Answer{Name: name, Type: qtype, Outcome: Failure, Err: ctx.Err()}
+		}
+		r.record(ctx, c.ans, true, fresh)
+		return c.ans
+	}
+	c := &call{done: make(chan struct{})}
+	r.cache[key] = c
+	r.mu.Unlock()
+
+	c.ans = r.resolve(ctx, name, qtype, fresh, 0)
+	if c.ans.Outcome == Failure && ctx.Err() != nil {
+		// A cancelled caller must not poison the cache for the others.
+		r.mu.Lock()
+		delete(r.cache, key)
+		r.mu.Unlock()
+	}
+	close(c.done)
+	r.record(ctx, c.ans, false, fresh)
+	return c.ans
+}
+
+func (r *Resolver) isFresh(name string) bool {
+	for _, d := range r.cfg.Fresh {
+		if name == d || strings.HasSuffix(name, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+// resolve asks the recursive servers, or the authoritative ones in fresh
+// mode, and follows CNAMEs a server left unfollowed.
+func (r *Resolver) resolve(ctx context.Context, name string, qtype uint16, fresh bool, depth int) *Answer {
+	var ans *Answer
+	if fresh {
+		ans = r.askAuthoritative(ctx, name, qtype)
+	} else {
+		ans = r.exchange(ctx, r.cfg.Servers, name, qtype, true)
+	}
+	if ans.Outcome != NoData || qtype == dns.TypeCNAME || depth >= 8 || len(ans.Records) == 0 {
+		return ans
+	}
+	// NoData with a CNAME in hand: the target lives elsewhere.
+	target := ans.Records[0].(*dns.CNAME).Target
+	next := r.resolve(ctx, Fqdn(target), qtype, r.isFresh(Fqdn(target)), depth+1)
+	out := *next
+	out.Name = name
+	return &out
+}
+
+// exchange sends one question to the servers, with retries and TCP
+// fallback, and classifies the reply.
+func (r *Resolver) exchange(ctx context.Context, servers []string, name string, qtype uint16, recursive bool) *Answer {
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	m.RecursionDesired = recursive
+	m.SetEdns0(r.cfg.UDPSize, false)
+
+	ans := &Answer{Name: name, Type: qtype, Outcome: Timeout}
+	for attempt := 0; attempt < r.cfg.Attempts; attempt++ {
+		if err := ctx.Err(); err != nil {
+			ans.Outcome, ans.Err = Failure, err
+			return ans
+		}
+		server := servers[attempt%len(servers)]
+		ans.Server = server
+		start := time.Now()
+		reply, err := r.exchangeOnce(ctx, m, server)
+		ans.RTT = time.Since(start)
+		if err != nil {
+			ans.Err = err
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				ans.Outcome = Timeout
+				continue
+			}
+			if ctx.Err() != nil {
+				ans.Outcome, ans.Err = Failure, ctx.Err()
+				return ans
+			}
+			ans.Outcome = Failure
+			continue
+		}
+		ans.Err = nil
+		classify(ans, reply)
+		if ans.Outcome == ServFail && attempt+1 < r.cfg.Attempts && len(servers) > 1 {
+			continue // another server may know better
+		}
+		return ans
+	}
+	return ans
+}
+
+func (r *Resolver) exchangeOnce(ctx context.Context, m *dns.Msg, server string) (*dns.Msg, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	defer cancel()
+	udp := &dns.Client{Net: "udp", UDPSize: r.cfg.UDPSize, Timeout: r.cfg.Timeout}
+	reply, _, err := udp.ExchangeContext(ctx, m, server)
+	if err == nil && reply.Truncated {
+		tcp := &dns.Client{Net: "tcp", Timeout: r.cfg.Timeout}
+		reply, _, err = tcp.ExchangeContext(ctx, m, server)
+	}
+	if err == nil && reply.Id != m.Id {
+		return nil, errors.New("reply id mismatch")
+	}
+	return reply, err
+}
+
+func classify(ans *Answer, reply *dns.Msg) {
+	switch reply.Rcode {
+	case dns.RcodeSuccess:
+	case dns.RcodeNameError:
+		ans.Outcome = NXDomain
+		return
+	case dns.RcodeServerFailure:
+		ans.Outcome = ServFail
+		return
+	case dns.RcodeRefused:
+		ans.Outcome = Refused
+		return
+	default:
+		ans.Outcome = Failure
+		ans.Err = fmt.Errorf("rcode %s", dns.RcodeToString[reply.Rcode])
+		return
+	}
+	var cname dns.RR
+	for _, rr := range reply.Answer {
+		t := rr.Header().Rrtype
+		if t == ans.Type {
+			ans.Records = append(ans.Records, rr)
+		} else if t == dns.TypeCNAME && cname == nil {
+			cname = rr
+		}
+	}
+	if len(ans.Records) > 0 {
+		ans.Outcome = Success
+		return
+	}
+	ans.Outcome = NoData
+	if cname != nil && chainEnds(reply.Answer, ans.Name) {
+		// The server gave the CNAME but not its target: let resolve chase it.
+		ans.Records = []dns.RR{lastCNAME(reply.Answer, ans.Name)}
+	}
+}
+
+// chainEnds reports whether the CNAME chain from name leaves the answer
+// section (so its target was not resolved by the server).
+func chainEnds(rrs []dns.RR, name string) bool {
+	return lastCNAME(rrs, name) != nil
+}
+
+func lastCNAME(rrs []dns.RR, name string) dns.RR {
+	var last dns.RR
+	for hops := 0; hops < 16; hops++ {
+		var next dns.RR
+		for _, rr := range rrs {
+			if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(c.Hdr.Name, name) {
+				next = c
+			}
+		}
+		if next == nil {
+			return last
+		}
+		last = next
+		name = next.(*dns.CNAME).Target
+	}
+	return last
+}
+
+// record adds the answer to the run's log and to the recorders in ctx.
+func (r *Resolver) record(ctx context.Context, ans *Answer, cached, fresh bool) {
+	q := Query{
+		Name: ans.Name, Type: dns.TypeToString[ans.Type], Server: ans.Server,
+		Outcome: ans.Outcome, RTT: ans.RTT, Cached: cached, Fresh: fresh,
+	}
+	if ans.Outcome != Timeout && ans.Outcome != Failure {
+		q.Rcode = rcodeOf(ans.Outcome)
+	}
+	if ans.Err != nil {
+		q.Error = ans.Err.Error()
+	}
+	for i, rr := range ans.Records {
+		if i == 0 || rr.Header().Ttl < q.TTL {
+			q.TTL = rr.Header().Ttl
+		}
+		q.Answers = append(q.Answers, rr.String())
+	}
+	if !cached {
+		r.mu.Lock()
+		r.log = append(r.log, q)
+		r.mu.Unlock()
+		if r.cfg.Log != nil {
+			r.cfg.Log(q)
+		}
+	}
+	for _, rec := range recorders(ctx) {
+		rec.add(q)
+	}
+}
+
+func rcodeOf(o Outcome) string {
+	switch o {
+	case NXDomain:
+		return "NXDOMAIN"
+	case ServFail:
+		return "SERVFAIL"
+	case Refused:
+		return "REFUSED"
+	}
+	return "NOERROR"
+}
+
+// Recorder collects the queries made under one context, so each check can
+// show the questions it asked (cache hits included, marked).
+type Recorder struct {
+	mu sync.Mutex
+	qs []Query
+}
+
+type recorderKey struct{}
+
+// WithRecorder returns a context whose lookups are also added to rec.
+// Recorders nest: an outer one sees the queries of inner ones.
+func WithRecorder(ctx context.Context, rec *Recorder) context.Context {
+	outer := recorders(ctx)
+	all := make([]*Recorder, 0, len(outer)+1)
+	all = append(all, outer...)
+	return context.WithValue(ctx, recorderKey{}, append(all, rec))
+}
+
+func recorders(ctx context.Context) []*Recorder {
+	recs, _ := ctx.Value(recorderKey{}).([]*Recorder)
+	return recs
+}
+
+func (rec *Recorder) add(q Query) {
+	rec.mu.Lock()
+	rec.qs = append(rec.qs, q)
+	rec.mu.Unlock()
+}
+
+// Queries returns what was recorded.
+func (rec *Recorder) Queries() []Query {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return append([]Query(nil), rec.qs...)
+}
+
+// envResolver is the environment variable consulted when --resolver is not
+// given (as quien does), so a user can point every command at unbound.
+const envResolver = "MAILCRED_RESOLVER"
+
+// ServersFromFlag turns a --resolver value (or $MAILCRED_RESOLVER) into a
+// server list; empty means the system's.
+func ServersFromFlag(flag string) []string {
+	if flag == "" {
+		flag = os.Getenv(envResolver)
+	}
+	if flag == "" {
+		return nil
+	}
+	var out []string
+	for _, s := range strings.Split(flag, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,103 @@
+package scoring
+
+import (
+	"context"
+	"crypto"
+	"fmt"
+	"net/netip"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/mailcred/mailcred/scoring/dnsx"
+)
+
+// Evidence is everything a check may look at: the sending setup as the user
+// describes it, and later the message and the SMTP conversation.
+type Evidence struct {
+	Domain   string       // the sending domain (the From and MAIL FROM domain)
+	MailFrom string       // envelope sender; empty means postmaster@Domain
+	IPs      []netip.Addr // the sending IPs, v4 and v6
+	HELO     string       // the name the MTA gives in EHLO
+	Selector string       // DKIM selector
+	// DKIMKey is the private key in use, for dkim.key-match. Never printed.
+	DKIMKey crypto.Signer
+	// Message is the raw message (CRLF) for the message checks, if any.
+	Message []byte
+}
+
+// Env is what a check runs against: the evidence and the one resolver.
+type Env struct {
+	Evidence Evidence
+	DNS      *dnsx.Resolver
+}
+
+// Check is one entry of the catalogue: a stable id and a function of the
+// environment. Adding a check touches its own file and the catalogue list.
+type Check struct {
+	ID    string
+	Title string // shown while pending
+	// Applies reports whether the check has anything to look at; a check
+	// that does not apply is reported as skip without running.
+	Applies func(Evidence) bool
+	Run     func(ctx context.Context, env *Env) Result
+}
+
+// Pending is the placeholder result shown before a check finishes.
+func (c Check) Pending() Result {
+	return Result{ID: c.ID, Status: Pending, Title: c.Title}
+}
+
+// Run runs the checks concurrently and sends each result on the returned
+// channel as it finishes; the channel closes when all are done. Each result
+// carries the DNS queries its check made and how long it took.
+func Run(ctx context.Context, env *Env, checks []Check) <-chan Result {
+	out := make(chan Result, len(checks))
+	var wg sync.WaitGroup
+	for _, c := range checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out <- runOne(ctx, env, c)
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(out)
+	}()
+	return out
+}
+
+// RunAll runs the checks and returns the results in catalogue order.
+func RunAll(ctx context.Context, env *Env, checks []Check) []Result {
+	byID := make(map[string]Result, len(checks))
+	for r := range Run(ctx, env, checks) {
+		byID[r.ID] = r
+	}
+	results := make([]Result, 0, len(checks))
+	for _, c := range checks {
+		results = append(results, byID[c.ID])
+	}
+	return results
+}
+
+func runOne(ctx context.Context, env *Env, c Check) (res Result) {
+	start := time.Now()
+	if c.Applies != nil && !c.Applies(env.Evidence) {
+		return Result{ID: c.ID, Status: Skip, Title: c.Title + ": not applicable"}
+	}
+	rec := &dnsx.Recorder{}
+	ctx = dnsx.WithRecorder(ctx, rec)
+	defer func() {
+		// A check is code reading hostile input; one bug must not take the
+		// whole run down with it.
+		if p := recover(); p != nil {
+			res = Result{ID: c.ID, Status: Error, Title: c.Title + ": internal error",
+				Detail: fmt.Sprintf("%v\n%s", p, debug.Stack())}
+		}
+		res.ID = c.ID
+		res.Queries = rec.Queries()
+		res.Elapsed = time.Since(start)
+	}()
+	return c.Run(ctx, env)
+}
