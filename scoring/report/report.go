@@ -1,0 +1,178 @@
+// Package report renders check results for people (text that reads at 80
+// columns, coloured through a theme, with no colour when asked) and for
+// programs (stable JSON). Everything that came from the network is passed
+// through safetext before it reaches a terminal.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/scoring/safetext"
+	"github.com/mailcred/mailcred/themes"
+)
+
+// Check is the outcome of `mailcred check`: the JSON contract of DESIGN.md
+// ({"score", "max", "checks": [...]}) plus what was asked of DNS.
+type Check struct {
+	Domain     string           `json:"domain"`
+	Score      float64          `json:"score"`
+	Max        float64          `json:"max"`
+	Incomplete bool             `json:"incomplete"`
+	Checks     []scoring.Result `json:"checks"`
+	Queries    []dnsx.Query     `json:"queries"`
+}
+
+// NewCheck assembles the report from results and the resolver's log.
+func NewCheck(domain string, results []scoring.Result, w scoring.Weights, log []dnsx.Query) Check {
+	s := w.Compute(results)
+	if log == nil {
+		log = []dnsx.Query{}
+	}
+	return Check{Domain: domain, Score: s.Value, Max: s.Max, Incomplete: s.Incomplete, Checks: results, Queries: log}
+}
+
+// JSON writes v indented, with a final newline.
+func JSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// Text writes the report for a person. width is the terminal width (80 if
+// unknown); verbose adds every check's detail and the DNS query log.
+type Text struct {
+	Theme   themes.Theme
+	Width   int
+	Verbose bool
+}
+
+const idColumn = 18
+
+// Result renders one result: a status line, then (for anything but a pass,
+// or always when verbose) the detail and the fix, indented.
+func (t Text) Result(w io.Writer, r scoring.Result) {
+	width := t.width()
+	style, sym := t.Theme.Status(r.Status.String())
+	head := style.Render(fmt.Sprintf("%s %-5s", sym, r.Status)) + " " + fmt.Sprintf("%-*s", idColumn, r.ID)
+	title := safetext.Line(r.Title, 0)
+	indent := 7 + idColumn
+	lines := strings.Split(ansi.Wordwrap(title, width-indent, " "), "\n")
+	fmt.Fprintln(w, head+hardwrapFirst(lines, width-indent)[0])
+	for _, l := range hardwrapFirst(lines, width-indent)[1:] {
+		fmt.Fprintln(w, strings.Repeat(" ", indent)+l)
+	}
+	if r.Status == scoring.Pass && !t.Verbose {
+		return
+	}
+	pad := "    "
+	if r.Detail != "" {
+		t.block(w, pad, safetext.Text(r.Detail, 0), t.Theme.Muted)
+	}
+	if r.Fix != nil {
+		t.fix(w, pad, r.Fix)
+	}
+	if t.Verbose {
+		for _, q := range r.Queries {
+			t.block(w, pad+"  ", safetext.Text(q.String(), 0), t.Theme.Muted)
+		}
+	}
+}
+
+func (t Text) fix(w io.Writer, pad string, f *scoring.Fix) {
+	if f.Summary != "" {
+		t.block(w, pad, "Fix: "+safetext.Text(f.Summary, 0), t.Theme.Accent)
+	}
+	for _, rec := range f.Records {
+		// Records are printed whole, never wrapped: they are for copying.
+		fmt.Fprintln(w, pad+"  "+safetext.Line(rec.ZoneLine(), 0))
+	}
+	if f.Snippet != "" {
+		for _, l := range strings.Split(safetext.Text(strings.TrimRight(f.Snippet, "\n"), 0), "\n") {
+			fmt.Fprintln(w, pad+"  "+l)
+		}
+	}
+	if f.Link != "" {
+		fmt.Fprintln(w, pad+"  "+t.Theme.Muted.Render("See "+safetext.Line(f.Link, 0)))
+	}
+}
+
+func (t Text) block(w io.Writer, pad, text string, style lipgloss.Style) {
+	for _, para := range strings.Split(text, "\n") {
+		wrapped := ansi.Wordwrap(para, t.width()-len(pad), " ")
+		for _, l := range hardwrapFirst(strings.Split(wrapped, "\n"), t.width()-len(pad)) {
+			fmt.Fprintln(w, pad+style.Render(l))
+		}
+	}
+}
+
+// hardwrapFirst breaks words longer than the width (long tokens like a
+// base64 key would otherwise overflow the column).
+func hardwrapFirst(lines []string, width int) []string {
+	var out []string
+	for _, l := range lines {
+		if ansi.StringWidth(l) <= width || width < 10 {
+			out = append(out, l)
+			continue
+		}
+		out = append(out, strings.Split(ansi.Hardwrap(l, width, true), "\n")...)
+	}
+	if len(out) == 0 {
+		out = []string{""}
+	}
+	return out
+}
+
+func (t Text) width() int {
+	if t.Width < 40 {
+		return 80
+	}
+	return t.Width
+}
+
+// Check renders a whole check report.
+func (t Text) Check(w io.Writer, rep Check, subtitle string) {
+	fmt.Fprintln(w, t.Theme.Title.Render("mailcred check "+safetext.Line(rep.Domain, 0)))
+	if subtitle != "" {
+		t.block(w, "  ", subtitle, t.Theme.Muted)
+	}
+	fmt.Fprintln(w)
+	for _, r := range rep.Checks {
+		t.Result(w, r)
+	}
+	fmt.Fprintln(w)
+	t.Score(w, rep.Score, rep.Max, rep.Checks)
+	if t.Verbose {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, t.Theme.Title.Render(fmt.Sprintf("DNS queries (%d)", len(rep.Queries))))
+		for _, q := range rep.Queries {
+			t.block(w, "  ", safetext.Text(q.String(), 0), t.Theme.Muted)
+		}
+	}
+}
+
+// Score renders the score line with what keeps it incomplete.
+func (t Text) Score(w io.Writer, score, max float64, results []scoring.Result) {
+	counts := map[scoring.Status]int{}
+	var unchecked []string
+	for _, r := range results {
+		counts[r.Status]++
+		if r.Status == scoring.Error || r.Status == scoring.Pending {
+			unchecked = append(unchecked, r.ID)
+		}
+	}
+	line := t.Theme.Title.Render(fmt.Sprintf("Score %.1f/%g", score, max))
+	line += fmt.Sprintf("  %d pass, %d warn, %d fail", counts[scoring.Pass], counts[scoring.Warn], counts[scoring.Fail])
+	fmt.Fprintln(w, line)
+	if len(unchecked) > 0 {
+		t.block(w, "  ", fmt.Sprintf("Incomplete: %s could not be checked; the score is an upper bound.",
+			strings.Join(unchecked, ", ")), t.Theme.Error)
+	}
+}
