@@ -33,7 +33,7 @@ type Theme struct {
 // palette is the colours a theme is made of.
 type palette struct {
 	pass, warn, fail, info, muted, accent, err, changedBG, selBG color.Color
-	bold                                                      bool
+	bold                                                         bool
 }
 
 // Names lists the themes, default first.

@@ -49,11 +49,11 @@ func (o Outcome) Void() bool { return o == NXDomain || o == NoData }
 
 // Answer is the result of one lookup. It is never nil.
 type Answer struct {
-	Name    string    // the name asked, fully qualified, lower case
-	Type    uint16    // the type asked
-	Outcome Outcome   // what became of it
-	Records []dns.RR  // records of the type asked (after following CNAMEs)
-	Server  string    // who answered
+	Name    string   // the name asked, fully qualified, lower case
+	Type    uint16   // the type asked
+	Outcome Outcome  // what became of it
+	Records []dns.RR // records of the type asked (after following CNAMEs)
+	Server  string   // who answered
 	RTT     time.Duration
 	Err     error // the underlying error for Timeout and Failure
 }
