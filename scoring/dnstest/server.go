@@ -75,13 +75,23 @@ func StartOn(addr, zone string) (*Server, error) {
 	s.Addr = pc.LocalAddr().String()
 	s.udp = &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(s.serveUDP)}
 	s.tcp = &dns.Server{Listener: ln, Handler: dns.HandlerFunc(s.serveTCP)}
-	started := make(chan struct{}, 2)
-	s.udp.NotifyStartedFunc = func() { started <- struct{}{} }
-	s.tcp.NotifyStartedFunc = func() { started <- struct{}{} }
-	go s.udp.ActivateAndServe()
-	go s.tcp.ActivateAndServe()
-	<-started
-	<-started
+	started := make(chan error, 4)
+	s.udp.NotifyStartedFunc = func() { started <- nil }
+	s.tcp.NotifyStartedFunc = func() { started <- nil }
+	serve := func(srv *dns.Server) {
+		if err := srv.ActivateAndServe(); err != nil {
+			started <- err
+		}
+	}
+	go serve(s.udp)
+	go serve(s.tcp)
+	for i := 0; i < 2; i++ {
+		if err := <-started; err != nil {
+			s.udp.Shutdown()
+			s.tcp.Shutdown()
+			return nil, fmt.Errorf("dnstest: serve: %w", err)
+		}
+	}
 	return s, nil
 }
 

@@ -10,6 +10,19 @@ import (
 	"github.com/miekg/dns"
 )
 
+// Record types, so callers need not import miekg/dns (kept behind dnsx).
+const (
+	TypeA     = dns.TypeA
+	TypeAAAA  = dns.TypeAAAA
+	TypeCNAME = dns.TypeCNAME
+	TypeMX    = dns.TypeMX
+	TypeNS    = dns.TypeNS
+	TypePTR   = dns.TypePTR
+	TypeSOA   = dns.TypeSOA
+	TypeTXT   = dns.TypeTXT
+	TypeTLSA  = dns.TypeTLSA
+)
+
 // Outcome is what became of one question. NXDOMAIN, NODATA, SERVFAIL,
 // REFUSED and a timeout are different facts and every check needs to tell
 // them apart: the first two are answers ("there is no such record"), the

@@ -51,11 +51,10 @@ type Config struct {
 type Resolver struct {
 	cfg Config
 
-	mu       sync.Mutex
-	cache    map[cacheKey]*call
-	auth     map[string]*authCall // zone apex → its servers
-	log      []Query
-	inflight int
+	mu    sync.Mutex
+	cache map[cacheKey]*call
+	auth  map[string]*authCall // zone apex → its servers
+	log   []Query
 }
 
 type cacheKey struct {
@@ -174,6 +173,11 @@ func (r *Resolver) Lookup(ctx context.Context, name string, qtype uint16) *Answe
 		case <-ctx.Done():
 			return &Answer{Name: name, Type: qtype, Outcome: Failure, Err: ctx.Err()}
 		}
+		if cancelled(c.ans) && ctx.Err() == nil {
+			// The caller we waited on gave up; its cancellation is not
+			// our answer. Ask again (the entry was dropped).
+			return r.Lookup(ctx, name, qtype)
+		}
 		r.record(ctx, c.ans, true, fresh)
 		return c.ans
 	}
@@ -182,7 +186,7 @@ func (r *Resolver) Lookup(ctx context.Context, name string, qtype uint16) *Answe
 	r.mu.Unlock()
 
 	c.ans = r.resolve(ctx, name, qtype, fresh, 0)
-	if c.ans.Outcome == Failure && ctx.Err() != nil {
+	if cancelled(c.ans) {
 		// A cancelled caller must not poison the cache for the others.
 		r.mu.Lock()
 		delete(r.cache, key)
@@ -191,6 +195,20 @@ func (r *Resolver) Lookup(ctx context.Context, name string, qtype uint16) *Answe
 	close(c.done)
 	r.record(ctx, c.ans, false, fresh)
 	return c.ans
+}
+
+// expired reports whether ctx is done or its deadline has passed (the
+// socket deadline can fire a moment before the context's own timer).
+func expired(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
+func cancelled(a *Answer) bool {
+	return a.Outcome == Failure && (errors.Is(a.Err, context.Canceled) || errors.Is(a.Err, context.DeadlineExceeded))
 }
 
 func (r *Resolver) isFresh(name string) bool {
@@ -243,6 +261,13 @@ func (r *Resolver) exchange(ctx context.Context, servers []string, name string, 
 		ans.RTT = time.Since(start)
 		if err != nil {
 			ans.Err = err
+			if expired(ctx) {
+				ans.Outcome, ans.Err = Failure, context.DeadlineExceeded
+				if ctx.Err() != nil {
+					ans.Err = ctx.Err()
+				}
+				return ans
+			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				ans.Outcome = Timeout
@@ -268,14 +293,32 @@ func (r *Resolver) exchange(ctx context.Context, servers []string, name string, 
 func (r *Resolver) exchangeOnce(ctx context.Context, m *dns.Msg, server string) (*dns.Msg, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
-	udp := &dns.Client{Net: "udp", UDPSize: r.cfg.UDPSize, Timeout: r.cfg.Timeout}
-	reply, _, err := udp.ExchangeContext(ctx, m, server)
+	reply, err := r.exchangeOver(ctx, "udp", m, server)
 	if err == nil && reply.Truncated {
-		tcp := &dns.Client{Net: "tcp", Timeout: r.cfg.Timeout}
-		reply, _, err = tcp.ExchangeContext(ctx, m, server)
+		reply, err = r.exchangeOver(ctx, "tcp", m, server)
 	}
 	if err == nil && reply.Id != m.Id {
 		return nil, errors.New("reply id mismatch")
+	}
+	return reply, err
+}
+
+// exchangeOver makes one exchange on its own connection. miekg's
+// ExchangeContext only turns the context's deadline into socket deadlines;
+// closing the deadline on cancellation is what makes a cancel stop a query
+// already in flight.
+func (r *Resolver) exchangeOver(ctx context.Context, network string, m *dns.Msg, server string) (*dns.Msg, error) {
+	c := &dns.Client{Net: network, UDPSize: r.cfg.UDPSize, Timeout: r.cfg.Timeout}
+	conn, err := c.DialContext(ctx, server)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	defer stop()
+	reply, _, err := c.ExchangeWithConnContext(ctx, m, conn)
+	if err != nil && ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return nil, ctx.Err()
 	}
 	return reply, err
 }

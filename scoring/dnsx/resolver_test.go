@@ -310,3 +310,36 @@ func TestIPv6ReverseNameIsNibbles(t *testing.T) {
 		t.Fatalf("ReverseName = %s", r)
 	}
 }
+
+func TestCancelStopsAQueryInFlight(t *testing.T) {
+	s := start(t, zone)
+	s.SetLatency(1500 * time.Millisecond)
+	r := resolver(t, s, dnsx.Config{Timeout: 3 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	begin := time.Now()
+	ans := r.Lookup(ctx, "example.com", dns.TypeTXT)
+	if el := time.Since(begin); el > time.Second || ans.Outcome != dnsx.Failure || !errors.Is(ans.Err, context.Canceled) {
+		t.Fatalf("cancel at 50ms: %s (%v) after %s", ans.Outcome, ans.Err, el)
+	}
+}
+
+func TestWaiterIsNotGivenAnotherCallersCancellation(t *testing.T) {
+	s := start(t, zone)
+	s.SetLatency(200 * time.Millisecond)
+	r := resolver(t, s, dnsx.Config{Timeout: 2 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan *dnsx.Answer)
+	go func() { first <- r.Lookup(ctx, "example.com", dns.TypeTXT) }()
+	time.Sleep(20 * time.Millisecond) // let the first caller own the in-flight query
+	second := make(chan *dnsx.Answer)
+	go func() { second <- r.Lookup(context.Background(), "example.com", dns.TypeTXT) }()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	if a := <-first; a.Outcome != dnsx.Failure {
+		t.Fatalf("cancelled caller got %s", a.Outcome)
+	}
+	if a := <-second; a.Outcome != dnsx.Success {
+		t.Fatalf("patient caller got %s (%v)", a.Outcome, a.Err)
+	}
+}
