@@ -38,9 +38,10 @@ const (
 	Refused                 // the server said REFUSED
 	Timeout                 // no answer in time (after retries)
 	Failure                 // anything else: network error, FORMERR, bad reply, cancelled
+	Invalid                 // the name cannot be asked at all (bad label, too long)
 )
 
-var outcomeNames = [...]string{"ok", "nxdomain", "nodata", "servfail", "refused", "timeout", "failure"}
+var outcomeNames = [...]string{"ok", "nxdomain", "nodata", "servfail", "refused", "timeout", "failure", "invalid"}
 
 func (o Outcome) String() string {
 	if int(o) < len(outcomeNames) {
@@ -54,7 +55,7 @@ func (o Outcome) MarshalJSON() ([]byte, error) { return json.Marshal(o.String())
 
 // Temporary reports whether the outcome means "could not find out" rather
 // than an answer; checks turn these into status error, SPF into temperror.
-func (o Outcome) Temporary() bool { return o >= ServFail }
+func (o Outcome) Temporary() bool { return o >= ServFail && o <= Failure }
 
 // Void reports whether the outcome is an answer with nothing in it — what
 // RFC 7208 §4.6.4 calls a void lookup.
@@ -185,6 +186,8 @@ func describe(o Outcome) string {
 		return "query refused (REFUSED)"
 	case Timeout:
 		return "timed out"
+	case Invalid:
+		return "not a valid domain name"
 	}
 	return "lookup failed"
 }

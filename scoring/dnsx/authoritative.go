@@ -39,8 +39,10 @@ func (r *Resolver) authServers(ctx context.Context, name string) []string {
 		}
 		r.mu.Unlock()
 		if !ok {
-			c.servers = r.lookupZoneServers(ctx, zone)
-			close(c.done)
+			func() {
+				defer close(c.done) // waiters must never be stranded
+				c.servers = r.lookupZoneServers(ctx, zone)
+			}()
 		} else {
 			select {
 			case <-c.done:
@@ -65,7 +67,11 @@ func (r *Resolver) lookupZoneServers(ctx context.Context, zone string) []string 
 	r.record(ctx, ns, false, false)
 	var servers []string
 	for _, rr := range ns.Records {
-		host := rr.(*dns.NS).Ns
+		nsrr, ok := rr.(*dns.NS)
+		if !ok {
+			continue // a CNAME at the name: not a zone apex
+		}
+		host := nsrr.Ns
 		for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
 			a := r.exchange(ctx, r.cfg.Servers, Fqdn(host), t, true)
 			r.record(ctx, a, false, false)

@@ -185,14 +185,21 @@ func (r *Resolver) Lookup(ctx context.Context, name string, qtype uint16) *Answe
 	r.cache[key] = c
 	r.mu.Unlock()
 
-	c.ans = r.resolve(ctx, name, qtype, fresh, 0)
-	if cancelled(c.ans) {
-		// A cancelled caller must not poison the cache for the others.
-		r.mu.Lock()
-		delete(r.cache, key)
-		r.mu.Unlock()
-	}
-	close(c.done)
+	func() {
+		defer close(c.done) // even if resolve panics, waiters are released
+		c.ans = &Answer{Name: name, Type: qtype, Outcome: Failure, Err: errors.New("lookup aborted")}
+		if err := checkName(name); err != nil {
+			c.ans = &Answer{Name: name, Type: qtype, Outcome: Invalid, Err: err}
+			return
+		}
+		c.ans = r.resolve(ctx, name, qtype, fresh, 0)
+		if cancelled(c.ans) {
+			// A cancelled caller must not poison the cache for the others.
+			r.mu.Lock()
+			delete(r.cache, key)
+			r.mu.Unlock()
+		}
+	}()
 	r.record(ctx, c.ans, false, fresh)
 	return c.ans
 }
@@ -205,6 +212,16 @@ func expired(ctx context.Context) bool {
 	}
 	d, ok := ctx.Deadline()
 	return ok && !time.Now().Before(d)
+}
+
+// checkName refuses names that cannot be put in a DNS message (a label
+// over 63 octets, a name over 255): that is a permanent problem of the
+// input, not a failure to find out.
+func checkName(name string) error {
+	if _, ok := dns.IsDomainName(name); !ok {
+		return fmt.Errorf("%q is not a valid domain name", strings.TrimSuffix(name, "."))
+	}
+	return nil
 }
 
 func cancelled(a *Answer) bool {
@@ -360,8 +377,10 @@ func classify(ans *Answer, reply *dns.Msg) {
 	}
 }
 
-// chainEnds reports whether the CNAME chain from name leaves the answer
-// section (so its target was not resolved by the server).
+// chainEnds reports whether the answer holds a CNAME chain from name; with
+// no record of the type asked, the target is then asked directly (an
+// authoritative server does not follow a CNAME out of its zone; a
+// recursive one answers the repeat from its cache).
 func chainEnds(rrs []dns.RR, name string) bool {
 	return lastCNAME(rrs, name) != nil
 }

@@ -343,3 +343,34 @@ func TestWaiterIsNotGivenAnotherCallersCancellation(t *testing.T) {
 		t.Fatalf("patient caller got %s (%v)", a.Outcome, a.Err)
 	}
 }
+
+func TestFreshModeSurvivesACNAMEdName(t *testing.T) {
+	srv := start(t, `
+example.com.                300 IN NS    ns1.example.com.
+ns1.example.com.            300 IN A     127.0.0.1
+s1._domainkey.example.com.  300 IN CNAME s1.dkim.provider.test.
+s1.dkim.provider.test.      300 IN TXT   "v=DKIM1; p="
+`)
+	_, port, _ := net.SplitHostPort(srv.Addr)
+	r, err := dnsx.New(dnsx.Config{Servers: []string{srv.Addr}, Fresh: []string{"example.com"}, AuthPort: port, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // the second lookup must not wait on a stranded first
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ans := r.Lookup(ctx, "s1._domainkey.example.com", dns.TypeTXT)
+		cancel()
+		if ans.Outcome != dnsx.Success || ans.JoinedTXT()[0] != "v=DKIM1; p=" {
+			t.Fatalf("lookup %d: %s %v", i, ans.Outcome, ans.Err)
+		}
+	}
+}
+
+func TestInvalidNameIsNotATemporaryFailure(t *testing.T) {
+	srv := start(t, zone)
+	r := resolver(t, srv, dnsx.Config{})
+	ans := r.Lookup(context.Background(), strings.Repeat("x", 64)+".example.com", dns.TypeTXT)
+	if ans.Outcome != dnsx.Invalid || ans.Outcome.Temporary() || srv.Queries() != 0 {
+		t.Fatalf("got %s (temporary %v), %d queries sent", ans.Outcome, ans.Outcome.Temporary(), srv.Queries())
+	}
+}
