@@ -127,7 +127,7 @@ func runHELO(ctx context.Context, env *scoring.Env) scoring.Result {
 	for _, info := range lookupAll(ctx, env) {
 		vs = append(vs, heloVerdict(helo, addrs, info, ev))
 	}
-	res := rollUp(id, vs, fmt.Sprintf("HELO %s resolves to every sending IP and matches its PTR", helo))
+	res := rollUp(id, vs, fmt.Sprintf("HELO %s resolves to every sending IP", helo))
 	if res.Fix != nil && (res.Status == scoring.Warn || res.Status == scoring.Fail) {
 		for _, v := range vs {
 			if v.heloName != "" {

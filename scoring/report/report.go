@@ -64,7 +64,7 @@ func (t Text) Result(w io.Writer, r scoring.Result) {
 	head := style.Render(fmt.Sprintf("%s %-5s", sym, r.Status)) + " " + fmt.Sprintf("%-*s", idColumn, r.ID)
 	title := safetext.Line(r.Title, 0)
 	indent := 7 + idColumn
-	lines := strings.Split(ansi.Wordwrap(title, width-indent, " "), "\n")
+	lines := strings.Split(wrap(title, width-indent), "\n")
 	fmt.Fprintln(w, head+hardwrapFirst(lines, width-indent)[0])
 	for _, l := range hardwrapFirst(lines, width-indent)[1:] {
 		fmt.Fprintln(w, strings.Repeat(" ", indent)+l)
@@ -106,11 +106,29 @@ func (t Text) fix(w io.Writer, pad string, f *scoring.Fix) {
 
 func (t Text) block(w io.Writer, pad, text string, style lipgloss.Style) {
 	for _, para := range strings.Split(text, "\n") {
-		wrapped := ansi.Wordwrap(para, t.width()-len(pad), " ")
+		wrapped := wrap(para, t.width()-len(pad))
 		for _, l := range hardwrapFirst(strings.Split(wrapped, "\n"), t.width()-len(pad)) {
 			fmt.Fprintln(w, pad+style.Render(l))
 		}
 	}
+}
+
+// wrap breaks text at spaces only (ansi.Wordwrap also breaks after
+// hyphens, which cuts command lines like "--selector" in two).
+func wrap(text string, width int) string {
+	var lines []string
+	var line strings.Builder
+	for _, word := range strings.Split(text, " ") {
+		if line.Len() > 0 && ansi.StringWidth(line.String())+1+ansi.StringWidth(word) > width {
+			lines = append(lines, line.String())
+			line.Reset()
+		}
+		if line.Len() > 0 {
+			line.WriteByte(' ')
+		}
+		line.WriteString(word)
+	}
+	return strings.Join(append(lines, line.String()), "\n")
 }
 
 // hardwrapFirst breaks words longer than the width (long tokens like a

@@ -1,0 +1,177 @@
+// Package cli is mailcred's command line: cobra commands that turn flags
+// into a configuration, run the engine, and print text or JSON. Exit status
+// (the contract scripts rely on): 0 all good, 1 some check failed, 2 usage
+// or runtime error.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"time"
+
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/scoring/report"
+	"github.com/mailcred/mailcred/themes"
+)
+
+// IO is the program's connection to the world, so tests can run commands
+// in-process.
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+	Env      []string
+}
+
+// Exit codes.
+const (
+	ExitOK     = 0
+	ExitFailed = 1
+	ExitError  = 2
+)
+
+// exitError carries an exit code through cobra.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// failed is returned by a command whose checks ran but found a failure.
+func failed() error { return &exitError{code: ExitFailed} }
+
+// globals are the flags every command shares.
+type globals struct {
+	io       IO
+	resolver string
+	format   string
+	verbose  bool
+	fresh    bool
+	timeout  time.Duration
+	theme    string
+}
+
+// Main runs the command line and returns the exit status.
+func Main(stdio IO, args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	g := &globals{io: stdio}
+	root := newRoot(g)
+	root.SetArgs(args)
+	root.SetIn(stdio.In)
+	root.SetOut(stdio.Out)
+	root.SetErr(stdio.Err)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stdio.Err, "mailcred:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stdio.Err, "mailcred:", err)
+	return ExitError
+}
+
+func newRoot(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "mailcred",
+		Short: "A terminal workbench for the credibility of your outgoing mail",
+		Long: `mailcred checks and explains everything receivers judge a sending mail server by:
+SPF, DKIM, DMARC, reverse DNS, blocklists, TLS and the SMTP conversation itself.`,
+		Version:       version(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{code: ExitError, err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.resolver, "resolver", "", "DNS server HOST:PORT to ask (default: $MAILCRED_RESOLVER or /etc/resolv.conf)")
+	pf.StringVar(&g.format, "format", "text", "output format: text or json")
+	pf.BoolVarP(&g.verbose, "verbose", "v", false, "show every check's detail and the DNS query log")
+	pf.BoolVar(&g.fresh, "fresh", false, "ask your domain's authoritative servers directly, so a record published a minute ago is seen")
+	pf.DurationVar(&g.timeout, "timeout", 3*time.Second, "timeout of one DNS query attempt")
+	pf.StringVar(&g.theme, "theme", "default", "colour theme: "+fmt.Sprint(themes.Names()))
+	root.AddCommand(newCheckCmd(g), newSPFCmd(g))
+	return root
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// usageError reports bad input: exit 2 with a specific message.
+func usageError(format string, args ...any) error {
+	return &exitError{code: ExitError, err: fmt.Errorf(format, args...)}
+}
+
+func (g *globals) checkFormat() error {
+	if g.format != "text" && g.format != "json" {
+		return usageError("--format %q: want text or json", g.format)
+	}
+	return nil
+}
+
+// newResolver builds the one resolver from the flags; fresh lists the
+// user's own domains for --fresh.
+func (g *globals) newResolver(fresh ...string) (*dnsx.Resolver, error) {
+	cfg := dnsx.Config{Servers: dnsx.ServersFromFlag(g.resolver), Timeout: g.timeout}
+	if g.fresh {
+		cfg.Fresh = fresh
+	}
+	r, err := dnsx.New(cfg)
+	if err != nil {
+		return nil, &exitError{code: ExitError, err: err}
+	}
+	return r, nil
+}
+
+// textOut returns the writer, theme and width for text output: colour only
+// on a terminal, none under NO_COLOR (any value) or with the mono theme.
+func (g *globals) textOut() (io.Writer, report.Text, error) {
+	w := colorprofile.NewWriter(g.io.Out, g.io.Env)
+	dark, width := true, 80
+	f, isFile := g.io.Out.(*os.File)
+	tty := isFile && term.IsTerminal(f.Fd())
+	if tty {
+		if cols, _, err := term.GetSize(f.Fd()); err == nil && cols > 0 {
+			width = cols
+		}
+		if in, ok := g.io.In.(*os.File); ok && term.IsTerminal(in.Fd()) {
+			dark = lipgloss.HasDarkBackground(in, f)
+		}
+	}
+	th, err := themes.New(g.theme, dark)
+	if err != nil {
+		return nil, report.Text{}, usageError("--theme: %v", err)
+	}
+	if themes.NoColor(g.io.Env) && w.Profile > colorprofile.Ascii {
+		w.Profile = colorprofile.Ascii
+	}
+	return w, report.Text{Theme: th, Width: width, Verbose: g.verbose}, nil
+}
