@@ -24,7 +24,7 @@ func Checks() []scoring.Check {
 // disableSnippet is the way out when v6 cannot be fixed quickly: send over
 // IPv4 only (what the story's developer did).
 const disableSnippet = `# exim4 (Debian): add to /etc/exim4/exim4.conf.localmacros
-# (read before the main section), then: update-exim4.conf && systemctl restart exim4
+# then: update-exim4.conf && systemctl restart exim4
 disable_ipv6 = true
 # postfix: in /etc/postfix/main.cf
 inet_protocols = ipv4`

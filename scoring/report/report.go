@@ -63,7 +63,7 @@ func (t Text) Result(w io.Writer, r scoring.Result) {
 	style, sym := t.Theme.Status(r.Status.String())
 	head := style.Render(fmt.Sprintf("%s %-5s", sym, r.Status)) + " " + fmt.Sprintf("%-*s", idColumn, r.ID)
 	title := safetext.Line(r.Title, 0)
-	indent := 7 + idColumn
+	indent := 8 + idColumn // "✗ fail " + " " + the id column
 	lines := strings.Split(wrap(title, width-indent), "\n")
 	fmt.Fprintln(w, head+hardwrapFirst(lines, width-indent)[0])
 	for _, l := range hardwrapFirst(lines, width-indent)[1:] {
