@@ -6,12 +6,14 @@ package dnstest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -53,8 +55,25 @@ func Start(zone string) (*Server, error) {
 	return StartOn("127.0.0.1:0", zone)
 }
 
-// StartOn starts a server on the given loopback address.
+// StartOn starts a server on the given loopback address. With port 0 a
+// free port is chosen for UDP and the same number taken for TCP, retrying
+// when another socket already holds it for TCP.
 func StartOn(addr, zone string) (*Server, error) {
+	var err error
+	for attempt := 0; attempt < 20; attempt++ {
+		var s *Server
+		s, err = startOn(addr, zone)
+		if err == nil {
+			return s, nil
+		}
+		if _, port, _ := net.SplitHostPort(addr); port != "0" || !errors.Is(err, syscall.EADDRINUSE) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+func startOn(addr, zone string) (*Server, error) {
 	s := &Server{
 		rrs: map[string][]dns.RR{}, names: map[string]bool{}, faults: map[string]Fault{},
 		closed: make(chan struct{}),
