@@ -1,0 +1,73 @@
+package explain
+
+// Stage is the step of the SMTP conversation a reply answered: "connect"
+// (the greeting), "ehlo", "starttls", "auth", "mail", "rcpt", "data" (the
+// DATA command itself) or "end-of-data" (after the message was sent).
+// Explain also accepts the aliases listed in data/schema.yaml ("greeting",
+// "mail from", "rcpt to", "end of data", ...), case-insensitively.
+type Stage string
+
+// The stages, in conversation order.
+const (
+	StageConnect   Stage = "connect"
+	StageEHLO      Stage = "ehlo"
+	StageSTARTTLS  Stage = "starttls"
+	StageAuth      Stage = "auth"
+	StageMail      Stage = "mail"
+	StageRcpt      Stage = "rcpt"
+	StageData      Stage = "data"
+	StageEndOfData Stage = "end-of-data"
+)
+
+// Reply is one SMTP reply as received.
+type Reply struct {
+	// Code is the basic reply code (RFC 5321 §4.2). When it is 0, Explain
+	// reads it from the start of Text.
+	Code int
+	// Enhanced is the RFC 3463 status code ("5.7.26"). When it is empty or
+	// malformed, Explain reads it from the start of Text (ParseEnhanced).
+	Enhanced string
+	// Text is every line of the reply joined with "\n". The lines may keep
+	// their "550-5.7.26 " prefixes or not; matching ignores them.
+	Text string
+}
+
+// Outcomes of a reply.
+const (
+	Accepted = "accepted" // 2yz or 3yz
+	Deferred = "deferred" // 4yz: the MTA keeps the message and retries
+	Rejected = "rejected" // 5yz: permanent
+)
+
+// Explanation is what a reply means for the sender, ready to show.
+type Explanation struct {
+	// Outcome is Accepted, Deferred or Rejected.
+	Outcome string `json:"outcome"`
+	// Stage is the stage the reply answered, normalised ("mail from" →
+	// "mail"); an unknown stage is kept as given.
+	Stage Stage `json:"stage"`
+	// Code and Enhanced are the reply codes Explain worked from (parsed from
+	// the text when the Reply did not carry them); Enhanced is "" if none.
+	Code     int    `json:"code"`
+	Enhanced string `json:"enhanced,omitempty"`
+	// EntryID names the knowledge entry that matched ("outlook.s3140"); it
+	// is "" when only a generic RFC fallback matched.
+	EntryID  string `json:"entry_id,omitempty"`
+	Provider string `json:"provider"`
+	// Category is the likely cause: auth, rdns, dnsbl, provider-block,
+	// throttle, content, ipv6, tls, format, recipient, sender, policy,
+	// system or accepted (data/schema.yaml describes each).
+	Category string `json:"category"`
+	Meaning  string `json:"meaning"`
+	// RulesOut says what the stage rules out ("Refused at MAIL FROM, before
+	// any content was sent: ..."); "" for an accepted reply or an unknown
+	// stage.
+	RulesOut string `json:"rules_out,omitempty"`
+	// Checks are the related check ids of the catalogue, minus those the
+	// stage rules out (no dkim.signature for a refusal at MAIL FROM).
+	Checks []string `json:"checks"`
+	Fix    string   `json:"fix,omitempty"`
+	Link   string   `json:"link,omitempty"`
+	// Source cites where the entry's facts come from.
+	Source string `json:"source"`
+}
