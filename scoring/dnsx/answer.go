@@ -81,16 +81,50 @@ func (a *Answer) Error() error {
 	return &Error{Name: a.Name, Type: dns.TypeToString[a.Type], Outcome: a.Outcome, Err: a.Err}
 }
 
-// TXT returns each TXT record as its character-strings, in answer order.
+// TXT returns each TXT record as its character-strings, in answer order,
+// as the raw bytes that travelled (RFC 1035 §3.3.14). miekg/dns keeps them
+// in presentation form ("\"", "\\", "\195\169"), which would hide
+// non-ASCII bytes and inflate lengths.
 func (a *Answer) TXT() [][]string {
 	var out [][]string
 	for _, rr := range a.Records {
 		if t, ok := rr.(*dns.TXT); ok {
-			out = append(out, t.Txt)
+			strs := make([]string, len(t.Txt))
+			for i, s := range t.Txt {
+				strs[i] = unescapeTXT(s)
+			}
+			out = append(out, strs)
 		}
 	}
 	return out
 }
+
+// unescapeTXT undoes the presentation escaping of one character-string:
+// "\DDD" is the byte DDD, "\c" is c.
+func unescapeTXT(s string) string {
+	if strings.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			b = append(b, s[i])
+			continue
+		}
+		if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
+			if v := int(s[i+1]-'0')*100 + int(s[i+2]-'0')*10 + int(s[i+3]-'0'); v <= 255 {
+				b = append(b, byte(v))
+				i += 3
+				continue
+			}
+		}
+		b = append(b, s[i+1])
+		i++
+	}
+	return string(b)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // JoinedTXT returns each TXT record with its strings concatenated without
 // separators (RFC 7208 §3.3, RFC 6376 §3.6.2.2).
@@ -137,7 +171,8 @@ func (a *Answer) MXs() []MX {
 	return out
 }
 
-// Names returns the target names of PTR, NS and CNAME records.
+// Names returns the target names of PTR, NS and CNAME records, in DNS
+// presentation form (a dot or backslash inside a label is escaped).
 func (a *Answer) Names() []string {
 	var out []string
 	for _, rr := range a.Records {

@@ -374,3 +374,12 @@ func TestInvalidNameIsNotATemporaryFailure(t *testing.T) {
 		t.Fatalf("got %s (temporary %v), %d queries sent", ans.Outcome, ans.Outcome.Temporary(), srv.Queries())
 	}
 }
+
+func TestTXTIsRawBytes(t *testing.T) {
+	s := start(t, `odd.example.com. IN TXT "has \"quote\" and \\ backslash and \195\169"`)
+	r := resolver(t, s, dnsx.Config{})
+	got := r.Lookup(context.Background(), "odd.example.com", dns.TypeTXT).JoinedTXT()
+	if want := `has "quote" and \ backslash and é`; len(got) != 1 || got[0] != want {
+		t.Fatalf("JoinedTXT = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,175 @@
+package spf
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/mailcred/mailcred/scoring"
+)
+
+// runLookups is spf.lookups: the DNS-querying terms of the whole tree
+// (at most 10) and the void lookups (at most 2), RFC 7208 §4.6.4.
+func runLookups(ctx context.Context, env *scoring.Env) scoring.Result {
+	ev := env.Evidence
+	domain := policyDomain(ev)
+	a := Inspect(ctx, env.DNS, domain, firstIP(ev), envelopeSender(ev))
+	res := scoring.Result{ID: CheckLookups}
+	switch {
+	case a.Result == TempError:
+		return dnsError(CheckLookups, "SPF DNS lookups", a.Error+".")
+	case a.Result == None:
+		res.Status, res.Title = scoring.Skip, "SPF DNS lookups: no SPF record to count (see spf.record)"
+		return res
+	case a.Tree.Record != "" && a.Tree.Result == PermError && len(a.Tree.Terms) == 0:
+		// The record itself is broken or duplicated: spf.record says so.
+		res.Status, res.Title = scoring.Skip, "SPF DNS lookups: the record cannot be evaluated (see spf.record)"
+		res.Detail = a.Tree.Error
+		return res
+	case a.Tree.Record == "" && a.Tree.Result == PermError:
+		res.Status, res.Title = scoring.Skip, "SPF DNS lookups: the record cannot be evaluated (see spf.record)"
+		res.Detail = a.Tree.Error
+		return res
+	}
+	var detail strings.Builder
+	fmt.Fprintf(&detail, "%d of at most %d DNS-querying terms (include, a, mx, ptr, exists, redirect), "+
+		"%d of at most %d void lookups, across the whole tree (RFC 7208 §4.6.4):\n", a.Lookups, MaxLookups, a.VoidLookups, MaxVoidLookups)
+	writeCounts(&detail, a.Tree, "  ")
+	for _, p := range a.Problems {
+		detail.WriteString("• " + p + "\n")
+	}
+	res.Detail = strings.TrimRight(detail.String(), "\n")
+
+	loop := false
+	ptr := false
+	dup := false
+	for _, p := range a.Problems {
+		loop = loop || strings.Contains(p, "loop")
+		ptr = ptr || strings.Contains(p, "ptr mechanism")
+		dup = dup || strings.Contains(p, "more than once")
+	}
+	switch {
+	case loop:
+		res.Status, res.Title = scoring.Fail, "SPF include loop"
+		res.Fix = &scoring.Fix{Summary: "Remove the include or redirect that points back up the chain; every receiver gives permerror."}
+	case a.Lookups > MaxLookups:
+		res.Status = scoring.Fail
+		res.Title = fmt.Sprintf("SPF needs %d DNS lookups; the limit is %d", a.Lookups, MaxLookups)
+		res.Fix = lookupFix(domain, a, ev.IPs)
+	case a.VoidLookups > MaxVoidLookups:
+		res.Status = scoring.Fail
+		res.Title = fmt.Sprintf("SPF has %d void lookups; the limit is %d", a.VoidLookups, MaxVoidLookups)
+		res.Fix = &scoring.Fix{Summary: "Remove the terms marked void above: they point at names that do not exist or have no " +
+			"records, and past two of them receivers give permerror (RFC 7208 §4.6.4)."}
+	case a.Result == PermError:
+		res.Status, res.Title = scoring.Fail, "SPF tree is broken: "+a.Error
+		res.Fix = &scoring.Fix{Summary: "Fix or remove the term named above; receivers give permerror when they reach it."}
+	case a.Lookups >= MaxLookups-1:
+		res.Status = scoring.Warn
+		res.Title = fmt.Sprintf("SPF needs %d of %d DNS lookups: close to the limit", a.Lookups, MaxLookups)
+		res.Fix = lookupFix(domain, a, ev.IPs)
+	case ptr || dup:
+		res.Status = scoring.Warn
+		res.Title = fmt.Sprintf("SPF needs %d DNS lookups, but uses discouraged terms", a.Lookups)
+		res.Fix = lookupFix(domain, a, ev.IPs)
+	default:
+		res.Status = scoring.Pass
+		res.Title = fmt.Sprintf("SPF needs %d of at most %d DNS lookups", a.Lookups, MaxLookups)
+	}
+	return res
+}
+
+// writeCounts renders the per-record counts of the tree.
+func writeCounts(b *strings.Builder, n *Node, indent string) {
+	if n == nil {
+		return
+	}
+	fmt.Fprintf(b, "%s%s: %d lookup(s) here, %d with everything below", indent, n.Domain, n.Lookups, n.TotalLookups)
+	if n.VoidLookups > 0 {
+		fmt.Fprintf(b, ", %d void", n.VoidLookups)
+	}
+	if n.Error != "" {
+		fmt.Fprintf(b, " (%s)", n.Error)
+	}
+	b.WriteString("\n")
+	for _, t := range n.Terms {
+		switch {
+		case t.Child != nil:
+			writeCounts(b, t.Child, indent+"  ")
+		case t.Void:
+			fmt.Fprintf(b, "%s  %s: void (found nothing)\n", indent, t.Text)
+		}
+	}
+}
+
+// lookupFix suggests a record with fewer lookups: the top record's own
+// a, mx and ptr terms (no macros, own domain) replaced by the addresses
+// they resolved to, ptr dropped, the sending IPs listed; the includes that
+// cost the most named.
+func lookupFix(domain string, a *Analysis, ips []netip.Addr) *scoring.Fix {
+	terms, _ := recordTerms(a.Record)
+	var out []string
+	saved := 0
+	byText := map[string]*Term{}
+	for _, t := range a.Tree.Terms {
+		byText[t.Text] = t
+	}
+	for _, t := range terms {
+		name := strings.ToLower(strings.TrimLeft(t, "+-~?"))
+		mech := name
+		if i := strings.IndexAny(name, ":/"); i >= 0 {
+			mech = name[:i]
+		}
+		q := ""
+		if t != strings.TrimLeft(t, "+-~?") {
+			q = t[:1]
+		}
+		switch {
+		case mech == MechPTR:
+			saved++
+			continue
+		case (mech == MechA || mech == MechMX) && !strings.Contains(t, "%"):
+			term := byText[t]
+			if term == nil || len(term.Addrs) == 0 || strings.Contains(name, "/") {
+				out = append(out, t)
+				continue
+			}
+			saved++
+			for _, s := range term.Addrs {
+				if ip, err := netip.ParseAddr(s); err == nil {
+					if it := q + ipTerm(ip); !containsFold(out, it) {
+						out = append(out, it)
+					}
+				}
+			}
+			continue
+		}
+		out = append(out, t)
+	}
+	value := AddIPs(strings.Join(append([]string{"v=spf1"}, out...), " "), ips)
+	summary := "Publish this record: ip4:/ip6: terms cost no DNS lookup."
+	if saved > 0 {
+		summary = fmt.Sprintf("Publish this record: its a/mx/ptr terms are replaced by the addresses they resolve to today "+
+			"(%d lookup(s) fewer); update it when those hosts change.", saved)
+	}
+	var heavy []string
+	for _, t := range a.Tree.Terms {
+		if t.Child != nil && t.Child.TotalLookups >= 3 {
+			heavy = append(heavy, fmt.Sprintf("%s costs %d", t.Text, t.Child.TotalLookups+1))
+		}
+	}
+	if a.Lookups-saved > MaxLookups && len(heavy) > 0 {
+		summary += " Still over the limit: remove includes of services you no longer send through (" + strings.Join(heavy, ", ") + ")."
+	}
+	return &scoring.Fix{Summary: summary, Records: []scoring.DNSRecord{scoring.TXTRecord(domain, value)}}
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}

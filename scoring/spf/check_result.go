@@ -1,0 +1,102 @@
+package spf
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dnsx"
+)
+
+// runResult is spf.result: check_host() for each sending IP against the
+// envelope sender and, separately, the HELO identity (RFC 7208 §2.3).
+func runResult(ctx context.Context, env *scoring.Env) scoring.Result {
+	ev := env.Evidence
+	domain := policyDomain(ev)
+	sender := envelopeSender(ev)
+	res := scoring.Result{ID: CheckResult}
+	var lines []string
+	var bad, temp []netip.Addr
+	var badResults []string
+	var heloBad []netip.Addr
+	var tempDetail string
+	for _, ip := range ev.IPs {
+		e := Evaluate(ctx, env.DNS, ip, sender, ev.HELO)
+		lines = append(lines, fmt.Sprintf("%s MAIL FROM %s: %s — %s (%d lookups)", ip, sender, e.Result, e.Explanation, e.Lookups))
+		switch e.Result {
+		case Pass:
+		case TempError:
+			temp = append(temp, ip)
+			tempDetail = e.Explanation
+		default:
+			bad = append(bad, ip)
+			badResults = append(badResults, fmt.Sprintf("%s: %s", ip, e.Result))
+		}
+		if ev.HELO != "" && !strings.EqualFold(strings.TrimSuffix(ev.HELO, "."), domain) {
+			h := Evaluate(ctx, env.DNS, ip, "", ev.HELO)
+			lines = append(lines, fmt.Sprintf("%s HELO %s: %s — %s", ip, ev.HELO, h.Result, h.Explanation))
+			switch h.Result {
+			case Fail, SoftFail, PermError:
+				heloBad = append(heloBad, ip)
+			}
+		}
+	}
+	res.Detail = strings.Join(lines, "\n")
+	switch {
+	case len(bad) > 0:
+		res.Status = scoring.Fail
+		res.Title = fmt.Sprintf("SPF does not pass for %s", joinAddrs(bad))
+		res.Detail = fmt.Sprintf("Not pass: %s.\n%s", strings.Join(badResults, ", "), res.Detail)
+		value := recordWithIPs(ctx, env.DNS, domain, bad)
+		res.Fix = &scoring.Fix{
+			Summary: fmt.Sprintf("Publish this as the only SPF record at %s (replacing what is there): it lists %s first and keeps your existing valid terms.", domain, joinAddrs(bad)),
+			Records: []scoring.DNSRecord{scoring.TXTRecord(domain, value)},
+		}
+	case len(temp) > 0:
+		r := dnsError(CheckResult, "SPF result", fmt.Sprintf("check_host() for %s gave temperror: %s.", joinAddrs(temp), tempDetail))
+		r.Detail += "\n" + res.Detail
+		return r
+	case len(heloBad) > 0:
+		res.Status = scoring.Warn
+		res.Title = fmt.Sprintf("SPF passes for MAIL FROM, but the HELO name %s does not authorise %s", ev.HELO, joinAddrs(heloBad))
+		res.Fix = &scoring.Fix{
+			Summary: "Receivers may check the HELO name too (RFC 7208 §2.3); publish at it:",
+			Records: []scoring.DNSRecord{scoring.TXTRecord(strings.TrimSuffix(ev.HELO, "."), recordWithIPs(ctx, env.DNS, ev.HELO, heloBad))},
+		}
+	default:
+		res.Status = scoring.Pass
+		res.Title = fmt.Sprintf("SPF passes for %s", joinAddrs(ev.IPs))
+	}
+	if len(heloBad) > 0 && res.Status == scoring.Fail {
+		res.Fix.Records = append(res.Fix.Records, scoring.TXTRecord(strings.TrimSuffix(ev.HELO, "."), recordWithIPs(ctx, env.DNS, ev.HELO, heloBad)))
+	}
+	return res
+}
+
+// recordWithIPs is the domain's SPF record with ips added: the current
+// single record (valid terms kept), or the merge of several, or a new one.
+func recordWithIPs(ctx context.Context, r *dnsx.Resolver, domain string, ips []netip.Addr) string {
+	f := fetch(ctx, r, domain)
+	switch len(f.spf) {
+	case 0:
+		return NewRecord(ips)
+	case 1:
+		return AddIPs(repair(f.spf[0]), ips)
+	}
+	var texts []string
+	for _, t := range f.spf {
+		texts = append(texts, t.Joined())
+	}
+	merged, _ := MergeRecords(texts)
+	return AddIPs(merged, ips)
+}
+
+func joinAddrs(ips []netip.Addr) string {
+	s := make([]string, len(ips))
+	for i, ip := range ips {
+		s[i] = ip.String()
+	}
+	return strings.Join(s, ", ")
+}
