@@ -24,6 +24,42 @@ type Evidence struct {
 	DKIMKey crypto.Signer
 	// Message is the raw message (CRLF) for the message checks, if any.
 	Message []byte
+	// SMTP is what a send session saw, for tls.starttls and
+	// smtp.response; nil when nothing was sent.
+	SMTP *SMTPFacts
+}
+
+// SMTPFacts is the part of an SMTP conversation the checks judge. Plain
+// values, so scoring does not depend on the session packages.
+type SMTPFacts struct {
+	Route  string // "mx", "HOST:PORT" or "sendmail"
+	Server string // the host name the session talked to (the MX name)
+	Addr   string // its address and port
+	Local  string // the local address used: the sending IP receivers saw
+
+	StartTLSOffered bool
+	TLS             bool // the message went over TLS (STARTTLS or implicit)
+	TLSVersion      string
+	CipherSuite     string
+	CertVerified    bool   // the chain verified against Server
+	CertError       string // why not
+
+	// Outcome is "accepted", "deferred", "rejected" or "error" (no answer:
+	// connection or protocol failure); Stage where it was decided.
+	Outcome  string
+	Stage    string
+	Code     int
+	Enhanced string
+	Reply    []string // the final reply's lines, already sanitised
+	Err      string   // the error when Outcome is "error"
+
+	// The explanation of the final reply (session/explain), if any.
+	Provider string
+	Meaning  string
+	RulesOut string
+	Fix      string
+	Link     string
+	Related  []string // related check ids
 }
 
 // Env is what a check runs against: the evidence and the one resolver.

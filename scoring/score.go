@@ -31,6 +31,7 @@ var DefaultWeights = Weights{
 	"headers.message-id": 0.5,
 	"headers.subject":    0.25,
 	"headers.mime":       0.25,
+	"message.format":     0.5,
 	"dkim.signature":     1.0,
 	"dmarc.alignment":    1.0,
 	"tls.starttls":       0.5,
