@@ -125,8 +125,8 @@ func TestLoadRejectsBadSchema(t *testing.T) {
 	for _, tc := range []struct{ name, old, new, want string }{
 		{"missing stage", "  - name: end-of-data\n", "  - name: end-of-datum\n", "not one of"},
 		{"ambiguous alias", "aliases: [helo, lhlo]", "aliases: [helo, lhlo, greeting]", "used by"},
-		{"exclude unknown check", "excludes: [dkim., dmarc., headers., blocklist.domain, mx.record]\n  - name: starttls",
-			"excludes: [dkim., dmarc., headers., blocklist.domain, mx.recrd]\n  - name: starttls", `excludes unknown check "mx.recrd"`},
+		{"exclude unknown check", "excludes: [dkim., dmarc., headers., message., blocklist.domain, mx.record]\n  - name: starttls",
+			"excludes: [dkim., dmarc., headers., message., blocklist.domain, mx.recrd]\n  - name: starttls", `excludes unknown check "mx.recrd"`},
 		{"fallback category", "fallback:\n  category: policy", "fallback:\n  category: nope", "fallback: unknown category"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
