@@ -1,0 +1,729 @@
+// Package tui is mailcred's workbench screen: compose, transcript, TLS,
+// DKIM and checklist panes around one root model that only routes
+// messages and lays panes out. Update never does I/O: DNS checks, sends and
+// the demo world's events arrive as messages from tea.Cmds that re-arm
+// themselves on their channels.
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/session/compose"
+	"github.com/mailcred/mailcred/session/sign"
+	"github.com/mailcred/mailcred/session/smtpc"
+	"github.com/mailcred/mailcred/themes"
+	"github.com/mailcred/mailcred/tui/panes"
+)
+
+// SendResult is what the screen shows of a finished send.
+type SendResult struct {
+	Outcome     string // accepted, deferred, rejected, error
+	Summary     string // one line: "rejected at MAIL FROM: 550 5.7.1 … (S3140)"
+	Explanation string // meaning, what the stage rules out, the fix
+	// Evidence for the message and session checks: the message as sent,
+	// the SMTP facts, the sending IP the receiver saw.
+	Evidence   scoring.Evidence
+	Route      string
+	TLSOffered bool
+	TLS        *smtpc.TLSInfo
+	Sign       *sign.Info
+	Published  []sign.SignatureResult
+	Offline    error
+}
+
+// SendFunc sends a draft to the envelope recipients, reporting transcript
+// events as they happen. It is called from a tea.Cmd, never from Update.
+type SendFunc func(ctx context.Context, draft compose.Message, rcpt []string, events func(smtpc.Event)) (*SendResult, error)
+
+// DescribeFunc says where a draft would go (route, host, sending IP),
+// without sending: the confirmation shows it first.
+type DescribeFunc func(ctx context.Context, draft compose.Message, rcpt []string) (string, error)
+
+// World is the demo world as the screen sees it: fixes that can be applied
+// to the simulated zone and servers, and the world's news.
+type World interface {
+	// FixFor returns the fix the world can apply for a check id.
+	FixFor(checkID string) (id, title string, ok bool)
+	Apply(id string) error
+	Events() <-chan string
+	// Recipients are the provider mailboxes the draft can be sent to.
+	Recipients() []string
+}
+
+// Config is everything the screen needs; cmd/mailcred builds it from the
+// profile or the demo world.
+type Config struct {
+	Title       string
+	Theme       string
+	Evidence    scoring.Evidence
+	NewResolver func() (*dnsx.Resolver, error) // a fresh cache for each run
+	Checks      []scoring.Check                // the DNS checks
+	// MessageChecks join the list once something has been sent.
+	MessageChecks []scoring.Check
+	Draft         compose.Message
+	Rcpt          []string
+	Send          SendFunc     // nil: sending disabled
+	Describe      DescribeFunc // nil: the confirmation shows the recipients only
+	Watch         time.Duration
+	World         World // nil outside the demo
+	Now           func() time.Time
+}
+
+// point is one entry of the score timeline.
+type point struct {
+	at    time.Time
+	score float64
+	note  string
+}
+
+// Model is the root model.
+type Model struct {
+	cfg    Config
+	theme  themes.Theme
+	keys   keyMap
+	help   help.Model
+	layout Layout
+	focus  Pane
+
+	checks     panes.Checklist
+	compose    panes.Compose
+	transcript panes.Transcript
+	tls        panes.TLS
+	dkim       panes.DKIM
+
+	run        int // id of the current check run; stale results are dropped
+	watching   bool
+	showHelp   bool
+	confirm    string // the confirmation text while asking
+	sending    bool
+	lastSend   *SendResult
+	status     string
+	timeline   []point
+	rcptIndex  int
+	draft      compose.Message
+	rcpt       []string
+	extraCheck bool // message checks are in the list
+}
+
+// New builds the root model.
+func New(cfg Config) (Model, error) {
+	th, err := themes.New(cfg.Theme, true)
+	if err != nil {
+		return Model{}, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	m := Model{
+		cfg: cfg, theme: th, keys: newKeyMap(), help: help.New(),
+		checks:     panes.NewChecklist(cfg.Checks),
+		compose:    panes.NewCompose(cfg.Draft, cfg.Rcpt),
+		transcript: panes.NewTranscript(),
+		layout:     NewLayout(80, 24),
+		watching:   cfg.Watch > 0,
+	}
+	m.help.Styles = helpStyles(th)
+	if cfg.World != nil {
+		m.checks.Fixable = func(id string) string {
+			_, title, ok := cfg.World.FixFor(id)
+			if !ok {
+				return ""
+			}
+			return title
+		}
+	}
+	if cfg.Send == nil {
+		m.keys.Send.SetEnabled(false)
+	}
+	if cfg.World == nil {
+		m.keys.Apply.SetEnabled(false)
+		m.keys.Recipient.SetEnabled(false)
+	}
+	return m, nil
+}
+
+// Init starts the first check run, asks the terminal's background colour
+// (for the adaptive theme) and listens to the demo world.
+func (m Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.startRunCmd()}
+	if m.cfg.World != nil {
+		cmds = append(cmds, waitWorld(m.cfg.World.Events()))
+	}
+	if m.watching {
+		cmds = append(cmds, watchTick(m.cfg.Watch))
+	}
+	return tea.Batch(cmds...)
+}
+
+// Messages.
+type (
+	runStartedMsg struct {
+		run int
+		ch  <-chan scoring.Result
+	}
+	checkResultMsg struct {
+		run int
+		res scoring.Result
+		ch  <-chan scoring.Result
+	}
+	checksDoneMsg struct{ run int }
+	sendEventMsg  struct{ ev smtpc.Event }
+	sendDoneMsg   struct {
+		res *SendResult
+		err error
+	}
+	sendStartedMsg struct {
+		events <-chan smtpc.Event
+		done   <-chan sendDoneMsg
+	}
+	describedMsg  struct{ text string }
+	watchTickMsg  struct{}
+	worldEventMsg struct {
+		text string
+		ch   <-chan string
+	}
+	appliedMsg struct {
+		title string
+		err   error
+	}
+)
+
+// startRunCmd starts a run of the checks; results stream in one message at
+// a time (each message re-arms the read of the channel).
+func (m *Model) startRunCmd() tea.Cmd {
+	m.run++
+	m.checks.Reset()
+	run := m.run
+	cfg := m.cfg
+	ev := m.evidence()
+	checks := m.allChecks()
+	return func() tea.Msg {
+		r, err := cfg.NewResolver()
+		if err != nil {
+			ch := make(chan scoring.Result, len(checks))
+			for _, c := range checks {
+				ch <- scoring.Result{ID: c.ID, Status: scoring.Error, Title: "No DNS resolver", Detail: err.Error()}
+			}
+			close(ch)
+			return runStartedMsg{run: run, ch: ch}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ch := scoring.Run(ctx, &scoring.Env{Evidence: ev, DNS: r}, checks)
+		out := make(chan scoring.Result, len(checks))
+		go func() {
+			defer cancel()
+			defer close(out)
+			for res := range ch {
+				out <- res
+			}
+		}()
+		return runStartedMsg{run: run, ch: out}
+	}
+}
+
+func waitResult(run int, ch <-chan scoring.Result) tea.Cmd {
+	return func() tea.Msg {
+		res, ok := <-ch
+		if !ok {
+			return checksDoneMsg{run: run}
+		}
+		return checkResultMsg{run: run, res: res, ch: ch}
+	}
+}
+
+func waitWorld(ch <-chan string) tea.Cmd {
+	return func() tea.Msg {
+		text, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return worldEventMsg{text: text, ch: ch}
+	}
+}
+
+func watchTick(d time.Duration) tea.Cmd {
+	return tea.Tick(d, func(time.Time) tea.Msg { return watchTickMsg{} })
+}
+
+func (m *Model) allChecks() []scoring.Check {
+	if m.extraCheck {
+		return append(append([]scoring.Check(nil), m.cfg.Checks...), m.cfg.MessageChecks...)
+	}
+	return m.cfg.Checks
+}
+
+// evidence is the configured sending setup plus what the last send saw.
+func (m *Model) evidence() scoring.Evidence {
+	ev := m.cfg.Evidence
+	if s := m.lastSend; s != nil {
+		ev.Message = s.Evidence.Message
+		ev.SMTP = s.Evidence.SMTP
+		if len(s.Evidence.IPs) > 0 {
+			ev.IPs = s.Evidence.IPs
+		}
+	}
+	return ev
+}
+
+// Update routes messages; it never blocks and never does I/O.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.layout = NewLayout(msg.Width, msg.Height)
+		m.help.SetWidth(msg.Width)
+		return m, nil
+	case tea.BackgroundColorMsg:
+		if th, err := themes.New(m.cfg.Theme, msg.IsDark()); err == nil {
+			m.theme = th
+			m.help.Styles = helpStyles(th)
+		}
+		return m, nil
+	case runStartedMsg:
+		if msg.run != m.run {
+			return m, nil
+		}
+		return m, waitResult(msg.run, msg.ch)
+	case checkResultMsg:
+		if msg.run != m.run {
+			return m, nil // a stale run's result
+		}
+		if m.checks.Apply(msg.res, m.cfg.Now()) {
+			m.status = fmt.Sprintf("%s is now %s", msg.res.ID, msg.res.Status)
+		}
+		return m, waitResult(msg.run, msg.ch)
+	case checksDoneMsg:
+		if msg.run == m.run {
+			m.checks.Running = false
+			m.recordScore()
+		}
+		return m, nil
+	case watchTickMsg:
+		if !m.watching {
+			return m, nil
+		}
+		cmds := []tea.Cmd{watchTick(m.cfg.Watch)}
+		if !m.checks.Running {
+			cmds = append(cmds, m.startRunCmd())
+		}
+		return m, tea.Batch(cmds...)
+	case worldEventMsg:
+		m.status = msg.text
+		m.transcript.Note("demo world: " + msg.text)
+		return m, waitWorld(msg.ch)
+	case appliedMsg:
+		if msg.err != nil {
+			m.status = "could not apply: " + msg.err.Error()
+		} else {
+			m.status = "applied: " + msg.title
+		}
+		return m, nil
+	case describedMsg:
+		m.confirm = msg.text
+		return m, nil
+	case sendStartedMsg:
+		return m, tea.Batch(waitEvent(msg.events), waitDone(msg.done))
+	case sendEventsMore:
+		m.transcript.Append(msg.ev)
+		return m, waitEvent(msg.ch)
+	case sendDoneMsg:
+		return m.sendDone(msg)
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) recordScore() {
+	s := scoring.DefaultWeights.Compute(m.checks.Results())
+	note := ""
+	if n := len(m.timeline); n > 0 && m.timeline[n-1].score == s.Value {
+		return
+	}
+	for _, r := range m.checks.Rows {
+		if !r.Changed.IsZero() && m.cfg.Now().Sub(r.Changed) < 5*time.Second && r.Result.Status == scoring.Pass {
+			note = r.Result.ID + " fixed"
+		}
+	}
+	m.timeline = append(m.timeline, point{at: m.cfg.Now(), score: s.Value, note: note})
+}
+
+func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	if m.confirm != "" {
+		switch {
+		case key.Matches(k, m.keys.Confirm):
+			m.confirm = ""
+			return m, m.sendCmd()
+		case key.Matches(k, m.keys.Cancel), k.String() == "q":
+			m.confirm = ""
+			m.status = "not sent"
+		}
+		return m, nil
+	}
+	if m.compose.Editing {
+		if k.String() == "ctrl+c" {
+			return m, tea.Quit
+		}
+		return m, m.compose.Update(k)
+	}
+	if m.showHelp {
+		m.showHelp = false
+		return m, nil
+	}
+	switch {
+	case key.Matches(k, m.keys.Quit):
+		return m, tea.Quit
+	case key.Matches(k, m.keys.Help):
+		m.showHelp = true
+	case key.Matches(k, m.keys.Next):
+		m.focus = (m.focus + 1) % paneCount
+	case key.Matches(k, m.keys.Prev):
+		m.focus = (m.focus + paneCount - 1) % paneCount
+	case key.Matches(k, m.keys.Rerun):
+		if !m.checks.Running {
+			return m, m.startRunCmd()
+		}
+	case key.Matches(k, m.keys.Watch):
+		if m.cfg.Watch <= 0 {
+			m.cfg.Watch = 10 * time.Second
+		}
+		m.watching = !m.watching
+		if m.watching {
+			m.status = fmt.Sprintf("watch mode: re-checking every %s", m.cfg.Watch)
+			return m, watchTick(m.cfg.Watch)
+		}
+		m.status = "watch mode off"
+	case key.Matches(k, m.keys.Edit):
+		m.focus = PaneCompose
+		return m, m.compose.StartEditing()
+	case key.Matches(k, m.keys.Send):
+		return m.askSend()
+	case key.Matches(k, m.keys.Copy):
+		if text := m.checks.FixText(); text != "" {
+			m.status = "fix copied to the clipboard (OSC 52)"
+			return m, tea.SetClipboard(text)
+		}
+		m.status = "the selected check has no fix to copy"
+	case key.Matches(k, m.keys.Apply):
+		return m.applyFix()
+	case key.Matches(k, m.keys.Recipient):
+		if m.cfg.World != nil {
+			rs := m.cfg.World.Recipients()
+			if len(rs) > 0 {
+				m.rcptIndex = (m.rcptIndex + 1) % len(rs)
+				m.compose.SetField(panes.FieldRcpt, rs[m.rcptIndex])
+				m.status = "recipient: " + rs[m.rcptIndex]
+			}
+		}
+	case key.Matches(k, m.keys.Up), key.Matches(k, m.keys.Down), key.Matches(k, m.keys.PageUp), key.Matches(k, m.keys.PageDown):
+		m.scroll(k)
+	}
+	return m, nil
+}
+
+func (m *Model) scroll(k tea.KeyPressMsg) {
+	d := 1
+	if key.Matches(k, m.keys.Up) || key.Matches(k, m.keys.PageUp) {
+		d = -1
+	}
+	page := key.Matches(k, m.keys.PageUp) || key.Matches(k, m.keys.PageDown)
+	switch m.focus {
+	case PaneChecks:
+		if page {
+			m.checks.ScrollDetail(d * 5)
+		} else {
+			m.checks.Move(d)
+		}
+	case PaneTranscript:
+		if page {
+			m.transcript.Page(d)
+		} else {
+			m.transcript.Scroll(d)
+		}
+	}
+}
+
+func (m Model) applyFix() (tea.Model, tea.Cmd) {
+	w := m.cfg.World
+	if w == nil {
+		return m, nil
+	}
+	r, ok := m.checks.Current()
+	if !ok {
+		return m, nil
+	}
+	id, title, ok := w.FixFor(r.ID)
+	if !ok {
+		m.status = "no demo fix for " + r.ID
+		return m, nil
+	}
+	if id == "add-to" { // a fix of the draft, not of the world
+		m.compose.SetField(panes.FieldTo, m.compose.Field(panes.FieldRcpt))
+		m.status = "added To: to the draft"
+		return m, nil
+	}
+	m.status = "applying: " + title
+	return m, func() tea.Msg { return appliedMsg{title: title, err: w.Apply(id)} }
+}
+
+// askSend validates the draft and asks where it will go; the send starts
+// only after an explicit y.
+func (m Model) askSend() (tea.Model, tea.Cmd) {
+	if m.cfg.Send == nil {
+		m.status = "sending is not configured"
+		return m, nil
+	}
+	if m.sending {
+		m.status = "a send is in progress"
+		return m, nil
+	}
+	draft, rcpt, problems := m.compose.Draft(m.cfg.Draft)
+	m.compose.Problems = problems
+	if len(problems) > 0 {
+		m.focus = PaneCompose
+		m.status = "the draft has problems (kept as typed)"
+		return m, nil
+	}
+	m.draft, m.rcpt = draft, rcpt
+	describe := m.cfg.Describe
+	return m, func() tea.Msg {
+		text := "To: " + strings.Join(rcpt, ", ")
+		if describe != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			d, err := describe(ctx, draft, rcpt)
+			if err != nil {
+				d = "route: " + err.Error()
+			}
+			text += "\n" + d
+		}
+		return describedMsg{text: text}
+	}
+}
+
+type sendEventsMore struct {
+	ev smtpc.Event
+	ch <-chan smtpc.Event
+}
+
+func waitEvent(ch <-chan smtpc.Event) tea.Cmd {
+	return func() tea.Msg {
+		ev, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return sendEventsMore{ev: ev, ch: ch}
+	}
+}
+
+func waitDone(ch <-chan sendDoneMsg) tea.Cmd {
+	return func() tea.Msg { return <-ch }
+}
+
+func (m *Model) sendCmd() tea.Cmd {
+	m.sending = true
+	m.transcript.Clear()
+	m.status = "sending…"
+	send, draft, rcpt := m.cfg.Send, m.draft, m.rcpt
+	return func() tea.Msg {
+		events := make(chan smtpc.Event, 256)
+		done := make(chan sendDoneMsg, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			res, err := send(ctx, draft, rcpt, func(e smtpc.Event) { events <- e })
+			close(events)
+			done <- sendDoneMsg{res: res, err: err}
+		}()
+		return sendStartedMsg{events: events, done: done}
+	}
+}
+
+func (m Model) sendDone(msg sendDoneMsg) (tea.Model, tea.Cmd) {
+	m.sending = false
+	if msg.err != nil && msg.res == nil {
+		m.status = "send failed: " + msg.err.Error()
+		m.transcript.Note("send failed: " + msg.err.Error())
+		return m, nil
+	}
+	res := msg.res
+	m.lastSend = res
+	m.status = res.Summary
+	if res.Explanation != "" {
+		for _, l := range strings.Split(res.Explanation, "\n") {
+			m.transcript.Note(l)
+		}
+	}
+	m.tls = panes.TLS{Sent: true, Offered: res.TLSOffered, Info: res.TLS, Route: res.Route}
+	m.dkim = panes.DKIM{Signed: res.Sign, Published: res.Published, Offline: res.Offline}
+	if !m.extraCheck && len(m.cfg.MessageChecks) > 0 {
+		m.extraCheck = true
+		m.checks.SetRows(m.allChecks())
+	}
+	return m, m.startRunCmd()
+}
+
+// View renders the whole screen.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "mailcred"
+	return v
+}
+
+func (m Model) render() string {
+	l := m.layout
+	header := m.header(l.Width)
+	footer := m.footer(l.Width)
+	var body string
+	switch {
+	case m.showHelp:
+		body = m.helpView(l.Width, l.Height-2)
+	case m.confirm != "":
+		body = m.confirmView(l.Width, l.Height-2)
+	case l.Tabbed:
+		r := l.Panes[m.focus]
+		body = m.tabBar(l.Width) + "\n" + m.pane(m.focus, r.W, r.H)
+	default:
+		left := lipgloss.JoinVertical(lipgloss.Left,
+			m.pane(PaneCompose, l.Panes[PaneCompose].W, l.Panes[PaneCompose].H),
+			m.pane(PaneChecks, l.Panes[PaneChecks].W, l.Panes[PaneChecks].H))
+		bottom := lipgloss.JoinHorizontal(lipgloss.Top,
+			m.pane(PaneTLS, l.Panes[PaneTLS].W, l.Panes[PaneTLS].H),
+			m.pane(PaneDKIM, l.Panes[PaneDKIM].W, l.Panes[PaneDKIM].H))
+		right := lipgloss.JoinVertical(lipgloss.Left,
+			m.pane(PaneTranscript, l.Panes[PaneTranscript].W, l.Panes[PaneTranscript].H), bottom)
+		body = lipgloss.JoinHorizontal(lipgloss.Top, left, right)
+	}
+	return header + "\n" + body + "\n" + footer
+}
+
+func (m Model) pane(p Pane, w, h int) string {
+	inner, innerH := w-2, h-2
+	var lines []string
+	title := p.String()
+	switch p {
+	case PaneChecks:
+		lines = m.checks.View(m.theme, inner, innerH, m.cfg.Now())
+		if m.checks.Running {
+			title += " (running…)"
+		}
+	case PaneCompose:
+		lines = m.compose.View(m.theme, inner, innerH)
+		if m.compose.Editing {
+			title += " (editing)"
+		}
+	case PaneTranscript:
+		lines = m.transcript.View(m.theme, inner, innerH)
+	case PaneTLS:
+		lines = m.tls.View(m.theme, inner, innerH)
+	case PaneDKIM:
+		lines = m.dkim.View(m.theme, inner, innerH)
+	}
+	return panes.Frame(m.theme, title, lines, w, h, m.focus == p)
+}
+
+func (m Model) header(w int) string {
+	s := scoring.DefaultWeights.Compute(m.checks.Results())
+	score := fmt.Sprintf("Score %.1f/10", s.Value)
+	if s.Incomplete {
+		score += "*"
+	}
+	style := m.theme.Pass
+	switch {
+	case s.Value < 5:
+		style = m.theme.Fail
+	case s.Value < 8:
+		style = m.theme.Warn
+	}
+	right := style.Render(score) + " " + m.sparkline(12)
+	if m.watching {
+		right += m.theme.Muted.Render(" watch")
+	}
+	left := m.theme.Title.Render("mailcred") + " " + m.theme.Muted.Render(m.cfg.Title)
+	gap := w - ansi.StringWidth(left) - ansi.StringWidth(right)
+	if gap < 1 {
+		left = ansi.Truncate(left, max(0, w-ansi.StringWidth(right)-1), "…")
+		gap = max(1, w-ansi.StringWidth(left)-ansi.StringWidth(right))
+	}
+	return ansi.Truncate(left+strings.Repeat(" ", gap)+right, w, "")
+}
+
+// sparkline draws the score timeline: one block per change.
+func (m Model) sparkline(n int) string {
+	blocks := []rune("▁▂▃▄▅▆▇█")
+	pts := m.timeline
+	if len(pts) > n {
+		pts = pts[len(pts)-n:]
+	}
+	var b strings.Builder
+	for _, p := range pts {
+		b.WriteRune(blocks[min(len(blocks)-1, int(p.score/10*float64(len(blocks)-1)+0.5))])
+	}
+	return m.theme.Accent.Render(b.String())
+}
+
+func (m Model) tabBar(w int) string {
+	var parts []string
+	for p := Pane(0); p < paneCount; p++ {
+		name := " " + p.String() + " "
+		if p == m.focus {
+			parts = append(parts, m.theme.Selected.Render("["+p.String()+"]"))
+		} else {
+			parts = append(parts, m.theme.Muted.Render(name))
+		}
+	}
+	return ansi.Truncate(strings.Join(parts, "│"), w, "…")
+}
+
+func (m Model) footer(w int) string {
+	if m.status != "" {
+		hint := m.theme.Muted.Render("  ? help")
+		return ansi.Truncate(m.theme.Accent.Render(m.status), w-ansi.StringWidth(hint), "…") + hint
+	}
+	return ansi.Truncate(m.help.ShortHelpView(m.keys.ShortHelp()), w, "…")
+}
+
+func (m Model) helpView(w, h int) string {
+	lines := []string{m.theme.Title.Render("Keys"), ""}
+	lines = append(lines, strings.Split(m.help.FullHelpView(m.keys.FullHelp()), "\n")...)
+	lines = append(lines, "", m.theme.Title.Render("Score timeline"))
+	for _, p := range m.timeline {
+		lines = append(lines, fmt.Sprintf("  %s  %4.1f  %s", p.at.Format("15:04:05"), p.score, p.note))
+	}
+	lines = append(lines, "", m.theme.Muted.Render("Statuses: ✓ pass  ! warn  ✗ fail  i info  - skip  ? could not check  … pending"),
+		m.theme.Muted.Render("any key closes this help"))
+	return strings.Join(panes.Fit(lines, w, h), "\n")
+}
+
+func (m Model) confirmView(w, h int) string {
+	body := []string{m.theme.Title.Render("Send this message?"), ""}
+	body = append(body, strings.Split(m.confirm, "\n")...)
+	body = append(body, "", m.theme.Accent.Render("y send · n/esc cancel"))
+	boxW := min(w-4, 76)
+	var wrapped []string
+	for _, l := range body {
+		wrapped = append(wrapped, panes.Wrap(l, boxW-4)...)
+	}
+	box := lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1).Width(boxW).Render(strings.Join(wrapped, "\n"))
+	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, box)
+}
+
+// helpStyles takes the help bubble's styles from the theme, so the mono
+// theme and NO_COLOR stay colourless there too.
+func helpStyles(th themes.Theme) help.Styles {
+	return help.Styles{
+		Ellipsis: th.Muted, ShortKey: th.Accent, ShortDesc: th.Muted, ShortSeparator: th.Muted,
+		FullKey: th.Accent, FullDesc: th.Muted, FullSeparator: th.Muted,
+	}
+}

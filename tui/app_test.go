@@ -1,0 +1,255 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/session/compose"
+	"github.com/mailcred/mailcred/session/smtpc"
+)
+
+var fixedNow = time.Date(2026, 11, 26, 14, 2, 0, 0, time.UTC)
+
+func testChecks() []scoring.Check {
+	var cs []scoring.Check
+	for _, id := range []string{"spf.record", "spf.result", "dkim.record", "dmarc.record", "rdns.ptr", "blocklist.ip"} {
+		cs = append(cs, scoring.Check{ID: id, Title: id})
+	}
+	return cs
+}
+
+func testResults() []scoring.Result {
+	return []scoring.Result{
+		{ID: "spf.record", Status: scoring.Fail, Title: "No SPF record at example.com",
+			Detail: "example.com has no TXT record starting with v=spf1.",
+			Fix: &scoring.Fix{Summary: "Publish this TXT record at example.com.",
+				Records: []scoring.DNSRecord{scoring.TXTRecord("example.com", "v=spf1 ip4:192.0.2.25 -all")}}},
+		{ID: "spf.result", Status: scoring.Fail, Title: "SPF does not pass for 192.0.2.25"},
+		{ID: "dkim.record", Status: scoring.Pass, Title: "RSA 2048-bit key at s1._domainkey.example.com"},
+		{ID: "dmarc.record", Status: scoring.Warn, Title: "DMARC p=none: monitoring only"},
+		{ID: "rdns.ptr", Status: scoring.Pass, Title: "192.0.2.25 has PTR mail.example.com"},
+		{ID: "blocklist.ip", Status: scoring.Error, Title: "Unable to check: public resolver refused"},
+	}
+}
+
+type sendRecorder struct{ calls int }
+
+func (s *sendRecorder) send(ctx context.Context, draft compose.Message, rcpt []string, events func(smtpc.Event)) (*SendResult, error) {
+	s.calls++
+	events(smtpc.Event{Kind: smtpc.KindReceived, Code: 220, Lines: []string{"220 mx.gmail.example ESMTP"}})
+	return &SendResult{Outcome: "accepted", Summary: "accepted: 250 2.0.0 OK", Route: "mx"}, nil
+}
+
+func newTestModel(t *testing.T, w, h int) (Model, *sendRecorder) {
+	t.Helper()
+	rec := &sendRecorder{}
+	m, err := New(Config{
+		Title: "example.com · demo: story", Theme: "mono", Checks: testChecks(),
+		NewResolver: func() (*dnsx.Resolver, error) { return nil, errors.New("no resolver in this test") },
+		Draft:       compose.Message{From: mail.Address{Address: "you@example.com"}, Subject: "test", Body: "hello"},
+		Rcpt:        []string{"someone@gmail.example"}, Send: rec.send,
+		Describe: func(context.Context, compose.Message, []string) (string, error) {
+			return "via MX mx.gmail.example [127.0.0.2]:2525 from 192.0.2.25", nil
+		},
+		Now: func() time.Time { return fixedNow },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m = next.(Model)
+	m.run = 1
+	for _, r := range testResults() {
+		next, _ = m.Update(checkResultMsg{run: 1, res: r})
+		m = next.(Model)
+	}
+	next, _ = m.Update(checksDoneMsg{run: 1})
+	return next.(Model), rec
+}
+
+func press(t *testing.T, m Model, keys ...string) (Model, tea.Cmd) {
+	t.Helper()
+	var cmd tea.Cmd
+	for _, k := range keys {
+		var msg tea.KeyPressMsg
+		switch k {
+		case "tab":
+			msg = tea.KeyPressMsg{Code: tea.KeyTab}
+		case "shift+tab":
+			msg = tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
+		case "esc":
+			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
+		case "down":
+			msg = tea.KeyPressMsg{Code: tea.KeyDown}
+		default:
+			msg = tea.KeyPressMsg{Code: rune(k[0]), Text: k}
+		}
+		next, c := m.Update(msg)
+		m, cmd = next.(Model), c
+	}
+	return m, cmd
+}
+
+// assertFits checks a rendered screen is exactly h lines of at most w cells.
+func assertFits(t *testing.T, screen string, w, h int) {
+	t.Helper()
+	lines := strings.Split(screen, "\n")
+	if len(lines) != h {
+		t.Fatalf("%d×%d: %d lines", w, h, len(lines))
+	}
+	for i, l := range lines {
+		if n := ansi.StringWidth(l); n > w {
+			t.Fatalf("%d×%d: line %d is %d cells: %q", w, h, i, n, l)
+		}
+	}
+}
+
+func TestEverySizeRendersWithinTheTerminal(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {100, 30}, {119, 40}, {120, 32}, {160, 48}, {200, 60}, {40, 12}, {20, 8}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			m, _ := newTestModel(t, size[0], size[1])
+			for p := Pane(0); p < paneCount; p++ {
+				assertFits(t, m.render(), size[0], size[1])
+				m, _ = press(t, m, "tab")
+			}
+		})
+	}
+}
+
+func TestResizeRelayoutsWithoutGarbling(t *testing.T) {
+	m, _ := newTestModel(t, 160, 48)
+	for _, size := range [][2]int{{80, 24}, {200, 60}, {81, 25}} {
+		next, _ := m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		m = next.(Model)
+		assertFits(t, m.render(), size[0], size[1])
+	}
+}
+
+func TestTabMovesFocusThroughEveryPane(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24)
+	seen := map[Pane]bool{}
+	for i := 0; i < int(paneCount); i++ {
+		seen[m.focus] = true
+		m, _ = press(t, m, "tab")
+	}
+	if len(seen) != int(paneCount) || m.focus != PaneChecks {
+		t.Fatalf("focus visited %v and ended on %v", seen, m.focus)
+	}
+	m, _ = press(t, m, "shift+tab")
+	if m.focus != PaneDKIM {
+		t.Fatalf("shift+tab from Checks went to %v", m.focus)
+	}
+}
+
+func TestSendAsksFirstAndCancelSendsNothing(t *testing.T) {
+	m, rec := newTestModel(t, 80, 24)
+	m, cmd := press(t, m, "s")
+	if cmd == nil {
+		t.Fatal("s did not ask where the message goes")
+	}
+	next, _ := m.Update(cmd()) // the describe command's answer
+	m = next.(Model)
+	if !strings.Contains(m.render(), "mx.gmail.example") || !strings.Contains(m.render(), "someone@gmail.example") {
+		t.Fatalf("confirmation does not show route and recipient:\n%s", m.render())
+	}
+	m, cmd = press(t, m, "n")
+	if cmd != nil || rec.calls != 0 || m.confirm != "" {
+		t.Fatalf("cancel: cmd %v, %d sends", cmd, rec.calls)
+	}
+	m, cmd = press(t, m, "s")
+	next, _ = m.Update(cmd())
+	m = next.(Model)
+	m, cmd = press(t, m, "y")
+	if cmd == nil {
+		t.Fatal("y did not start the send")
+	}
+	started := cmd().(sendStartedMsg)
+	done := <-started.done
+	if rec.calls != 1 || done.res.Outcome != "accepted" {
+		t.Fatalf("after y: %d sends, %+v", rec.calls, done.res)
+	}
+}
+
+func TestInvalidDraftIsKeptAndNotSent(t *testing.T) {
+	m, rec := newTestModel(t, 80, 24)
+	m.compose.SetField(0, "not an address")
+	m, cmd := press(t, m, "s")
+	if cmd != nil || rec.calls != 0 {
+		t.Fatal("an invalid draft went towards sending")
+	}
+	if m.focus != PaneCompose || len(m.compose.Problems) == 0 || m.compose.Field(0) != "not an address" {
+		t.Fatalf("focus %v, problems %v, field %q", m.focus, m.compose.Problems, m.compose.Field(0))
+	}
+}
+
+func TestStaleRunResultsAreDropped(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24)
+	next, _ := m.Update(checkResultMsg{run: 0, res: scoring.Result{ID: "spf.record", Status: scoring.Pass}})
+	m = next.(Model)
+	if r := m.checks.Rows[0].Result; r.Status != scoring.Fail {
+		t.Fatalf("a stale run overwrote spf.record: %s", r.Status)
+	}
+}
+
+func TestChangedVerdictIsHighlightedWithItsTime(t *testing.T) {
+	m, _ := newTestModel(t, 160, 48)
+	m.run = 2
+	m.checks.Reset()
+	next, _ := m.Update(checkResultMsg{run: 2, res: scoring.Result{ID: "spf.record", Status: scoring.Pass, Title: "One SPF record"}})
+	m = next.(Model)
+	if !strings.Contains(m.render(), "(was fail, 14:02:00)") {
+		t.Fatalf("changed verdict not marked:\n%s", m.render())
+	}
+}
+
+func TestCopyUsesOSC52(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24)
+	_, cmd := press(t, m, "c")
+	if cmd == nil {
+		t.Fatal("c on a check with a fix returned no command")
+	}
+	if got := fmt.Sprintf("%T", cmd()); !strings.Contains(got, "Clipboard") {
+		t.Fatalf("c produced %s, want the clipboard message", got)
+	}
+}
+
+func TestGoldenChecks80x24(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24)
+	golden.RequireEqual(t, m.render())
+}
+
+func TestGoldenConfirm80x24(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24)
+	m, cmd := press(t, m, "s")
+	next, _ := m.Update(cmd())
+	golden.RequireEqual(t, next.(Model).render())
+}
+
+func TestGoldenAllPanes160x48(t *testing.T) {
+	m, _ := newTestModel(t, 160, 48)
+	for i, l := range []string{"220 mx.gmail.example ESMTP", "250-mx.gmail.example", "250 STARTTLS"} {
+		m.transcript.Append(smtpc.Event{At: time.Duration(i) * 10 * time.Millisecond, Kind: smtpc.KindReceived, Lines: []string{l}})
+	}
+	m.transcript.Append(smtpc.Event{At: 30 * time.Millisecond, Kind: smtpc.KindSent, Lines: []string{"EHLO mail.example.com"}})
+	golden.RequireEqual(t, m.render())
+}
+
+func TestHostileTranscriptTextIsEscaped(t *testing.T) {
+	m, _ := newTestModel(t, 160, 48)
+	m.transcript.Append(smtpc.Event{Kind: smtpc.KindReceived, Lines: []string{"220 \x1b]52;c;ZXZpbA==\x07\x1b[2J evil"}})
+	screen := m.render()
+	if strings.Contains(screen, "\x1b]52") || strings.Contains(screen, "\x1b[2J") || strings.Contains(screen, "\x07") {
+		t.Fatal("a server's escape sequence reached the screen")
+	}
+}

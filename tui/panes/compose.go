@@ -1,0 +1,246 @@
+package panes
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"charm.land/bubbles/v2/textarea"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/mailcred/mailcred/session/compose"
+	"github.com/mailcred/mailcred/themes"
+)
+
+// The compose fields, in display order.
+const (
+	FieldFrom = iota
+	FieldTo
+	FieldCc
+	FieldRcpt
+	FieldSubject
+	FieldBody
+	fieldCount
+)
+
+var fieldNames = [fieldCount]string{"From", "To", "Cc", "RCPT TO", "Subject", "Body"}
+
+// Compose is the draft editor. It never throws the draft away: a draft
+// that does not validate stays as typed, with the problems listed.
+type Compose struct {
+	inputs  [FieldBody]textinput.Model
+	body    textarea.Model
+	field   int
+	Editing bool
+	// Problems are the validation errors of the last attempt to send.
+	Problems []string
+	// Route describes where the message will go (shown under the form).
+	Route string
+}
+
+// NewCompose fills the editor from a draft and the envelope recipients.
+func NewCompose(m compose.Message, rcpt []string) Compose {
+	c := Compose{}
+	for i := range c.inputs {
+		ti := textinput.New()
+		ti.Prompt = ""
+		ti.CharLimit = 998 // RFC 5322 §2.1.1 line limit
+		c.inputs[i] = ti
+	}
+	c.inputs[FieldFrom].SetValue(m.From.String())
+	c.inputs[FieldTo].SetValue(addrList(m.To))
+	c.inputs[FieldCc].SetValue(addrList(m.Cc))
+	c.inputs[FieldRcpt].SetValue(strings.Join(rcpt, ", "))
+	c.inputs[FieldSubject].SetValue(m.Subject)
+	c.body = textarea.New()
+	c.body.ShowLineNumbers = false
+	c.body.Prompt = ""
+	c.body.CharLimit = 64 * 1024
+	c.body.SetValue(m.Body)
+	return c
+}
+
+func addrList(as []mail.Address) string {
+	var out []string
+	for _, a := range as {
+		out = append(out, a.String())
+	}
+	return strings.Join(out, ", ")
+}
+
+// SetField sets one field's text (the demo's "add To:" fix uses it).
+func (c *Compose) SetField(f int, v string) {
+	if f == FieldBody {
+		c.body.SetValue(v)
+		return
+	}
+	c.inputs[f].SetValue(v)
+}
+
+// Field returns one field's text.
+func (c *Compose) Field(f int) string {
+	if f == FieldBody {
+		return c.body.Value()
+	}
+	return c.inputs[f].Value()
+}
+
+// Draft builds the message from the fields. Parse problems are returned
+// as a list; the fields are left exactly as typed. An empty To field means
+// the draft has no To: header (the story's case), which is allowed.
+func (c *Compose) Draft(base compose.Message) (compose.Message, []string, []string) {
+	m := base
+	m.To, m.Cc = nil, nil
+	var problems []string
+	if a, err := mail.ParseAddress(c.Field(FieldFrom)); err != nil {
+		problems = append(problems, fmt.Sprintf("From: %q is not an address (%v)", c.Field(FieldFrom), err))
+	} else {
+		m.From = *a
+	}
+	parseList := func(f int) []mail.Address {
+		v := strings.TrimSpace(c.Field(f))
+		if v == "" {
+			return nil
+		}
+		list, err := mail.ParseAddressList(v)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", fieldNames[f], err))
+			return nil
+		}
+		var out []mail.Address
+		for _, a := range list {
+			out = append(out, *a)
+		}
+		return out
+	}
+	m.To = parseList(FieldTo)
+	m.Cc = parseList(FieldCc)
+	var rcpt []string
+	for _, a := range parseList(FieldRcpt) {
+		rcpt = append(rcpt, a.Address)
+	}
+	if len(rcpt) == 0 && len(problems) == 0 {
+		for _, a := range append(append([]mail.Address(nil), m.To...), m.Cc...) {
+			rcpt = append(rcpt, a.Address)
+		}
+	}
+	if len(rcpt) == 0 {
+		problems = append(problems, "RCPT TO: no recipient (fill To or RCPT TO)")
+	}
+	m.Subject = c.Field(FieldSubject)
+	m.Body = c.Field(FieldBody)
+	if m.Omit == nil {
+		m.Omit = map[string]bool{}
+	}
+	m.Omit["To"] = len(m.To) == 0
+	if len(problems) == 0 {
+		for _, err := range m.Validate() {
+			problems = append(problems, err.Error())
+		}
+	}
+	return m, rcpt, problems
+}
+
+// StartEditing focuses the current field.
+func (c *Compose) StartEditing() tea.Cmd {
+	c.Editing = true
+	return c.focus()
+}
+
+// StopEditing leaves the fields as they are.
+func (c *Compose) StopEditing() {
+	c.Editing = false
+	for i := range c.inputs {
+		c.inputs[i].Blur()
+	}
+	c.body.Blur()
+}
+
+func (c *Compose) focus() tea.Cmd {
+	for i := range c.inputs {
+		c.inputs[i].Blur()
+	}
+	c.body.Blur()
+	if c.field == FieldBody {
+		return c.body.Focus()
+	}
+	return c.inputs[c.field].Focus()
+}
+
+// Update handles keys while editing: up/down (or ctrl+p/ctrl+n) move
+// between fields outside the body, esc stops editing.
+func (c *Compose) Update(msg tea.Msg) tea.Cmd {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch k.String() {
+		case "esc":
+			c.StopEditing()
+			return nil
+		case "ctrl+n", "down":
+			if c.field != FieldBody || k.String() == "ctrl+n" {
+				c.field = (c.field + 1) % fieldCount
+				return c.focus()
+			}
+		case "ctrl+p", "up":
+			if c.field != FieldBody || k.String() == "ctrl+p" {
+				c.field = (c.field + fieldCount - 1) % fieldCount
+				return c.focus()
+			}
+		case "enter":
+			if c.field != FieldBody {
+				c.field++
+				return c.focus()
+			}
+		}
+	}
+	var cmd tea.Cmd
+	if c.field == FieldBody {
+		c.body, cmd = c.body.Update(msg)
+	} else {
+		c.inputs[c.field], cmd = c.inputs[c.field].Update(msg)
+	}
+	return cmd
+}
+
+// View renders the form into w×h cells.
+func (c *Compose) View(th themes.Theme, w, h int) []string {
+	label := func(f int) string {
+		name := fmt.Sprintf("%-8s", fieldNames[f])
+		if c.Editing && c.field == f {
+			return th.Accent.Render("›" + name)
+		}
+		return th.Muted.Render(" " + name)
+	}
+	var l []string
+	for f := 0; f < FieldBody; f++ {
+		c.inputs[f].SetWidth(max(1, w-11))
+		v := c.inputs[f].View()
+		if !c.Editing && c.inputs[f].Value() == "" {
+			v = th.Muted.Render("(none)")
+			if f == FieldTo {
+				v = th.Warn.Render("(none: the message will have no To: header)")
+			}
+		}
+		l = append(l, label(f)+" "+v)
+	}
+	l = append(l, label(FieldBody))
+	bodyH := max(1, h-len(l)-2-len(c.Problems))
+	c.body.SetWidth(max(1, w-2))
+	c.body.SetHeight(bodyH)
+	for _, bl := range strings.Split(c.body.View(), "\n") {
+		l = append(l, "  "+bl)
+	}
+	for _, p := range c.Problems {
+		st, sym := th.Status("fail")
+		l = append(l, st.Render(sym+" "+p))
+	}
+	if c.Route != "" {
+		l = append(l, th.Muted.Render(c.Route))
+	}
+	if !c.Editing {
+		l = append(l, th.Muted.Render("e edit · s send"))
+	} else {
+		l = append(l, th.Muted.Render("↑/↓ field · esc done"))
+	}
+	return l
+}

@@ -1,0 +1,108 @@
+package panes
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mailcred/mailcred/scoring/safetext"
+	"github.com/mailcred/mailcred/session/sign"
+	"github.com/mailcred/mailcred/session/smtpc"
+	"github.com/mailcred/mailcred/themes"
+)
+
+// TLS shows what the last send learned about transport security.
+type TLS struct {
+	Offered bool // the server announced STARTTLS
+	Info    *smtpc.TLSInfo
+	Sent    bool // a send has happened
+	Route   string
+}
+
+// View renders the pane body.
+func (p TLS) View(th themes.Theme, w, h int) []string {
+	if !p.Sent {
+		return []string{th.Muted.Render("No connection yet.")}
+	}
+	var l []string
+	kv := func(k, v string) { l = append(l, th.Muted.Render(fmt.Sprintf("%-9s", k))+" "+safetext.Line(v, 0)) }
+	if p.Route == "sendmail" {
+		return []string{th.Muted.Render("Handed to the local MTA: it chooses TLS for the onward hop.")}
+	}
+	offered := "no"
+	if p.Offered {
+		offered = "yes"
+	}
+	kv("STARTTLS", "offered: "+offered)
+	if p.Info == nil {
+		st, sym := th.Status("warn")
+		l = append(l, st.Render(sym+" sent in plaintext"))
+		return l
+	}
+	kv("protocol", p.Info.Version)
+	kv("cipher", p.Info.CipherSuite)
+	if len(p.Info.Chain) > 0 {
+		leaf := p.Info.Chain[0]
+		kv("subject", leaf.Subject)
+		if len(leaf.SANs) > 0 {
+			kv("names", strings.Join(leaf.SANs, ", "))
+		}
+		kv("issuer", leaf.Issuer)
+		kv("expires", leaf.NotAfter.Format("2006-01-02"))
+	}
+	if p.Info.Verified {
+		st, sym := th.Status("pass")
+		l = append(l, st.Render(sym+" certificate valid for "+safetext.Line(p.Info.ServerName, 0)))
+	} else {
+		st, sym := th.Status("warn")
+		l = append(l, st.Render(sym+" not verified for "+safetext.Line(p.Info.ServerName, 0)))
+		l = append(l, Wrap(safetext.Line(p.Info.VerifyError, 0)+" (opportunistic TLS still encrypts; MTAs deliver anyway)", w)...)
+	}
+	return l
+}
+
+// DKIM shows the signing key, what was signed, and how the signature of
+// the exact bytes sent verified.
+type DKIM struct {
+	Signed    *sign.Info
+	Published []sign.SignatureResult
+	Offline   error // verification against the key itself
+	Note      string
+}
+
+// View renders the pane body.
+func (p DKIM) View(th themes.Theme, w, h int) []string {
+	if p.Signed == nil {
+		msg := "Not signing: no DKIM key loaded."
+		if p.Note != "" {
+			msg = p.Note
+		}
+		return Wrap(msg, w)
+	}
+	s := p.Signed
+	var l []string
+	kv := func(k, v string) { l = append(l, th.Muted.Render(fmt.Sprintf("%-9s", k))+" "+v) }
+	kv("key", fmt.Sprintf("%s %d bits", s.KeyType, s.Bits))
+	kv("record", s.Selector+"._domainkey."+s.Domain)
+	kv("canon", s.Canonicalization)
+	kv("signed", strings.Join(s.Headers, ":"))
+	kv("bh", s.BodyHash)
+	if p.Offline == nil {
+		st, sym := th.Status("pass")
+		l = append(l, st.Render(sym+" verifies against the private key"))
+	} else {
+		st, sym := th.Status("fail")
+		l = append(l, st.Render(sym+" "+p.Offline.Error()))
+	}
+	for _, r := range p.Published {
+		status := "pass"
+		if string(r.Status) != "pass" {
+			status = "fail"
+			if string(r.Status) == "temperror" {
+				status = "error"
+			}
+		}
+		st, sym := th.Status(status)
+		l = append(l, Wrap(st.Render(sym)+" published record: "+safetext.Line(r.Explain(), 0), w)...)
+	}
+	return l
+}
