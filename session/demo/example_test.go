@@ -1,0 +1,46 @@
+package demo_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mailcred/mailcred/session/demo"
+	"github.com/mailcred/mailcred/session/smtpc"
+)
+
+// Start the story, send to the Gmail-like server, fix, send again. With
+// negative delays every fix takes effect at once.
+func Example() {
+	ctx := context.Background()
+	w, err := demo.Start(ctx, demo.Options{Scenario: demo.ScenarioStory, Propagation: -1, Ramp: -1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer w.Close()
+
+	show := func() {
+		_, err := w.Send(ctx, demo.ProviderGmail, w.Draft(), nil)
+		var re *smtpc.ReplyError
+		switch {
+		case err == nil:
+			fmt.Println("gmail.example accepted mail from", w.SourceIP())
+		case errors.As(err, &re):
+			fmt.Printf("gmail.example refused mail from %s at %s: %d %s\n", w.SourceIP(), re.Stage, re.Reply.Code, re.Reply.Enhanced)
+		default:
+			fmt.Println(err)
+		}
+	}
+	show()
+	for _, id := range []string{"ipv6.disable", "spf.publish"} {
+		if err := w.Apply(id); err != nil {
+			fmt.Println(err)
+		}
+		show()
+	}
+	// Output:
+	// gmail.example refused mail from 2001:db8::25 at RCPT: 550 5.7.1
+	// gmail.example refused mail from 192.0.2.25 at end of data: 550 5.7.26
+	// gmail.example accepted mail from 192.0.2.25
+}
