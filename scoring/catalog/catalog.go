@@ -7,9 +7,11 @@ import (
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dmarc"
 	"github.com/mailcred/mailcred/scoring/dnsbl"
+	"github.com/mailcred/mailcred/scoring/headers"
 	"github.com/mailcred/mailcred/scoring/ipv6"
 	"github.com/mailcred/mailcred/scoring/mx"
 	"github.com/mailcred/mailcred/scoring/rdns"
+	"github.com/mailcred/mailcred/scoring/receiver"
 	"github.com/mailcred/mailcred/scoring/spf"
 )
 
@@ -29,6 +31,13 @@ func DNS() []scoring.Check {
 		checks = append(checks, group...)
 	}
 	return checks
+}
+
+// Message returns the checks of a message as a receiver judges it
+// (score, send, the workbench after a send): DKIM signature, DMARC
+// alignment, headers.
+func Message() []scoring.Check {
+	return append(receiver.Checks(), headers.Checks()...)
 }
 
 // IDs returns the ids of checks, in order.

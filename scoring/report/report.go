@@ -54,7 +54,7 @@ type Text struct {
 	Verbose bool
 }
 
-const idColumn = 18
+const idColumn = 19
 
 // Result renders one result: a status line, then (for anything but a pass,
 // or always when verbose) the detail and the fix, indented.

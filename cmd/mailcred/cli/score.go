@@ -1,9 +1,373 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
 
-// newScoreCmd is being written (issue 3); this placeholder keeps the tree building.
+	"github.com/spf13/cobra"
+
+	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dnsbl"
+	"github.com/mailcred/mailcred/scoring/headers"
+	"github.com/mailcred/mailcred/scoring/rdns"
+	"github.com/mailcred/mailcred/scoring/receiver"
+	"github.com/mailcred/mailcred/scoring/report"
+	"github.com/mailcred/mailcred/scoring/safetext"
+	"github.com/mailcred/mailcred/scoring/spf"
+)
+
+// maxMessage bounds what score reads: more than any receiver accepts
+// (Gmail stops at 25 MB, after encoding).
+const maxMessage = 64 << 20
+
+type scoreFlags struct {
+	ip         string
+	helo       string
+	mailFrom   string
+	authservID string
+}
+
+// scoreReport is the JSON of `mailcred score`: the shape of `check`
+// (score, max, checks, queries) plus the Authentication-Results value.
+type scoreReport struct {
+	File                  string   `json:"file"`
+	AuthenticationResults string   `json:"authentication_results"`
+	Notes                 []string `json:"notes,omitempty"`
+	report.Check
+}
+
 func newScoreCmd(g *globals) *cobra.Command {
-	return &cobra.Command{Use: "score", Short: "(in progress)", Hidden: true,
-		RunE: func(*cobra.Command, []string) error { return usageError("score is not built yet") }}
+	f := &scoreFlags{}
+	cmd := &cobra.Command{
+		Use:   "score FILE.eml --ip IP [--helo NAME] [--mail-from ADDR]",
+		Short: "Score a message as a receiver would see it: SPF, DKIM, DMARC, headers, blocklists",
+		Long: `score judges an existing message (a .eml file, or - for standard input) the way a
+receiving server does when IP connects: SPF for the envelope sender and the HELO name, every
+DKIM signature against the keys DNS publishes (a body changed after signing told apart from a
+bad signature), DMARC alignment with the From domain and the policy that would apply, the
+header checks, reverse DNS and blocklists for the IP and the From domain.
+
+It prints an RFC 8601 Authentication-Results header first, then each check, then the score.
+The envelope sender is --mail-from, else the Return-Path header, else the From address;
+--mail-from '<>' is a bounce (SPF then checks the HELO name). A file with LF line endings is
+converted to CRLF for verification, as an MTA would on receipt; message.format still judges
+the file as it is.
+
+Exit status: 0 nothing failed, 1 some check failed, 2 usage or runtime error.`,
+		Example: `  mailcred score message.eml --ip 203.0.113.5 --helo mail.example.com
+  mailcred score - --ip 203.0.113.5 --mail-from bounce@example.com --format json < message.eml`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError("score needs exactly one FILE (or - for standard input), got %d", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runScore(cmd, g, f, args[0]) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.ip, "ip", "", "the IP address the message came from (required)")
+	fl.StringVar(&f.helo, "helo", "", "the HELO/EHLO name the sender gave")
+	fl.StringVar(&f.mailFrom, "mail-from", "", "envelope sender; '<>' for a bounce (default: Return-Path, else From)")
+	fl.StringVar(&f.authservID, "authserv-id", "mailcred", "the receiver name in the Authentication-Results header")
+	cmd.MarkFlagRequired("ip")
+	return cmd
+}
+
+func runScore(cmd *cobra.Command, g *globals, f *scoreFlags, file string) error {
+	if err := g.checkFormat(); err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(strings.TrimSpace(f.ip))
+	if err != nil {
+		return usageError("--ip %q: not an IP address", f.ip)
+	}
+	raw, err := readMessage(g.io.In, file)
+	if err != nil {
+		return err
+	}
+	msg, lfLines := toCRLF(raw)
+	var notes []string
+	if lfLines > 0 {
+		notes = append(notes, fmt.Sprintf("%d line(s) end in LF alone: converted to CRLF for verification, as an MTA would on receipt "+
+			"(message.format judges the file as it is)", lfLines))
+	}
+	from, fromDomain, _ := receiver.AuthorAddress(msg)
+	helo := strings.TrimSuffix(strings.TrimSpace(f.helo), ".")
+	mailFrom, source := envelopeSender(f.mailFrom, msg, from, helo)
+	notes = append(notes, "MAIL FROM "+orNone(mailFrom)+" ("+source+")")
+
+	ev := scoring.Evidence{Domain: fromDomain, MailFrom: mailFrom, IPs: []netip.Addr{ip.Unmap()}, HELO: helo, Message: msg}
+	r, err := g.newResolver(fromDomain, domainOf(mailFrom))
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	env := &scoring.Env{Evidence: ev, DNS: r}
+	verdict := receiver.Judge(ctx, r, ev)
+	auth := receiver.AuthenticationResults(f.authservID, verdict)
+
+	// The header checks see the file as it is; everything else the CRLF
+	// form a receiver verifies.
+	original := *env
+	original.Evidence.Message = raw
+	results := scoring.RunAll(ctx, env, append(only(spf.Checks(), spf.CheckResult), receiver.Checks()...))
+	results = append(results, scoring.RunAll(ctx, &original, headers.Checks())...)
+	results = append(results, scoring.RunAll(ctx, env, append(rdns.Checks(), dnsbl.Checks()...))...)
+
+	rep := scoreReport{File: file, AuthenticationResults: auth, Notes: notes,
+		Check: report.NewCheck(fromDomain, results, scoring.DefaultWeights, r.Log())}
+	if g.format == "json" {
+		if err := report.JSON(g.io.Out, rep); err != nil {
+			return err
+		}
+	} else if err := printScore(g, rep, ip, helo, r.Servers()); err != nil {
+		return err
+	}
+	for _, res := range results {
+		if res.Status == scoring.Fail {
+			return failed()
+		}
+	}
+	return nil
+}
+
+// readMessage reads FILE, or standard input for "-", refusing more than
+// maxMessage bytes and empty input.
+func readMessage(stdin io.Reader, file string) ([]byte, error) {
+	var in io.Reader
+	if file == "-" {
+		if stdin == nil {
+			return nil, usageError("score -: no standard input")
+		}
+		in = stdin
+	} else {
+		fh, err := os.Open(file)
+		if err != nil {
+			return nil, usageError("%v", err)
+		}
+		defer fh.Close()
+		in = fh
+	}
+	raw, err := io.ReadAll(io.LimitReader(in, maxMessage+1))
+	switch {
+	case err != nil:
+		return nil, usageError("reading %s: %v", file, err)
+	case len(raw) > maxMessage:
+		return nil, usageError("%s: over %d MB; no receiver accepts a message that big", file, maxMessage>>20)
+	case len(bytes.TrimSpace(raw)) == 0:
+		return nil, usageError("%s: empty: want a whole message (header fields, a blank line, the body)", file)
+	}
+	return raw, nil
+}
+
+// toCRLF turns every LF not preceded by CR into CRLF (RFC 5322 §2.1 line
+// endings) and counts them; the input is returned as is when there are
+// none.
+func toCRLF(raw []byte) ([]byte, int) {
+	n := 0
+	for i, c := range raw {
+		if c == '\n' && (i == 0 || raw[i-1] != '\r') {
+			n++
+		}
+	}
+	if n == 0 {
+		return raw, 0
+	}
+	out := make([]byte, 0, len(raw)+n)
+	for i, c := range raw {
+		if c == '\n' && (i == 0 || raw[i-1] != '\r') {
+			out = append(out, '\r')
+		}
+		out = append(out, c)
+	}
+	return out, n
+}
+
+// envelopeSender picks the RFC5321.MailFrom to check and says where it
+// came from: the flag, the Return-Path header (which the final MTA writes
+// from MAIL FROM, RFC 5321 §4.4), or the From address. A null reverse-path
+// ("<>", a bounce) is checked as postmaster@HELO, the identity RFC 7208
+// §2.4 substitutes.
+func envelopeSender(flag string, msg []byte, from, helo string) (addr, source string) {
+	flag = strings.TrimSpace(flag)
+	switch {
+	case flag != "":
+		addr, source = strings.TrimSuffix(strings.TrimPrefix(flag, "<"), ">"), "--mail-from"
+	default:
+		if rp := headers.Parse(msg).Get("Return-Path"); len(rp) > 0 {
+			v := strings.TrimSpace(rp[0].Value)
+			if a, ok := angleAddr(v); ok {
+				addr, source = a, "from the Return-Path header"
+				break
+			}
+		}
+		return from, "the From address: no --mail-from and no Return-Path header"
+	}
+	if addr != "" {
+		return addr, source
+	}
+	if helo != "" {
+		return "postmaster@" + helo, "null reverse-path: SPF checks the HELO identity (RFC 7208 §2.4)"
+	}
+	return from, "null reverse-path and no --helo: the From address instead"
+}
+
+// angleAddr reads "<local@domain>", "<>" or a bare address; ok is false
+// for anything else (white space, control characters, no @).
+func angleAddr(v string) (string, bool) {
+	if strings.HasPrefix(v, "<") {
+		end := strings.IndexByte(v, '>')
+		if end < 0 {
+			return "", false
+		}
+		v = v[1:end]
+	}
+	if v == "" {
+		return "", true
+	}
+	if strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f }) || !strings.Contains(v, "@") {
+		return "", false
+	}
+	return v, true
+}
+
+func domainOf(addr string) string {
+	if at := strings.LastIndexByte(addr, '@'); at >= 0 {
+		return strings.ToLower(addr[at+1:])
+	}
+	return ""
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// only keeps the checks with the given ids, in the given order.
+func only(checks []scoring.Check, ids ...string) []scoring.Check {
+	var out []scoring.Check
+	for _, id := range ids {
+		for _, c := range checks {
+			if c.ID == id {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// printScore writes the text report: the Authentication-Results field
+// folded one result per line (RFC 5322 §2.2.3 folding), the checks, the
+// score.
+func printScore(g *globals, rep scoreReport, ip netip.Addr, helo string, servers []string) error {
+	w, text, err := g.textOut()
+	if err != nil {
+		return err
+	}
+	th := text.Theme
+	for i, line := range foldAuthResults(rep.AuthenticationResults, text.Width) {
+		if i == 0 {
+			line = th.Title.Render(authResultsName) + strings.TrimPrefix(line, authResultsName)
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, th.Title.Render("mailcred score "+safetext.Line(rep.File, 0)))
+	sub := "IP " + ip.String()
+	if helo != "" {
+		sub += " · HELO " + safetext.Line(helo, 0)
+	}
+	if rep.Domain != "" {
+		sub += " · From domain " + safetext.Line(rep.Domain, 0)
+	}
+	fmt.Fprintln(w, "  "+th.Muted.Render(sub))
+	for _, n := range rep.Notes {
+		fmt.Fprintln(w, "  "+th.Muted.Render(safetext.Line(n, 0)))
+	}
+	fmt.Fprintln(w, "  "+th.Muted.Render("resolver "+strings.Join(servers, ", ")))
+	fmt.Fprintln(w)
+	for _, r := range rep.Checks {
+		text.Result(w, r)
+	}
+	fmt.Fprintln(w)
+	text.Score(w, rep.Score, rep.Max, rep.Checks)
+	if text.Verbose {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, th.Title.Render(fmt.Sprintf("DNS queries (%d)", len(rep.Queries))))
+		for _, q := range rep.Queries {
+			fmt.Fprintln(w, "  "+th.Muted.Render(safetext.Line(q.String(), 0)))
+		}
+	}
+	return nil
+}
+
+const authResultsName = "Authentication-Results:"
+
+// foldAuthResults renders the field folded for a terminal of the given
+// width (RFC 5322 §2.2.3 folding, so the lines can be pasted as a header):
+// one result per line, long results broken at spaces outside quoted
+// strings, continuation lines indented. Every line is sanitised.
+func foldAuthResults(value string, width int) []string {
+	if width < 40 {
+		width = 80
+	}
+	parts := strings.Split(value, "; ")
+	lines := []string{authResultsName + " " + safetext.Line(parts[0], 0) + semicolon(len(parts) > 1)}
+	for i, p := range parts[1:] {
+		const indent, more = "    ", "      "
+		line := indent
+		for _, word := range wordsOutsideQuotes(safetext.Line(p, 0) + semicolon(i+2 < len(parts))) {
+			if line != indent && line != more && len([]rune(line))+1+len([]rune(word)) > width {
+				lines = append(lines, line)
+				line = more
+			}
+			if line != indent && line != more {
+				line += " "
+			}
+			line += word
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+func semicolon(more bool) string {
+	if more {
+		return ";"
+	}
+	return ""
+}
+
+// wordsOutsideQuotes splits at spaces that are not inside a quoted string.
+func wordsOutsideQuotes(s string) []string {
+	var words []string
+	var cur strings.Builder
+	quoted, escaped := false, false
+	for _, r := range s {
+		switch {
+		case escaped:
+			escaped = false
+		case r == '\\' && quoted:
+			escaped = true
+		case r == '"':
+			quoted = !quoted
+		case r == ' ' && !quoted:
+			if cur.Len() > 0 {
+				words = append(words, cur.String())
+				cur.Reset()
+			}
+			continue
+		}
+		cur.WriteRune(r)
+	}
+	if cur.Len() > 0 {
+		words = append(words, cur.String())
+	}
+	return words
 }
