@@ -1,0 +1,120 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/safetext"
+)
+
+// runResponse classifies the server's final answer (RFC 5321 §4.2.1:
+// 2yz accepted, 4yz try later, 5yz refused) and carries its explanation:
+// what it means, what the stage it came at rules out, and the fix.
+func runResponse(_ context.Context, env *scoring.Env) scoring.Result {
+	f := env.Evidence.SMTP
+	if f.Route == routeSendmail {
+		return sendmailResponse(f)
+	}
+	switch f.Outcome {
+	case "accepted":
+		return scoring.Result{Status: scoring.Pass,
+			Title: fmt.Sprintf("Accepted by %s: %s", server(f), short(headline(f.Reply))),
+			Detail: join(replyDetail(f),
+				"Accepted means the server took the message; whether it reaches the inbox is decided afterwards by its "+
+					"filters, which judge what the other checks judge.")}
+	case "deferred", "rejected":
+		return refused(f)
+	}
+	why := f.Err
+	if why == "" {
+		why = "the session ended without an answer"
+	}
+	return scoring.Result{Status: scoring.Error,
+		Title:  "No answer from " + server(f) + " (at " + orConnect(f.Stage) + ")",
+		Detail: safetext.Line(why, 2000) + "\nWithout a reply there is nothing to judge; an MTA would retry later (RFC 5321 §4.5.4.1).",
+		Fix: &scoring.Fix{Summary: "Check that the server is reachable from this host on that port (outbound port 25 is " +
+			"blocked by many cloud and home providers), then send again."}}
+}
+
+// refused is the result for a 4yz or 5yz answer.
+func refused(f *scoring.SMTPFacts) scoring.Result {
+	status, verb := scoring.Fail, "Rejected"
+	if f.Outcome == "deferred" {
+		status, verb = scoring.Warn, "Deferred"
+	}
+	who := server(f)
+	if f.Provider != "" && f.Provider != "generic" {
+		who += ", " + f.Provider
+	}
+	lines := replyDetail(f)
+	if f.Meaning != "" {
+		lines = join(lines, "Meaning: "+f.Meaning)
+	}
+	if f.RulesOut != "" {
+		lines = join(lines, f.RulesOut)
+	}
+	if len(f.Related) > 0 {
+		lines = join(lines, "Related checks: "+strings.Join(f.Related, ", "))
+	}
+	res := scoring.Result{Status: status,
+		Title:  fmt.Sprintf("%s at %s by %s: %s", verb, f.Stage, who, short(headline(f.Reply))),
+		Detail: lines}
+	if f.Fix != "" || f.Link != "" {
+		res.Fix = &scoring.Fix{Summary: f.Fix, Link: f.Link}
+	} else {
+		res.Fix = &scoring.Fix{Summary: "Read the server's own words in the reply above; a 4yz answer is temporary and an MTA retries it, a 5yz answer is final."}
+	}
+	return res
+}
+
+// sendmailResponse judges a hand-over to the local MTA: its exit status,
+// not a remote answer.
+func sendmailResponse(f *scoring.SMTPFacts) scoring.Result {
+	switch f.Outcome {
+	case "accepted":
+		return scoring.Result{Status: scoring.Pass,
+			Title: "Handed to the local MTA (sendmail exited 0)",
+			Detail: "The local MTA queued the message; its own delivery, and the remote answer, are in its -v output in " +
+				"the transcript and in its log (exim: /var/log/exim4/mainlog; postfix: journalctl -u postfix)."}
+	case "deferred":
+		return scoring.Result{Status: scoring.Warn, Title: "The local MTA deferred the message (sendmail exit 75, EX_TEMPFAIL)",
+			Detail: safetext.Line(f.Err, 2000),
+			Fix:    &scoring.Fix{Summary: "See the MTA's log for the remote answer; exim: exim -Mvl MESSAGE-ID, or exim -bp for the queue."}}
+	}
+	return scoring.Result{Status: scoring.Error, Title: "sendmail failed: " + short(f.Err),
+		Detail: safetext.Line(f.Err, 2000),
+		Fix:    &scoring.Fix{Summary: "Check that an MTA is installed and running (exim4 or postfix), and its log."}}
+}
+
+// replyDetail lists the reply's lines.
+func replyDetail(f *scoring.SMTPFacts) string {
+	if len(f.Reply) == 0 {
+		return ""
+	}
+	lines := make([]string, len(f.Reply))
+	for i, l := range f.Reply {
+		lines[i] = "  " + safetext.Line(l, 1000)
+	}
+	return "Reply at " + f.Stage + ":\n" + strings.Join(lines, "\n")
+}
+
+// headline is the reply's first line, for a title.
+func headline(lines []string) string {
+	if len(lines) == 0 {
+		return "(no reply)"
+	}
+	return safetext.Line(lines[0], 200)
+}
+
+// join joins non-empty paragraphs with a line break.
+func join(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -1,0 +1,204 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"sync"
+	"time"
+
+	"github.com/mailcred/mailcred/scoring/dkim"
+	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/session/explain"
+	"github.com/mailcred/mailcred/session/sign"
+	"github.com/mailcred/mailcred/session/smtpc"
+)
+
+// Send runs a whole send: validate the plan (every problem at once, as a
+// *PlanError, before anything connects), render the message, DKIM-sign it
+// and verify the signature offline against the key (a failure stops the
+// send) and against the published record (reported only), then deliver
+// it: to the MX hosts in preference order, each address in turn, until
+// one accepts or refuses for good (RFC 5321 §5.1); to the --via host; or
+// through sendmail. events, which may be nil, receives the transcript as
+// it happens.
+//
+// Send returns an error, and no Outcome, only when nothing was sent: an
+// invalid plan, a message that cannot be signed, no server to connect to.
+// Once a connection is attempted, whatever the server says (or fails to
+// say) is in the Outcome. plan is taken by value and never changed.
+func Send(ctx context.Context, plan Plan, r *dnsx.Resolver, events func(Event)) (*Outcome, error) {
+	if errs := plan.Validate(); len(errs) > 0 {
+		return nil, &PlanError{Problems: errs}
+	}
+	kb := plan.Explainer
+	if kb == nil {
+		var err error
+		if kb, err = explain.Load(); err != nil {
+			return nil, fmt.Errorf("send: %w", err)
+		}
+	}
+	t := &transcript{start: time.Now(), sink: events}
+	o := &Outcome{HELO: plan.helo()}
+	msg, err := plan.Message.Render(time.Now(), plan.domain())
+	if err != nil {
+		return nil, fmt.Errorf("send: rendering the message: %w", err)
+	}
+	if plan.DKIM != nil {
+		if msg, err = signMessage(ctx, plan, r, msg, t, o); err != nil {
+			return nil, err
+		}
+	}
+	o.Message = msg
+	dest, err := plan.Describe(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("send: %w", err)
+	}
+	if plan.Route.Kind == ViaSendmail {
+		runSendmail(ctx, dest, msg, t, o)
+	} else {
+		deliver(ctx, plan, dest, msg, kb, t, o)
+	}
+	o.Transcript = t.all()
+	return o, nil
+}
+
+// signMessage signs msg, checks the signature against the key itself (a
+// failure is fatal: a broken signature must not be sent) and against the
+// record DNS publishes (reported only: the record may be on its way).
+func signMessage(ctx context.Context, plan Plan, r *dnsx.Resolver, msg []byte, t *transcript, o *Outcome) ([]byte, error) {
+	opts := *plan.DKIM
+	signed, info, err := sign.Sign(msg, opts)
+	if err != nil {
+		return nil, fmt.Errorf("send: %w", err)
+	}
+	name := dkim.RecordName(info.Selector, info.Domain)
+	t.info("signing with %s %s %d bits", name, info.Algorithm, info.Bits)
+	t.info("c=%s h=%s", info.Canonicalization, joinColon(info.Headers))
+	if err := sign.VerifyOffline(signed, opts.Key); err != nil {
+		return nil, fmt.Errorf("send: the signature just made does not verify against the private key, so nothing was sent: %w", err)
+	}
+	t.info("signature verifies against the private key")
+	o.SignInfo = info
+	if r == nil {
+		t.info("published key %s not checked: no resolver", name)
+		return signed, nil
+	}
+	results, err := sign.VerifyPublished(ctx, signed, r)
+	if err != nil {
+		t.info("published key %s not checked: %v", name, err)
+		return signed, nil
+	}
+	o.PublishedDKIM = results
+	for _, res := range results {
+		if res.Status == sign.Pass {
+			t.info("published key %s: pass", dkim.RecordName(res.Selector, res.Domain))
+			continue
+		}
+		t.info("published key %s: %s: %s", dkim.RecordName(res.Selector, res.Domain), res.Status, res.Explain())
+	}
+	return signed, nil
+}
+
+// deliver tries the destination's hosts and addresses in order.
+func deliver(ctx context.Context, plan Plan, dest *Destination, msg []byte, kb *explain.KB, t *transcript, o *Outcome) {
+	env := smtpc.Envelope{From: dest.EnvelopeFrom, To: dest.Recipients, Auth: plan.Auth}
+	var best *attempt
+	n := 0
+hosts:
+	for _, h := range dest.Hosts {
+		if len(h.Addrs) == 0 {
+			t.info("skipping %s: %s", h.Name, h.Problem)
+			continue
+		}
+		for _, addr := range h.Addrs {
+			if n == maxAttempts {
+				t.info("giving up after %d attempts", maxAttempts)
+				break hosts
+			}
+			n++
+			a := tryOne(ctx, plan, h, addr, env, msg, t)
+			o.Attempts = append(o.Attempts, a.Attempt)
+			if best == nil || a.rank() >= best.rank() {
+				best = a
+			}
+			if next := a.moveOn(ctx, plan.Route.Kind); next == "" {
+				break hosts
+			} else {
+				t.info("%s", next)
+			}
+		}
+	}
+	if best == nil {
+		o.Verdict, o.Err = Failed, "no address was tried"
+		o.facts(plan.Route, tlsNote{})
+		return
+	}
+	o.Verdict, o.Stage, o.Reply, o.Err = best.Verdict, best.Stage, best.Reply, best.Err
+	o.Server, o.Delivery, o.LocalAddr = best.Host, best.delivery, best.Local
+	o.Explanation = explainReply(kb, best.Reply, best.Stage)
+	if o.Verdict == Accepted {
+		for _, rcpt := range sortedKeys(best.delivery.Refused) {
+			t.info("recipient %s refused: %s", rcpt, joinSpace(best.delivery.Refused[rcpt].Reply.Lines))
+		}
+	}
+	o.facts(plan.Route, best.tls)
+}
+
+// runSendmail hands the message to the local MTA. Exit status 75
+// (EX_TEMPFAIL) is a deferral; any other failure is an error.
+func runSendmail(ctx context.Context, dest *Destination, msg []byte, t *transcript, o *Outcome) {
+	err := smtpc.RunSendmail(ctx, dest.Sendmail, dest.SendmailArgs, msg, t.emit)
+	o.Server, o.Stage = dest.Sendmail, smtpc.StageEndOfData
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		o.Verdict = Accepted
+	case errors.As(err, &ee) && ee.ExitCode() == 75:
+		o.Verdict, o.Err = Deferred, err.Error()
+	default:
+		o.Verdict, o.Err = Failed, err.Error()
+	}
+	o.facts(Route{Kind: ViaSendmail}, tlsNote{})
+}
+
+// transcript stamps events with the time since the send began, keeps
+// them, and passes them on in order.
+type transcript struct {
+	start time.Time
+	sink  func(Event)
+
+	mu       sync.Mutex
+	events   []Event
+	observer func(Event) // the current attempt's
+}
+
+func (t *transcript) emit(e Event) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e.At = time.Since(t.start)
+	t.events = append(t.events, e)
+	if t.observer != nil {
+		t.observer(e)
+	}
+	if t.sink != nil {
+		t.sink(e)
+	}
+}
+
+func (t *transcript) info(format string, args ...any) {
+	t.emit(Event{Kind: smtpc.KindInfo, Lines: []string{fmt.Sprintf(format, args...)}})
+}
+
+func (t *transcript) observe(f func(Event)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.observer = f
+}
+
+func (t *transcript) all() []Event {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Event(nil), t.events...)
+}
