@@ -260,3 +260,31 @@ func localGuess(ctx context.Context, route Route, hosts []Host) (string, string)
 	}
 	return "", "chosen by the OS when connecting"
 }
+
+// Summary says in a few lines where a send will go: the route, the hosts
+// in the order they will be tried, and the sending IP — what the
+// confirmation shows before anything is sent.
+func (d *Destination) Summary() string {
+	var lines []string
+	switch d.Route.Kind {
+	case ViaSendmail:
+		lines = append(lines, "via the local MTA: "+d.Sendmail+" "+strings.Join(d.SendmailArgs, " "))
+	case ViaMX:
+		lines = append(lines, "via the MX hosts of "+d.Domain+" (RFC 5321 §5.1 order):")
+	default:
+		lines = append(lines, "via "+d.Route.HostPort+":")
+	}
+	for _, h := range d.Hosts {
+		where := strings.Join(h.Targets(), ", ")
+		if len(h.Addrs) == 0 {
+			where = "skipped: " + h.Problem
+		}
+		lines = append(lines, "  "+h.Name+"  "+where)
+	}
+	local := d.Local
+	if local == "" {
+		local = "chosen by the system"
+	}
+	lines = append(lines, "MAIL FROM:<"+d.EnvelopeFrom+">, sending IP "+local)
+	return strings.Join(lines, "\n")
+}

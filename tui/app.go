@@ -67,6 +67,9 @@ type Config struct {
 	Title       string
 	Theme       string
 	Evidence    scoring.Evidence
+	// CurrentEvidence, when set, is asked before each run instead of
+	// Evidence (the demo world's sending IPs change as fixes apply).
+	CurrentEvidence func() scoring.Evidence
 	NewResolver func() (*dnsx.Resolver, error) // a fresh cache for each run
 	Checks      []scoring.Check                // the DNS checks
 	// MessageChecks join the list once something has been sent.
@@ -266,6 +269,9 @@ func (m *Model) allChecks() []scoring.Check {
 // evidence is the configured sending setup plus what the last send saw.
 func (m *Model) evidence() scoring.Evidence {
 	ev := m.cfg.Evidence
+	if m.cfg.CurrentEvidence != nil {
+		ev = m.cfg.CurrentEvidence()
+	}
 	if s := m.lastSend; s != nil {
 		ev.Message = s.Evidence.Message
 		ev.SMTP = s.Evidence.SMTP

@@ -114,7 +114,9 @@ SPF, DKIM, DMARC, reverse DNS, blocklists, TLS and the SMTP conversation itself.
 	pf.BoolVar(&g.fresh, "fresh", false, "ask your domain's authoritative servers directly, so a record published a minute ago is seen")
 	pf.DurationVar(&g.timeout, "timeout", 3*time.Second, "timeout of one DNS query attempt")
 	pf.StringVar(&g.theme, "theme", "default", "colour theme: "+fmt.Sprint(themes.Names()))
-	root.AddCommand(newCheckCmd(g), newSPFCmd(g), newSendCmd(g), newScoreCmd(g), newKeygenCmd(g))
+	root.AddCommand(newCheckCmd(g), newSPFCmd(g), newSendCmd(g), newScoreCmd(g), newKeygenCmd(g), newDemoCmd(g))
+	root.RunE = newWorkbenchRun(g)
+	root.Args = cobra.NoArgs
 	return root
 }
 
