@@ -64,14 +64,14 @@ type World interface {
 // Config is everything the screen needs; cmd/mailcred builds it from the
 // profile or the demo world.
 type Config struct {
-	Title       string
-	Theme       string
-	Evidence    scoring.Evidence
+	Title    string
+	Theme    string
+	Evidence scoring.Evidence
 	// CurrentEvidence, when set, is asked before each run instead of
 	// Evidence (the demo world's sending IPs change as fixes apply).
 	CurrentEvidence func() scoring.Evidence
-	NewResolver func() (*dnsx.Resolver, error) // a fresh cache for each run
-	Checks      []scoring.Check                // the DNS checks
+	NewResolver     func() (*dnsx.Resolver, error) // a fresh cache for each run
+	Checks          []scoring.Check                // the DNS checks
 	// MessageChecks join the list once something has been sent.
 	MessageChecks []scoring.Check
 	Draft         compose.Message
@@ -149,6 +149,8 @@ func New(cfg Config) (Model, error) {
 	if cfg.Send == nil {
 		m.keys.Send.SetEnabled(false)
 	}
+	m.run = 1
+	m.checks.Reset()
 	if cfg.World == nil {
 		m.keys.Apply.SetEnabled(false)
 		m.keys.Recipient.SetEnabled(false)
@@ -159,7 +161,8 @@ func New(cfg Config) (Model, error) {
 // Init starts the first check run, asks the terminal's background colour
 // (for the adaptive theme) and listens to the demo world.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.startRunCmd()}
+	// New already opened run 1 (Init cannot change the model).
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.runCmd(m.run)}
 	if m.cfg.World != nil {
 		cmds = append(cmds, waitWorld(m.cfg.World.Events()))
 	}
@@ -186,13 +189,10 @@ type (
 		res *SendResult
 		err error
 	}
-	sendStartedMsg struct {
-		events <-chan smtpc.Event
-		done   <-chan sendDoneMsg
-	}
-	describedMsg  struct{ text string }
-	watchTickMsg  struct{}
-	worldEventMsg struct {
+	sendStartedMsg struct{ stream <-chan tea.Msg }
+	describedMsg   struct{ text string }
+	watchTickMsg   struct{}
+	worldEventMsg  struct {
 		text string
 		ch   <-chan string
 	}
@@ -207,7 +207,11 @@ type (
 func (m *Model) startRunCmd() tea.Cmd {
 	m.run++
 	m.checks.Reset()
-	run := m.run
+	return m.runCmd(m.run)
+}
+
+// runCmd runs the checks as run number run.
+func (m Model) runCmd(run int) tea.Cmd {
 	cfg := m.cfg
 	ev := m.evidence()
 	checks := m.allChecks()
@@ -338,10 +342,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.confirm = msg.text
 		return m, nil
 	case sendStartedMsg:
-		return m, tea.Batch(waitEvent(msg.events), waitDone(msg.done))
+		return m, waitSend(msg.stream)
 	case sendEventsMore:
 		m.transcript.Append(msg.ev)
-		return m, waitEvent(msg.ch)
+		return m, waitSend(msg.ch)
 	case sendDoneMsg:
 		return m.sendDone(msg)
 	case tea.KeyPressMsg:
@@ -422,6 +426,11 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.status = "the selected check has no fix to copy"
 	case key.Matches(k, m.keys.Apply):
 		return m.applyFix()
+	case key.Matches(k, m.keys.NextProblem):
+		m.focus = PaneChecks
+		if !m.checks.NextProblem() {
+			m.status = "no failing check"
+		}
 	case key.Matches(k, m.keys.Recipient):
 		if m.cfg.World != nil {
 			rs := m.cfg.World.Recipients()
@@ -519,20 +528,13 @@ func (m Model) askSend() (tea.Model, tea.Cmd) {
 
 type sendEventsMore struct {
 	ev smtpc.Event
-	ch <-chan smtpc.Event
+	ch <-chan tea.Msg
 }
 
-func waitEvent(ch <-chan smtpc.Event) tea.Cmd {
-	return func() tea.Msg {
-		ev, ok := <-ch
-		if !ok {
-			return nil
-		}
-		return sendEventsMore{ev: ev, ch: ch}
-	}
-}
-
-func waitDone(ch <-chan sendDoneMsg) tea.Cmd {
+// waitSend reads the send's stream: transcript events, then its end. One
+// channel keeps them in order, so the outcome's notes follow the last
+// line of the conversation.
+func waitSend(ch <-chan tea.Msg) tea.Cmd {
 	return func() tea.Msg { return <-ch }
 }
 
@@ -542,16 +544,14 @@ func (m *Model) sendCmd() tea.Cmd {
 	m.status = "sending…"
 	send, draft, rcpt := m.cfg.Send, m.draft, m.rcpt
 	return func() tea.Msg {
-		events := make(chan smtpc.Event, 256)
-		done := make(chan sendDoneMsg, 1)
+		stream := make(chan tea.Msg, 256)
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			res, err := send(ctx, draft, rcpt, func(e smtpc.Event) { events <- e })
-			close(events)
-			done <- sendDoneMsg{res: res, err: err}
+			res, err := send(ctx, draft, rcpt, func(e smtpc.Event) { stream <- sendEventsMore{ev: e, ch: stream} })
+			stream <- sendDoneMsg{res: res, err: err}
 		}()
-		return sendStartedMsg{events: events, done: done}
+		return sendStartedMsg{stream: stream}
 	}
 }
 

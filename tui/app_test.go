@@ -175,9 +175,17 @@ func TestSendAsksFirstAndCancelSendsNothing(t *testing.T) {
 		t.Fatal("y did not start the send")
 	}
 	started := cmd().(sendStartedMsg)
-	done := <-started.done
-	if rec.calls != 1 || done.res.Outcome != "accepted" {
-		t.Fatalf("after y: %d sends, %+v", rec.calls, done.res)
+	var done sendDoneMsg
+	for msg := range started.stream {
+		if d, ok := msg.(sendDoneMsg); ok {
+			done = d
+			break
+		}
+		next, _ := m.Update(msg)
+		m = next.(Model)
+	}
+	if rec.calls != 1 || done.res.Outcome != "accepted" || m.transcript.Len() != 1 {
+		t.Fatalf("after y: %d sends, %+v, %d transcript lines", rec.calls, done.res, m.transcript.Len())
 	}
 }
 
@@ -251,5 +259,18 @@ func TestHostileTranscriptTextIsEscaped(t *testing.T) {
 	screen := m.render()
 	if strings.Contains(screen, "\x1b]52") || strings.Contains(screen, "\x1b[2J") || strings.Contains(screen, "\x07") {
 		t.Fatal("a server's escape sequence reached the screen")
+	}
+}
+
+func TestChangeMarkKeepsWhatItChangedFrom(t *testing.T) {
+	m, _ := newTestModel(t, 160, 48)
+	for run := 2; run <= 3; run++ { // a change, then a re-run with the same verdict
+		m.run = run
+		m.checks.Reset()
+		next, _ := m.Update(checkResultMsg{run: run, res: scoring.Result{ID: "spf.record", Status: scoring.Pass, Title: "One SPF record"}})
+		m = next.(Model)
+	}
+	if s := m.render(); !strings.Contains(s, "(was fail, 14:02:00)") || strings.Contains(s, "(was pass") {
+		t.Fatalf("change mark after a steady re-run:\n%s", s)
 	}
 }

@@ -13,6 +13,7 @@ type keyMap struct {
 	Rerun, Watch     key.Binding
 	Copy, Apply      key.Binding
 	Recipient        key.Binding
+	NextProblem      key.Binding
 	Help, Quit       key.Binding
 }
 
@@ -21,35 +22,36 @@ func newKeyMap() keyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 	}
 	return keyMap{
-		Next:      b("tab", "next pane", "tab"),
-		Prev:      b("shift+tab", "previous pane", "shift+tab"),
-		Up:        b("↑/k", "up", "up", "k"),
-		Down:      b("↓/j", "down", "down", "j"),
-		PageUp:    b("pgup", "page up", "pgup", "b"),
-		PageDown:  b("pgdn", "page down", "pgdown", "space"),
-		Edit:      b("e", "edit draft", "e"),
-		Send:      b("s", "send…", "s"),
-		Confirm:   b("y", "confirm", "y"),
-		Cancel:    b("esc/n", "cancel", "esc", "n"),
-		Rerun:     b("r", "re-run checks", "r"),
-		Watch:     b("w", "watch mode", "w"),
-		Copy:      b("c", "copy fix", "c"),
-		Apply:     b("a", "apply fix (demo)", "a"),
-		Recipient: b("p", "next recipient (demo)", "p"),
-		Help:      b("?", "help", "?"),
-		Quit:      b("q", "quit", "q", "ctrl+c"),
+		Next:        b("tab", "next pane", "tab"),
+		Prev:        b("shift+tab", "previous pane", "shift+tab"),
+		Up:          b("↑/k", "up", "up", "k"),
+		Down:        b("↓/j", "down", "down", "j"),
+		PageUp:      b("pgup", "page up", "pgup", "b"),
+		PageDown:    b("pgdn", "page down", "pgdown", "space"),
+		Edit:        b("e", "edit draft", "e"),
+		Send:        b("s", "send…", "s"),
+		Confirm:     b("y", "confirm", "y"),
+		Cancel:      b("esc/n", "cancel", "esc", "n"),
+		Rerun:       b("r", "re-run checks", "r"),
+		Watch:       b("w", "watch mode", "w"),
+		Copy:        b("c", "copy fix", "c"),
+		Apply:       b("a", "apply fix (demo)", "a"),
+		Recipient:   b("p", "next recipient (demo)", "p"),
+		NextProblem: b("f", "next problem", "f"),
+		Help:        b("?", "help", "?"),
+		Quit:        b("q", "quit", "q", "ctrl+c"),
 	}
 }
 
 // ShortHelp is the one-line help.
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Next, k.Send, k.Rerun, k.Watch, k.Apply, k.Copy, k.Help, k.Quit}
+	return []key.Binding{k.Next, k.NextProblem, k.Apply, k.Send, k.Recipient, k.Rerun, k.Copy, k.Watch, k.Help, k.Quit}
 }
 
 // FullHelp is the help view.
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Next, k.Prev, k.Up, k.Down, k.PageUp, k.PageDown},
+		{k.Next, k.Prev, k.Up, k.Down, k.PageUp, k.PageDown, k.NextProblem},
 		{k.Edit, k.Send, k.Confirm, k.Cancel, k.Recipient},
 		{k.Rerun, k.Watch, k.Copy, k.Apply, k.Help, k.Quit},
 	}

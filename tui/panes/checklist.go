@@ -16,7 +16,8 @@ type Row struct {
 	// Changed is when the verdict last changed (zero: never since the
 	// first run); the UI highlights recent changes.
 	Changed time.Time
-	Was     scoring.Status // the verdict before the change
+	From    scoring.Status // the verdict before that change
+	Was     scoring.Status // the verdict of the previous run
 }
 
 // Checklist is the list of checks with the selected row's details and fix.
@@ -81,7 +82,7 @@ func (c *Checklist) Apply(r scoring.Result, now time.Time) bool {
 		was := row.Was
 		row.Result = r
 		if was != scoring.Pending && was != r.Status {
-			row.Changed = now
+			row.Changed, row.From = now, was
 			return true
 		}
 		return false
@@ -110,6 +111,21 @@ func (c *Checklist) Current() (scoring.Result, bool) {
 func (c *Checklist) Move(d int) {
 	c.Selected = clamp(c.Selected+d, 0, len(c.Rows)-1)
 	c.Detail = 0
+}
+
+// NextProblem selects the next row (after the selection, wrapping) that
+// failed, warned or could not be checked; it reports whether there is one.
+func (c *Checklist) NextProblem() bool {
+	n := len(c.Rows)
+	for i := 1; i <= n; i++ {
+		j := (c.Selected + i) % n
+		switch c.Rows[j].Result.Status {
+		case scoring.Fail, scoring.Warn, scoring.Error:
+			c.Selected, c.Detail = j, 0
+			return true
+		}
+	}
+	return false
 }
 
 // ScrollDetail scrolls the detail area.
@@ -153,7 +169,7 @@ func (c Checklist) row(th themes.Theme, r Row, selected bool, w int, now time.Ti
 	line := mark + style.Render(sym) + " " + id + " " + title
 	if !r.Changed.IsZero() && now.Sub(r.Changed) < 2*time.Minute {
 		line = mark + style.Render(sym) + " " + th.Changed.Render(id) + " " + title +
-			th.Muted.Render(fmt.Sprintf("  (was %s, %s)", r.Was, r.Changed.Format("15:04:05")))
+			th.Muted.Render(fmt.Sprintf("  (was %s, %s)", r.From, r.Changed.Format("15:04:05")))
 	}
 	if selected {
 		return th.Selected.Render(Fit([]string{line}, w, 1)[0])

@@ -47,7 +47,7 @@ func sendResult(ctx context.Context, o *session.Outcome, plan session.Plan, r *d
 	}
 	res.Summary = string(o.Verdict)
 	if len(o.Reply.Lines) > 0 {
-		res.Summary = fmt.Sprintf("%s at %s: %d %s", o.Verdict, o.Stage, o.Reply.Code, o.Reply.Lines[len(o.Reply.Lines)-1])
+		res.Summary = fmt.Sprintf("%s at %s: %d %s %s", o.Verdict, o.Stage, o.Reply.Code, o.Reply.Enhanced, o.Reply.Message())
 	} else if o.Err != "" {
 		res.Summary = fmt.Sprintf("%s: %s", o.Verdict, o.Err)
 	}
