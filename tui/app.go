@@ -308,9 +308,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.run != m.run {
 			return m, nil // a stale run's result
 		}
-		if m.checks.Apply(msg.res, m.cfg.Now()) {
-			m.status = fmt.Sprintf("%s is now %s", msg.res.ID, msg.res.Status)
-		}
+		// A changed verdict is marked in its row (with the time), not in
+		// the status line, which keeps the last send's outcome.
+		m.checks.Apply(msg.res, m.cfg.Now())
 		return m, waitResult(msg.run, msg.ch)
 	case checksDoneMsg:
 		if msg.run == m.run {

@@ -42,7 +42,7 @@ func (t *Transcript) Append(e smtpc.Event) {
 
 // Note adds a line of the workbench's own (not from the wire).
 func (t *Transcript) Note(text string) {
-	t.lines = append(t.lines, tline{text: "         ** " + text, kind: smtpc.KindInfo})
+	t.lines = append(t.lines, tline{text: "         **   " + text, kind: smtpc.KindInfo})
 	t.trim()
 }
 
@@ -71,30 +71,71 @@ func (t *Transcript) Scroll(d int) {
 // Page scrolls by a screenful.
 func (t *Transcript) Page(d int) { t.Scroll(d * max(1, t.height-1)) }
 
-// View renders the visible window into w×h cells.
+// View renders the visible window into w×h cells. Long lines wrap (an
+// SMTP reply is worth reading whole at 80 columns), with the time column
+// kept clear; only the lines on screen are wrapped and styled.
 func (t *Transcript) View(th themes.Theme, w, h int) []string {
 	t.height = h
 	if len(t.lines) == 0 {
 		return []string{th.Muted.Render("Nothing sent yet. Compose a message and press s to send it;"),
 			th.Muted.Render("the SMTP conversation appears here as it happens.")}
 	}
-	start := t.offset
-	if t.follow {
-		start = max(0, len(t.lines)-h)
-	}
-	end := min(len(t.lines), start+h)
-	out := make([]string, 0, end-start)
-	for _, l := range t.lines[start:end] {
-		text := ansi.Truncate(l.text, w, "…")
+	style := func(l tline, text string) string {
 		switch l.kind {
 		case smtpc.KindSent:
-			text = th.Info.Render(text)
+			return th.Info.Render(text)
 		case smtpc.KindError:
-			text = th.Fail.Render(text)
+			return th.Fail.Render(text)
 		case smtpc.KindInfo, smtpc.KindConnect, smtpc.KindTLS, smtpc.KindDone:
-			text = th.Muted.Render(text)
+			return th.Muted.Render(text)
 		}
-		out = append(out, text)
+		return text
 	}
-	return out
+	if t.follow {
+		// Fill from the last line upwards.
+		var rows []string
+		for i := len(t.lines) - 1; i >= 0 && len(rows) < h; i-- {
+			wrapped := wrapTranscript(t.lines[i].text, w)
+			for j := len(wrapped) - 1; j >= 0 && len(rows) < h; j-- {
+				rows = append(rows, style(t.lines[i], wrapped[j]))
+			}
+		}
+		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
+			rows[i], rows[j] = rows[j], rows[i]
+		}
+		return rows
+	}
+	var rows []string
+	for i := t.offset; i < len(t.lines) && len(rows) < h; i++ {
+		for _, r := range wrapTranscript(t.lines[i].text, w) {
+			if len(rows) < h {
+				rows = append(rows, style(t.lines[i], r))
+			}
+		}
+	}
+	return rows
+}
+
+// transcriptIndent is the width of the time and direction columns
+// ("   0.011s <~  "), under which continuation rows start.
+const transcriptIndent = 14
+
+func wrapTranscript(line string, w int) []string {
+	if ansi.StringWidth(line) <= w || w <= transcriptIndent+10 {
+		return []string{ansi.Truncate(line, w, "…")}
+	}
+	prefix := ansi.Cut(line, 0, transcriptIndent)
+	rows := Wrap(ansi.Cut(line, transcriptIndent, ansi.StringWidth(line)), w-transcriptIndent)
+	if len(rows) > 50 { // a capped server line is ~1000 chars; keep a screen sane
+		rows = append(rows[:49], "…")
+	}
+	pad := strings.Repeat(" ", transcriptIndent)
+	for i := range rows {
+		if i == 0 {
+			rows[i] = prefix + rows[i]
+		} else {
+			rows[i] = pad + rows[i]
+		}
+	}
+	return rows
 }
