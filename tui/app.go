@@ -330,7 +330,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case worldEventMsg:
 		m.status = msg.text
 		m.transcript.Note("demo world: " + msg.text)
-		return m, waitWorld(msg.ch)
+		cmds := []tea.Cmd{waitWorld(msg.ch)}
+		if !m.checks.Running {
+			// The world changed (a record became visible, a delisting
+			// came through): show its effect without waiting for r.
+			cmds = append(cmds, m.startRunCmd())
+		}
+		return m, tea.Batch(cmds...)
 	case appliedMsg:
 		if msg.err != nil {
 			m.status = "could not apply: " + msg.err.Error()
@@ -578,6 +584,10 @@ func (m Model) sendDone(msg sendDoneMsg) (tea.Model, tea.Cmd) {
 	}
 	return m, m.startRunCmd()
 }
+
+// Screen renders the whole screen as text (View wraps it for the
+// terminal); tests read it.
+func (m Model) Screen() string { return m.render() }
 
 // View renders the whole screen.
 func (m Model) View() tea.View {
