@@ -117,6 +117,18 @@ type Model struct {
 	draft      compose.Message
 	rcpt       []string
 	extraCheck bool // message checks are in the list
+	// rerunPending asks for another run when the current one ends (the
+	// world changed while it ran).
+	rerunPending bool
+}
+
+// rerun starts a run now, or right after the current one.
+func (m *Model) rerun() tea.Cmd {
+	if m.checks.Running {
+		m.rerunPending = true
+		return nil
+	}
+	return m.startRunCmd()
 }
 
 // New builds the root model.
@@ -313,9 +325,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.checks.Apply(msg.res, m.cfg.Now())
 		return m, waitResult(msg.run, msg.ch)
 	case checksDoneMsg:
-		if msg.run == m.run {
-			m.checks.Running = false
-			m.recordScore()
+		if msg.run != m.run {
+			return m, nil
+		}
+		m.checks.Running = false
+		m.recordScore()
+		if m.rerunPending {
+			m.rerunPending = false
+			return m, m.startRunCmd()
 		}
 		return m, nil
 	case watchTickMsg:
@@ -330,13 +347,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case worldEventMsg:
 		m.status = msg.text
 		m.transcript.Note("demo world: " + msg.text)
-		cmds := []tea.Cmd{waitWorld(msg.ch)}
-		if !m.checks.Running {
-			// The world changed (a record became visible, a delisting
-			// came through): show its effect without waiting for r.
-			cmds = append(cmds, m.startRunCmd())
-		}
-		return m, tea.Batch(cmds...)
+		// The world changed (a record became visible, a delisting came
+		// through): show its effect without waiting for r.
+		return m, tea.Batch(waitWorld(msg.ch), m.rerun())
 	case appliedMsg:
 		if msg.err != nil {
 			m.status = "could not apply: " + msg.err.Error()
