@@ -149,6 +149,7 @@ func New(cfg Config) (Model, error) {
 		watching:   cfg.Watch > 0,
 	}
 	m.help.Styles = helpStyles(th)
+	m.compose.SetTheme(th)
 	if cfg.World != nil {
 		m.checks.Fixable = func(id string) string {
 			_, title, ok := cfg.World.FixFor(id)
@@ -309,6 +310,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if th, err := themes.New(m.cfg.Theme, msg.IsDark()); err == nil {
 			m.theme = th
 			m.help.Styles = helpStyles(th)
+			m.compose.SetTheme(th)
 		}
 		return m, nil
 	case runStartedMsg:

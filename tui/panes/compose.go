@@ -49,7 +49,9 @@ func NewCompose(m compose.Message, rcpt []string) Compose {
 		c.inputs[i] = ti
 	}
 	c.inputs[FieldFrom].SetValue(m.From.String())
-	c.inputs[FieldTo].SetValue(addrList(m.To))
+	if !m.Omit["To"] { // the story's draft has no To: header
+		c.inputs[FieldTo].SetValue(addrList(m.To))
+	}
 	c.inputs[FieldCc].SetValue(addrList(m.Cc))
 	c.inputs[FieldRcpt].SetValue(strings.Join(rcpt, ", "))
 	c.inputs[FieldSubject].SetValue(m.Subject)
@@ -58,6 +60,7 @@ func NewCompose(m compose.Message, rcpt []string) Compose {
 	c.body.Prompt = ""
 	c.body.CharLimit = 64 * 1024
 	c.body.SetValue(m.Body)
+	c.body.MoveToBegin()
 	return c
 }
 
@@ -69,10 +72,30 @@ func addrList(as []mail.Address) string {
 	return strings.Join(out, ", ")
 }
 
+// SetTheme styles the inputs from the theme (the bubbles' defaults carry
+// colours of their own, which the mono theme and NO_COLOR must not show).
+func (c *Compose) SetTheme(th themes.Theme) {
+	ts := textinput.DefaultStyles(true)
+	for _, st := range []*textinput.StyleState{&ts.Focused, &ts.Blurred} {
+		st.Text, st.Prompt, st.Placeholder, st.Suggestion = th.Pass.UnsetForeground(), th.Muted, th.Muted, th.Muted
+	}
+	for i := range c.inputs {
+		c.inputs[i].SetStyles(ts)
+	}
+	as := textarea.DefaultStyles(true)
+	for _, st := range []*textarea.StyleState{&as.Focused, &as.Blurred} {
+		plain := th.Pass.UnsetForeground()
+		st.Base, st.Text, st.CursorLine, st.CursorLineNumber, st.LineNumber = plain, plain, plain, th.Muted, th.Muted
+		st.EndOfBuffer, st.Placeholder, st.Prompt = th.Muted, th.Muted, th.Muted
+	}
+	c.body.SetStyles(as)
+}
+
 // SetField sets one field's text (the demo's "add To:" fix uses it).
 func (c *Compose) SetField(f int, v string) {
 	if f == FieldBody {
 		c.body.SetValue(v)
+		c.body.MoveToBegin()
 		return
 	}
 	c.inputs[f].SetValue(v)

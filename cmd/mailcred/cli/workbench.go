@@ -41,8 +41,8 @@ func sendResult(ctx context.Context, o *session.Outcome, plan session.Plan, r *d
 		Route:    o.Facts.Route,
 		Sign:     o.SignInfo, Published: o.PublishedDKIM,
 	}
+	res.TLSOffered = o.Facts.StartTLSOffered
 	if d := o.Delivery; d != nil {
-		res.TLSOffered = d.Capabilities.StartTLS
 		res.TLS = d.TLS
 	}
 	res.Summary = string(o.Verdict)
