@@ -199,3 +199,19 @@ func TestHelpVersionAndCompletion(t *testing.T) {
 		t.Errorf("completion bash: %d", code)
 	}
 }
+
+func TestWorkbenchWithoutATerminalExplainsWhatToDo(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	code, _, stderr := run(t, nil)
+	if code != ExitError || !strings.Contains(stderr, "no profile") || !strings.Contains(stderr, "mailcred demo") {
+		t.Fatalf("no profile, no terminal: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = run(t, nil, "--from", "you@example.com", "--ip", "192.0.2.25")
+	if code != ExitError || !strings.Contains(stderr, "needs a terminal") {
+		t.Fatalf("profile from flags, no terminal: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = run(t, nil, "--from", "not an address")
+	if code != ExitError || !strings.Contains(stderr, "from:") {
+		t.Fatalf("bad --from: exit %d, %q", code, stderr)
+	}
+}

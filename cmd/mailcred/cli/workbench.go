@@ -90,9 +90,52 @@ func runWorkbench(ctx context.Context, g *globals, cfg tui.Config) error {
 	return nil
 }
 
+// profileFlags override the profile for one run of the workbench.
+type profileFlags struct {
+	from, to, domain, helo, selector, key, via, tls string
+	ips                                             []string
+}
+
+func (f *profileFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.from, "from", "", "send as this address (overrides the profile)")
+	fl.StringVar(&f.to, "to", "", "test recipient")
+	fl.StringVar(&f.domain, "domain", "", "sending domain (default: the From domain)")
+	fl.StringArrayVar(&f.ips, "ip", nil, "a sending IP (repeat for each)")
+	fl.StringVar(&f.helo, "helo", "", "the MTA's EHLO name")
+	fl.StringVar(&f.selector, "selector", "", "DKIM selector")
+	fl.StringVar(&f.key, "dkim-key", "", "DKIM private key file")
+	fl.StringVar(&f.via, "via", "", "route: mx, HOST:PORT or sendmail")
+	fl.StringVar(&f.tls, "tls", "", "TLS mode: starttls, implicit, none, opportunistic")
+}
+
+// apply puts the flags given over the profile (flags beat the
+// environment, which beats the file).
+func (f *profileFlags) apply(p *profile.Profile) {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&p.From, f.from)
+	set(&p.To, f.to)
+	set(&p.Domain, f.domain)
+	set(&p.HELO, f.helo)
+	set(&p.Selector, f.selector)
+	set(&p.KeyPath, f.key)
+	set(&p.Via, f.via)
+	set(&p.TLS, f.tls)
+	if len(f.ips) > 0 {
+		p.IPs = nil
+		for _, s := range f.ips {
+			p.IPs = append(p.IPs, strings.Split(s, ",")...)
+		}
+	}
+}
+
 // newWorkbenchRun is the root command's action: the workbench on the
 // user's profile, with onboarding on first run.
-func newWorkbenchRun(g *globals) func(*cobra.Command, []string) error {
+func newWorkbenchRun(g *globals, f *profileFlags) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
 		path, err := profile.Path(os.Getenv)
 		if err != nil {
@@ -100,8 +143,10 @@ func newWorkbenchRun(g *globals) func(*cobra.Command, []string) error {
 		}
 		p, err := profile.Load(path)
 		switch {
+		case errors.Is(err, profile.ErrNoProfile) && f.from != "":
+			// Flags alone make a profile: no questions asked.
 		case errors.Is(err, profile.ErrNoProfile):
-			if f, ok := g.io.Out.(*os.File); !ok || !term.IsTerminal(f.Fd()) {
+			if out, ok := g.io.Out.(*os.File); !ok || !term.IsTerminal(out.Fd()) {
 				return usageError("no profile at %s yet: run mailcred on a terminal to create one, or try 'mailcred demo'", path)
 			}
 			var save bool
@@ -118,6 +163,7 @@ func newWorkbenchRun(g *globals) func(*cobra.Command, []string) error {
 			return usageError("%v", err)
 		}
 		p.ApplyEnv(os.Getenv)
+		f.apply(&p)
 		if errs := p.Validate(); len(errs) > 0 {
 			return usageError("profile %s: %v", path, errors.Join(errs...))
 		}
