@@ -115,6 +115,7 @@ SPF, DKIM, DMARC, reverse DNS, blocklists, TLS and the SMTP conversation itself.
 	pf.DurationVar(&g.timeout, "timeout", 3*time.Second, "timeout of one DNS query attempt")
 	pf.StringVar(&g.theme, "theme", "default", "colour theme: "+fmt.Sprint(themes.Names()))
 	root.AddCommand(newCheckCmd(g), newSPFCmd(g), newSendCmd(g), newScoreCmd(g), newKeygenCmd(g), newDemoCmd(g))
+	root.AddCommand(newReceiveCmd(g))
 	workbench := &profileFlags{}
 	workbench.register(root)
 	root.RunE = newWorkbenchRun(g, workbench)

@@ -1,0 +1,120 @@
+package receive
+
+import (
+	"crypto/tls"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// backend makes a session for each client: go-smtp calls NewSession at
+// EHLO/HELO, and again after STARTTLS (RFC 3207 §4.2: the client starts
+// over).
+type backend struct{ s *Server }
+
+func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &session{s: b.s, conn: c}, nil
+}
+
+// session is one SMTP transaction at a time. It offers no AUTH, so
+// nothing a client says can make it relay.
+type session struct {
+	s     *Server
+	conn  *smtp.Conn
+	from  string
+	rcpts []string
+}
+
+var _ smtp.Session = (*session)(nil)
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	s.from, s.rcpts = from, nil
+	return nil
+}
+
+// Rcpt accepts a recipient at a configured domain (any, when none is);
+// any other gets 550 5.7.1 (RFC 3463 §3.8): a server that took mail for
+// domains it does not serve would be a relay (RFC 5321 §3.6.2, §7.1).
+// (The bare "<Postmaster>" of RFC 5321 §4.1.1.3 never gets here: go-smtp
+// answers it 501 itself.)
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if !s.s.accepts(to) {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
+			Message: "relay refused: this server takes mail for " + strings.Join(s.s.opts.Domains, ", ") + " only, and never relays"}
+	}
+	s.rcpts = append(s.rcpts, to)
+	return nil
+}
+
+// Data reads the message (go-smtp stops it at MaxMessageBytes with 552
+// 5.3.4: RFC 1870's SIZE limit, RFC 3463 §3.4), scores it, hands the
+// report over and puts the score in the 250 reply.
+func (s *session) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	tr := transaction{
+		received: time.Now(),
+		peer:     peerAddrPort(s.conn),
+		helo:     s.conn.Hostname(),
+		mailFrom: s.from,
+		rcpts:    append([]string(nil), s.rcpts...),
+		tls:      tlsSummary(s.conn),
+	}
+	rep, err := s.s.score(tr, raw)
+	if err != nil {
+		if s.s.ctx.Err() != nil {
+			return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "shutting down, message not scored"}
+		}
+		s.s.log.Printf("scoring a message from %s: %v", tr.peer, err)
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "cannot score the message now, try again later"}
+	}
+	s.s.opts.OnReport(rep)
+	// go-smtp sends any *SMTPError Data returns as the reply, a 250 too:
+	// the only way to choose the text of a success (RFC 5321 §4.2: the
+	// text is free).
+	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: rep.ReplyText()}
+}
+
+func (s *session) Reset() { s.from, s.rcpts = "", nil }
+
+func (s *session) Logout() error { return nil }
+
+// accepts reports whether mail for the address is taken.
+func (s *Server) accepts(addr string) bool {
+	if len(s.opts.Domains) == 0 {
+		return true
+	}
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return false
+	}
+	d := normalDomain(addr[at+1:])
+	for _, want := range s.opts.Domains {
+		if d == want {
+			return true
+		}
+	}
+	return false
+}
+
+func peerAddrPort(c *smtp.Conn) netip.AddrPort {
+	ap, err := netip.ParseAddrPort(c.Conn().RemoteAddr().String())
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap().WithZone(""), ap.Port())
+}
+
+// tlsSummary is "TLS 1.3 TLS_AES_128_GCM_SHA256", or "" in plaintext.
+func tlsSummary(c *smtp.Conn) string {
+	cs, ok := c.TLSConnectionState()
+	if !ok {
+		return ""
+	}
+	return tls.VersionName(cs.Version) + " " + tls.CipherSuiteName(cs.CipherSuite)
+}
