@@ -69,10 +69,17 @@ type globals struct {
 	theme    string
 }
 
-// Main runs the command line and returns the exit status.
+// Main runs the command line and returns the exit status; an interrupt
+// cancels the running command.
 func Main(stdio IO, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	return MainContext(ctx, stdio, args)
+}
+
+// MainContext runs the command line under ctx (tests cancel it to stop a
+// long-running command such as receive).
+func MainContext(ctx context.Context, stdio IO, args []string) int {
 	g := &globals{io: stdio}
 	root := newRoot(g)
 	root.SetArgs(args)

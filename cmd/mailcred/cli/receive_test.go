@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/netip"
 	"regexp"
 	"runtime"
@@ -98,25 +97,7 @@ func (r *receiveRun) stop(t *testing.T) int {
 // runWithContext is Main with the caller's context instead of SIGINT's,
 // mapping errors to exit codes the same way.
 func runWithContext(ctx context.Context, stdio IO, args []string) int {
-	g := &globals{io: stdio}
-	root := newRoot(g)
-	root.SetArgs(args)
-	root.SetIn(stdio.In)
-	root.SetOut(stdio.Out)
-	root.SetErr(stdio.Err)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return ExitOK
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != nil {
-			io.WriteString(stdio.Err, "mailcred: "+ee.err.Error()+"\n")
-		}
-		return ee.code
-	}
-	io.WriteString(stdio.Err, "mailcred: "+err.Error()+"\n")
-	return ExitError
+	return MainContext(ctx, stdio, args)
 }
 
 // loopbackWorld is example.com sending from 127.0.0.1 — SPF, PTR, the
