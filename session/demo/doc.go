@@ -4,7 +4,11 @@
 // (session/smtptest servers on 127.0.0.1) judging every connection and
 // message with mailcred's own engine — SPF (scoring/spf), DKIM
 // (session/sign), DMARC (scoring/dmarc), reverse DNS (scoring/rdns) and
-// blocklists (scoring/dnsbl) — against that DNS.
+// blocklists (scoring/dnsbl) — against that DNS. The mail-tester-like
+// mailbox scores what it receives with the catalogue's message checks
+// (scoring/catalog.Message: scoring/receiver and scoring/headers). Mail
+// reaches the providers through session.Send, on World.Plan, as it does
+// in `mailcred demo`.
 //
 // The world starts in a scenario (Scenarios lists them; "story" is the
 // bare VPS of DESIGN.md's story) and changes only through fixes, applied

@@ -2,11 +2,10 @@ package demo_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
+	"github.com/mailcred/mailcred/session"
 	"github.com/mailcred/mailcred/session/demo"
-	"github.com/mailcred/mailcred/session/smtpc"
 )
 
 // Start the story, send to the Gmail-like server, fix, send again. With
@@ -21,15 +20,18 @@ func Example() {
 	defer w.Close()
 
 	show := func() {
-		_, err := w.Send(ctx, demo.ProviderGmail, w.Draft(), nil)
-		var re *smtpc.ReplyError
-		switch {
-		case err == nil:
-			fmt.Println("gmail.example accepted mail from", w.SourceIP())
-		case errors.As(err, &re):
-			fmt.Printf("gmail.example refused mail from %s at %s: %d %s\n", w.SourceIP(), re.Stage, re.Reply.Code, re.Reply.Enhanced)
-		default:
+		sent, err := w.Send(ctx, demo.ProviderGmail, w.Draft(), nil)
+		if err != nil {
 			fmt.Println(err)
+			return
+		}
+		switch o := sent.Outcome; o.Verdict {
+		case session.Accepted:
+			fmt.Println("gmail.example accepted mail from", sent.SourceIP)
+		case session.Failed:
+			fmt.Println(o.Err)
+		default:
+			fmt.Printf("gmail.example refused mail from %s at %s: %d %s\n", sent.SourceIP, o.Stage, o.Reply.Code, o.Reply.Enhanced)
 		}
 	}
 	show()

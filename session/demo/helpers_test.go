@@ -3,7 +3,6 @@ package demo
 import (
 	"context"
 	"crypto"
-	"errors"
 	"runtime"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/catalog"
+	"github.com/mailcred/mailcred/session"
 	"github.com/mailcred/mailcred/session/explain"
 	"github.com/mailcred/mailcred/session/keygen"
 	"github.com/mailcred/mailcred/session/smtpc"
@@ -129,15 +129,14 @@ func send(t *testing.T, w *World, id string) outcome {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	sent, err := w.Send(ctx, id, w.Draft(), nil)
-	if err == nil {
-		f := sent.Delivery.Final
-		return outcome{stage: smtpc.StageEndOfData, code: f.Code, enhanced: f.Enhanced, text: strings.Join(f.Lines, "\n"), sent: sent}
-	}
-	var re *smtpc.ReplyError
-	if !errors.As(err, &re) {
+	if err != nil {
 		t.Fatalf("send to %s: %v", id, err)
 	}
-	return outcome{stage: re.Stage, code: re.Reply.Code, enhanced: re.Reply.Enhanced, text: strings.Join(re.Reply.Lines, "\n"), sent: sent}
+	o := sent.Outcome
+	if o.Verdict == session.Failed {
+		t.Fatalf("send to %s: no answer at %s: %s", id, o.Stage, o.Err)
+	}
+	return outcome{stage: o.Stage, code: o.Reply.Code, enhanced: o.Reply.Enhanced, text: strings.Join(o.Reply.Lines, "\n"), sent: sent}
 }
 
 // refusal is an expected refusal: where, which codes, a phrase of the

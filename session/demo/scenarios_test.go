@@ -58,13 +58,13 @@ func TestScenarioWeakDKIM(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Until s2 is visible the MTA keeps signing with s1: no broken window.
-	if got := expectAccepted(t, w, ProviderTester); got.sent.Signature.Selector != "s1" {
-		t.Errorf("signed with %s before s2 is visible", got.sent.Signature.Selector)
+	if got := expectAccepted(t, w, ProviderTester); got.sent.Outcome.SignInfo.Selector != "s1" {
+		t.Errorf("signed with %s before s2 is visible", got.sent.Outcome.SignInfo.Selector)
 	}
 	clk.Advance(testPropagation)
 	got := expectAccepted(t, w, ProviderTester)
-	if got.sent.Signature.Selector != "s2" || got.sent.Signature.Bits != 2048 {
-		t.Errorf("after the rotation: signed with %s, %d bits", got.sent.Signature.Selector, got.sent.Signature.Bits)
+	if got.sent.Outcome.SignInfo.Selector != "s2" || got.sent.Outcome.SignInfo.Bits != 2048 {
+		t.Errorf("after the rotation: signed with %s, %d bits", got.sent.Outcome.SignInfo.Selector, got.sent.Outcome.SignInfo.Bits)
 	}
 	if rep := w.TesterReport(); rep.Score.Value != 10 || !strings.Contains(rep.AuthenticationResults, "dkim=pass") {
 		t.Errorf("tester after the rotation: %+v %s", rep.Score, rep.AuthenticationResults)

@@ -108,8 +108,8 @@ func TestStoryPlaysToTheEnd(t *testing.T) {
 	apply(t, w, clk, "dmarc.reject", testPropagation)
 	for _, id := range []string{ProviderGmail, ProviderOutlook, ProviderGMX, ProviderTester} {
 		got := expectAccepted(t, w, id)
-		if got.sent.Signature == nil || got.sent.SourceIP.String() != "192.0.2.25" {
-			t.Errorf("%s: signature %v, source %s", id, got.sent.Signature, got.sent.SourceIP)
+		if got.sent.Outcome.SignInfo == nil || got.sent.SourceIP.String() != "192.0.2.25" {
+			t.Errorf("%s: signature %v, source %s", id, got.sent.Outcome.SignInfo, got.sent.SourceIP)
 		}
 	}
 	if last := lastDelivered(t, w, ProviderGmail); last.Folder != "inbox" {

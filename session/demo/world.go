@@ -14,6 +14,7 @@ import (
 
 	"github.com/mailcred/mailcred/scoring/dnstest"
 	"github.com/mailcred/mailcred/session/compose"
+	"github.com/mailcred/mailcred/session/explain"
 	"github.com/mailcred/mailcred/session/smtptest"
 )
 
@@ -24,6 +25,9 @@ type World struct {
 	keys map[string]crypto.Signer // selector → key, made at start, never changed
 	dns  *dnstest.Server
 	cert *smtptest.Certificate
+	// explainer loads the rejection knowledge base once, on the first
+	// send, for every send after it.
+	explainer func() (*explain.KB, error)
 	// providers are in table order; the slice is never changed after Start.
 	providers []*provider
 
@@ -57,7 +61,7 @@ func Start(ctx context.Context, o Options) (*World, error) {
 	w := &World{
 		opts: o, scen: scen, keys: map[string]crypto.Signer{},
 		poke: make(chan struct{}, 1), stop: make(chan struct{}), loopDone: make(chan struct{}),
-		events: make(chan Event, eventBuffer),
+		events: make(chan Event, eventBuffer), explainer: sync.OnceValues(explain.Load),
 	}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	for _, sel := range slices.Sorted(maps.Keys(scen.keys)) {

@@ -17,7 +17,6 @@ import (
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/demo"
 	"github.com/mailcred/mailcred/session/explain"
-	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtpc"
 	"github.com/mailcred/mailcred/tui"
 )
@@ -72,7 +71,8 @@ Scenarios:
 }
 
 // demoConfig wires the screen to the world: its resolver, its sender and
-// a send that goes through the same session code as `mailcred send`.
+// a send that goes through the same session code as `mailcred send`, on
+// the plan the world's own sends use (demo.World.Plan).
 func demoConfig(w *demo.World, theme string, watch time.Duration) (tui.Config, error) {
 	kb, err := explain.Load()
 	if err != nil {
@@ -87,13 +87,8 @@ func demoConfig(w *demo.World, theme string, watch time.Duration) (tui.Config, e
 		if err != nil {
 			return session.Plan{}, err
 		}
-		s := w.Sender()
-		pl := session.Plan{Message: d, Domain: s.Domain, EnvelopeFrom: s.From, Recipients: rc,
-			Route: session.Route{Kind: session.ViaMX, Port: p.Port}, HELO: s.HELO, RootCAs: w.CertPool(), Explainer: kb,
-			Timeouts: smtpc.Timeouts{Connect: 5 * time.Second, Command: 15 * time.Second, Data: 30 * time.Second}}
-		if s.Signing {
-			pl.DKIM = &sign.Options{Domain: s.Domain, Selector: s.Selector, Key: s.Key}
-		}
+		pl := w.Plan(p, d, rc)
+		pl.Explainer = kb
 		return pl, nil
 	}
 	return tui.Config{
