@@ -16,7 +16,11 @@ import (
 // dnstest server loaded with zoneText, after setup (faults) if any.
 func runChecks(t *testing.T, domain, zoneText string, setup func(*dnstest.Server)) map[string]scoring.Result {
 	t.Helper()
-	srv := startServer(t, zoneText)
+	srv, err := dnstest.Start(zoneText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
 	if setup != nil {
 		setup(srv)
 	}

@@ -64,30 +64,14 @@ type world struct {
 	r   *dnsx.Resolver
 }
 
-// startServer starts dnstest, retrying the sporadic "address already in
-// use": dnstest.Start binds UDP to a random port and then TCP to the same
-// number, which another socket may hold (reported to the lead).
-func startServer(t testing.TB, zoneText string) *dnstest.Server {
-	t.Helper()
-	var err error
-	for range 10 {
-		var srv *dnstest.Server
-		if srv, err = dnstest.Start(zoneText); err == nil {
-			t.Cleanup(func() { srv.Close() })
-			return srv
-		}
-		if !strings.Contains(err.Error(), "address already in use") {
-			break
-		}
-	}
-	t.Fatal(err)
-	return nil
-}
-
 // newWorld starts dnstest with z; names in fail answer SERVFAIL.
 func newWorld(t testing.TB, z zone, fail ...string) *world {
 	t.Helper()
-	srv := startServer(t, "")
+	srv, err := dnstest.Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
 	rrs, err := z.rrs()
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package spf
 
 import (
 	"net/netip"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,31 +37,12 @@ func newFaultWorld(t testing.TB, zone string) *world {
 
 func newWorldTimeout(t testing.TB, zone string, timeout time.Duration) *world {
 	t.Helper()
-	srv := startDNS(t, zone)
-	return &world{srv: srv, timeout: timeout, r: newResolver(t, srv.Addr, timeout)}
-}
-
-// startDNS starts a dnstest server, closed when the test ends.
-//
-// Workaround: dnstest.Start picks a random UDP port and then listens on the
-// same port for TCP; when another process already holds that TCP port
-// (the machine is shared) it fails with "address already in use" instead
-// of trying another port. We try again a few times.
-func startDNS(t testing.TB, zone string) *dnstest.Server {
-	t.Helper()
-	var err error
-	for attempt := 0; attempt < 10; attempt++ {
-		var srv *dnstest.Server
-		if srv, err = dnstest.Start(zone); err == nil {
-			t.Cleanup(func() { srv.Close() })
-			return srv
-		}
-		if !strings.Contains(err.Error(), "address already in use") {
-			break
-		}
+	srv, err := dnstest.Start(zone)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal(err)
-	return nil
+	t.Cleanup(func() { srv.Close() })
+	return &world{srv: srv, timeout: timeout, r: newResolver(t, srv.Addr, timeout)}
 }
 
 func newResolver(t testing.TB, addr string, timeout time.Duration) *dnsx.Resolver {

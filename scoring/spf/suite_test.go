@@ -481,7 +481,11 @@ func escapeTXT(strs []string) []string {
 // startZone starts a dnstest server holding z.
 func startZone(t testing.TB, z *zone) *dnstest.Server {
 	t.Helper()
-	srv := startDNS(t, "")
+	srv, err := dnstest.Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
 	srv.Add(z.rrs...)
 	for _, n := range z.touch {
 		srv.Touch(n)

@@ -108,15 +108,7 @@ type dnsWorld struct {
 
 func newDNS(t testing.TB) *dnsWorld {
 	t.Helper()
-	// dnstest binds UDP on a random port, then TCP on the same one, which
-	// another process may hold: try a few ports.
-	var srv *dnstest.Server
-	var err error
-	for range 5 {
-		if srv, err = dnstest.Start(""); err == nil {
-			break
-		}
-	}
+	srv, err := dnstest.Start("")
 	if err != nil {
 		t.Fatal(err)
 	}
