@@ -163,14 +163,32 @@ func sixNote(ip netip.Addr) string {
 	return " Gmail answers 421 4.7.0 / 550 5.7.25 without it; GMX refuses at the greeting (554 Bad DNS PTR resource record)."
 }
 
-func runPTR(ctx context.Context, env *scoring.Env) scoring.Result {
+// judgeEachIP looks up the reverse DNS of every sending IP, judges each
+// with judge (given the evidence and the name to propose, suggestedName)
+// and rolls the verdicts up as check id. allGood is the title when every
+// IP passes, a format taking the number of IPs.
+func judgeEachIP(ctx context.Context, env *scoring.Env, id string, judge func(*PTRInfo, scoring.Evidence, string) verdict, allGood string) scoring.Result {
 	ev := env.Evidence
 	want := suggestedName(ev)
 	var vs []verdict
 	for _, info := range lookupAll(ctx, env) {
-		vs = append(vs, ptrVerdict(info, ev, want))
+		vs = append(vs, judge(info, ev, want))
 	}
-	return rollUp("rdns.ptr", vs, fmt.Sprintf("Every sending IP has a PTR (%d IPs)", len(vs)))
+	return rollUp(id, vs, fmt.Sprintf(allGood, len(vs)))
+}
+
+// noPTRVerdict fails an IP without a PTR, with the one fix there is: the
+// address's owner publishes the PTR want, and want gets the address.
+func noPTRVerdict(info *PTRInfo, want, title, line string) verdict {
+	return verdict{status: scoring.Fail, title: title, line: line,
+		records: []scoring.DNSRecord{ptrRecord(info, want), addrRecord(want, info.IP)},
+		advice:  askHoster(info.IP, want)}
+}
+
+// runPTR checks that every sending IP has a PTR: exactly one, and not a
+// provider's generic name.
+func runPTR(ctx context.Context, env *scoring.Env) scoring.Result {
+	return judgeEachIP(ctx, env, "rdns.ptr", ptrVerdict, "Every sending IP has a PTR (%d IPs)")
 }
 
 func ptrVerdict(info *PTRInfo, ev scoring.Evidence, want string) verdict {
@@ -179,11 +197,8 @@ func ptrVerdict(info *PTRInfo, ev scoring.Evidence, want string) verdict {
 	case info.Outcome.Temporary() || info.Outcome == dnsx.Failure:
 		return temporaryVerdict(info, "the PTR")
 	case !info.HasPTR():
-		return verdict{status: scoring.Fail,
-			title:   fmt.Sprintf("%s has no PTR record", ip),
-			line:    fmt.Sprintf("%s: PTR %s: %s.%s", ip, info.ReverseName, info.Outcome, sixNote(ip)),
-			records: []scoring.DNSRecord{ptrRecord(info, want), addrRecord(want, ip)},
-			advice:  askHoster(ip, want)}
+		return noPTRVerdict(info, want, fmt.Sprintf("%s has no PTR record", ip),
+			fmt.Sprintf("%s: PTR %s: %s.%s", ip, info.ReverseName, info.Outcome, sixNote(ip)))
 	}
 	v := verdict{status: scoring.Pass, title: fmt.Sprintf("%s has a PTR: %s", ip, strings.Join(info.Names, ", "))}
 	var notes []string

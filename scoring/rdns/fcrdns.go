@@ -13,13 +13,7 @@ import (
 // has an A/AAAA record holding that IP (the check Gmail, Microsoft and
 // most receivers make at connect time).
 func runFCrDNS(ctx context.Context, env *scoring.Env) scoring.Result {
-	ev := env.Evidence
-	want := suggestedName(ev)
-	var vs []verdict
-	for _, info := range lookupAll(ctx, env) {
-		vs = append(vs, fcrdnsVerdict(info, ev, want))
-	}
-	return rollUp("rdns.fcrdns", vs, fmt.Sprintf("Every sending IP's PTR name resolves back to it (%d IPs)", len(vs)))
+	return judgeEachIP(ctx, env, "rdns.fcrdns", fcrdnsVerdict, "Every sending IP's PTR name resolves back to it (%d IPs)")
 }
 
 func fcrdnsVerdict(info *PTRInfo, ev scoring.Evidence, want string) verdict {
@@ -28,11 +22,8 @@ func fcrdnsVerdict(info *PTRInfo, ev scoring.Evidence, want string) verdict {
 	case info.Outcome.Temporary() || info.Outcome == dnsx.Failure:
 		return temporaryVerdict(info, "the PTR")
 	case !info.HasPTR():
-		return verdict{status: scoring.Fail,
-			title:   fmt.Sprintf("%s has no PTR, so nothing to confirm", ip),
-			line:    fmt.Sprintf("%s: no PTR (%s), see rdns.ptr.%s", ip, info.Outcome, sixNote(ip)),
-			records: []scoring.DNSRecord{ptrRecord(info, want), addrRecord(want, ip)},
-			advice:  askHoster(ip, want)}
+		return noPTRVerdict(info, want, fmt.Sprintf("%s has no PTR, so nothing to confirm", ip),
+			fmt.Sprintf("%s: no PTR (%s), see rdns.ptr.%s", ip, info.Outcome, sixNote(ip)))
 	}
 	var fw []string
 	for _, f := range info.Forward {

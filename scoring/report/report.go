@@ -64,9 +64,9 @@ func (t Text) Result(w io.Writer, r scoring.Result) {
 	head := style.Render(fmt.Sprintf("%s %-5s", sym, r.Status)) + " " + fmt.Sprintf("%-*s", idColumn, r.ID)
 	title := safetext.Line(r.Title, 0)
 	indent := 8 + idColumn // "✗ fail " + " " + the id column
-	lines := strings.Split(wrap(title, width-indent), "\n")
-	fmt.Fprintln(w, head+hardwrapFirst(lines, width-indent)[0])
-	for _, l := range hardwrapFirst(lines, width-indent)[1:] {
+	lines := Wrap(title, width-indent)
+	fmt.Fprintln(w, head+lines[0])
+	for _, l := range lines[1:] {
 		fmt.Fprintln(w, strings.Repeat(" ", indent)+l)
 	}
 	if r.Status == scoring.Pass && !t.Verbose {
@@ -106,16 +106,19 @@ func (t Text) fix(w io.Writer, pad string, f *scoring.Fix) {
 
 func (t Text) block(w io.Writer, pad, text string, style lipgloss.Style) {
 	for _, para := range strings.Split(text, "\n") {
-		wrapped := wrap(para, t.width()-len(pad))
-		for _, l := range hardwrapFirst(strings.Split(wrapped, "\n"), t.width()-len(pad)) {
+		for _, l := range Wrap(para, t.width()-len(pad)) {
 			fmt.Fprintln(w, pad+style.Render(l))
 		}
 	}
 }
 
-// wrap breaks text at spaces only (ansi.Wordwrap also breaks after
-// hyphens, which cuts command lines like "--selector" in two).
-func wrap(text string, width int) string {
+// Wrap breaks one line of text into lines of at most width columns, for
+// text under a column: at spaces only (ansi.Wordwrap also breaks after
+// hyphens, which cuts command lines like "--selector" in two), then cuts
+// any word still longer than the width (long tokens like a base64 key
+// would otherwise overflow the column) unless width is under 10. It
+// returns at least one line.
+func Wrap(text string, width int) []string {
 	var lines []string
 	var line strings.Builder
 	for _, word := range strings.Split(text, " ") {
@@ -128,12 +131,7 @@ func wrap(text string, width int) string {
 		}
 		line.WriteString(word)
 	}
-	return strings.Join(append(lines, line.String()), "\n")
-}
-
-// hardwrapFirst breaks words longer than the width (long tokens like a
-// base64 key would otherwise overflow the column).
-func hardwrapFirst(lines []string, width int) []string {
+	lines = append(lines, line.String())
 	var out []string
 	for _, l := range lines {
 		if ansi.StringWidth(l) <= width || width < 10 {
@@ -141,9 +139,6 @@ func hardwrapFirst(lines []string, width int) []string {
 			continue
 		}
 		out = append(out, strings.Split(ansi.Hardwrap(l, width, true), "\n")...)
-	}
-	if len(out) == 0 {
-		out = []string{""}
 	}
 	return out
 }

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/charmbracelet/x/ansi"
-
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/report"
@@ -284,32 +282,9 @@ func orRelaxed[T ~string](c T) T {
 	return c
 }
 
-// wrapWords breaks text at spaces to width columns (a word longer than
-// the width is cut).
+// wrapWords breaks one line of text at spaces to width columns, at least
+// 20 (a word longer than the width is cut): report.Wrap, as the check
+// report wraps.
 func wrapWords(text string, width int) []string {
-	if width < 20 {
-		width = 20
-	}
-	var lines []string
-	var cur strings.Builder
-	for _, word := range strings.Split(text, " ") {
-		if cur.Len() > 0 && ansi.StringWidth(cur.String())+1+ansi.StringWidth(word) > width {
-			lines = append(lines, cur.String())
-			cur.Reset()
-		}
-		if cur.Len() > 0 {
-			cur.WriteByte(' ')
-		}
-		cur.WriteString(word)
-	}
-	lines = append(lines, cur.String())
-	var out []string
-	for _, l := range lines {
-		if ansi.StringWidth(l) > width {
-			out = append(out, strings.Split(ansi.Hardwrap(l, width, true), "\n")...)
-			continue
-		}
-		out = append(out, l)
-	}
-	return out
+	return report.Wrap(text, max(width, 20))
 }

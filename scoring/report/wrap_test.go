@@ -1,0 +1,34 @@
+package report
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		name  string
+		text  string
+		width int
+		want  []string
+	}{
+		{name: "short text stays one line", text: "Fix: publish it", width: 40,
+			want: []string{"Fix: publish it"}},
+		{name: "breaks at spaces, never after a hyphen", text: "run mailcred keygen --domain example.com --selector s1", width: 24,
+			want: []string{"run mailcred keygen", "--domain example.com", "--selector s1"}},
+		{name: "a word longer than the width is cut", text: "p=MIIBIjANBgkqhkiG9w0BAQEFAAOC end", width: 12,
+			want: []string{"p=MIIBIjANBg", "kqhkiG9w0BAQ", "EFAAOC", "end"}},
+		{name: "under 10 columns nothing is cut", text: "abcdefghijkl mn", width: 5,
+			want: []string{"abcdefghijkl", "mn"}},
+		{name: "empty text is one empty line", text: "", width: 20, want: []string{""}},
+		{name: "width counts cells, not bytes", text: "ééééé ééééé", width: 5,
+			want: []string{"ééééé", "ééééé"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Wrap(tc.text, tc.width); !slices.Equal(got, tc.want) {
+				t.Errorf("Wrap(%q, %d) = %q, want %q", tc.text, tc.width, got, tc.want)
+			}
+		})
+	}
+}
