@@ -37,12 +37,18 @@ type SMTPFacts struct {
 	Addr   string // its address and port
 	Local  string // the local address used: the sending IP receivers saw
 
+	// TLSMode is the TLS mode the session ran in, as smtpc names it:
+	// "opportunistic" (STARTTLS when offered, as MTAs do), "starttls"
+	// (required), "implicit" (TLS from the first byte) or "none"; empty
+	// for sendmail.
+	TLSMode         string
 	StartTLSOffered bool
-	TLS             bool // the message went over TLS (STARTTLS or implicit)
+	TLS             bool   // the message went over TLS (STARTTLS or implicit)
+	TLSError        string // why it did not, when TLS is false: a failed or refused STARTTLS, --tls none
 	TLSVersion      string
 	CipherSuite     string
 	CertVerified    bool   // the chain verified against Server
-	CertError       string // why not
+	CertError       string // why the certificate did not verify, when TLS is true
 
 	// Outcome is "accepted", "deferred", "rejected" or "error" (no answer:
 	// connection or protocol failure); Stage where it was decided.

@@ -131,6 +131,8 @@ func (o *Outcome) facts(route Route, tls tlsNote) {
 	}
 	if route.Kind == ViaSendmail {
 		f.Stage = "sendmail"
+	} else {
+		f.TLSMode = string(route.tlsMode())
 	}
 	if o.LocalAddr.IsValid() {
 		f.Local = o.LocalAddr.String()
@@ -151,10 +153,8 @@ func (o *Outcome) facts(route Route, tls tlsNote) {
 	if tls.offered {
 		f.StartTLSOffered = true
 	}
-	if !f.TLS && tls.why != "" {
-		// No TLS field says why TLS was not used; CertError ("why not")
-		// carries it for tls.starttls.
-		f.CertError = tls.why
+	if !f.TLS {
+		f.TLSError = tls.why
 	}
 	if e := o.Explanation; e != nil {
 		f.Provider, f.Meaning, f.RulesOut = e.Provider, e.Meaning, e.RulesOut

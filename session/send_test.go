@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -93,7 +94,8 @@ func TestSendAcceptedWithSTARTTLSAuthAndDKIM(t *testing.T) {
 
 	// What the checks see.
 	f := o.Facts
-	if f.Route != srv.Addr() || !f.TLS || !f.CertVerified || !f.StartTLSOffered || f.Outcome != "accepted" || f.Code != 250 {
+	if f.Route != srv.Addr() || !f.TLS || !f.CertVerified || !f.StartTLSOffered || f.Outcome != "accepted" || f.Code != 250 ||
+		f.TLSMode != "starttls" || f.TLSError != "" || f.CertError != "" {
 		t.Errorf("facts %+v", f)
 	}
 	ev := o.Evidence(plan)
@@ -246,13 +248,14 @@ func TestSendAllMXDeferredIsDeferred(t *testing.T) {
 func TestSendToHostileServersEndsInBoundedTime(t *testing.T) {
 	r := world(t, loadKey(t))
 	for _, tc := range []struct {
-		mode  smtptest.Mode
-		tls   smtpc.TLSMode
-		stage smtpc.Stage
+		mode     smtptest.Mode
+		tls      smtpc.TLSMode
+		stage    smtpc.Stage
+		tlsError string // the start of Facts.TLSError
 	}{
-		{smtptest.Stall, "", smtpc.StageEHLO},
-		{smtptest.EndlessReply, "", smtpc.StageEHLO},
-		{smtptest.DropTLS, smtpc.TLSStartTLS, smtpc.StageSTARTTLS},
+		{smtptest.Stall, "", smtpc.StageEHLO, ""},
+		{smtptest.EndlessReply, "", smtpc.StageEHLO, ""},
+		{smtptest.DropTLS, smtpc.TLSStartTLS, smtpc.StageSTARTTLS, "STARTTLS failed: "},
 	} {
 		t.Run(tc.mode.String(), func(t *testing.T) {
 			h, err := smtptest.StartHostile(smtptest.Behaviour{Mode: tc.mode, MaxDuration: 10 * time.Second})
@@ -276,7 +279,37 @@ func TestSendToHostileServersEndsInBoundedTime(t *testing.T) {
 			if o.Facts.Outcome != "error" {
 				t.Errorf("facts %+v", o.Facts)
 			}
+			// Why TLS was not used is TLSError; CertError is for certificates only.
+			mode := cmp.Or(tc.tls, smtpc.TLSOpportunistic)
+			if f := o.Facts; f.TLSMode != string(mode) || !strings.HasPrefix(f.TLSError, tc.tlsError) ||
+				(tc.tlsError == "" && f.TLSError != "") || f.CertError != "" {
+				t.Errorf("TLS facts: mode %q, TLSError %q, CertError %q; want mode %q, TLSError %q…", f.TLSMode, f.TLSError, f.CertError, mode, tc.tlsError)
+			}
 		})
+	}
+}
+
+// TestSendTLSNoneSaysWhyInTheTLSFacts: with --tls none a server offering
+// STARTTLS gets plaintext; the facts say so in TLSMode and TLSError, and
+// tls.starttls tells the user to drop --tls none.
+func TestSendTLSNoneSaysWhyInTheTLSFacts(t *testing.T) {
+	r := world(t, loadKey(t))
+	srv, _ := startSMTP(t, smtptest.Options{})
+	plan := Plan{Message: draft(), Route: Route{Kind: ViaHost, HostPort: srv.Addr(), TLS: smtpc.TLSNone},
+		HELO: "mail.sender.test", Timeouts: quickTimeouts()}
+	o, err := Send(context.Background(), plan, r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := o.Facts
+	if o.Verdict != Accepted || f.TLS || !f.StartTLSOffered || f.TLSMode != "none" ||
+		f.TLSError != "not attempted: --tls none" || f.CertError != "" || f.CertVerified {
+		t.Fatalf("outcome %s, facts %+v", o.Verdict, f)
+	}
+	res := scoring.RunAll(context.Background(), &scoring.Env{Evidence: o.Evidence(plan), DNS: r}, transport.Checks())
+	if res[0].ID != transport.IDStartTLS || res[0].Status != scoring.Warn || res[0].Fix == nil ||
+		!strings.Contains(res[0].Fix.Summary, "Drop --tls none") || !strings.Contains(res[0].Detail, "not attempted: --tls none") {
+		t.Errorf("tls.starttls: %+v", res[0])
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strings"
 
 	"github.com/mailcred/mailcred/scoring"
 )
@@ -53,14 +52,14 @@ func tlsUsed(f *scoring.SMTPFacts) scoring.Result {
 }
 
 func offeredNotUsed(f *scoring.SMTPFacts) scoring.Result {
-	why := f.CertError
+	why := f.TLSError
 	if why == "" {
 		why = "STARTTLS was not used"
 	}
 	fix := "Read the TLS error in the transcript. exim's \"TLS error on connection (recv): The TLS connection was " +
 		"non-properly terminated\" is the remote end closing abruptly, not a broken certificate; otherwise check the " +
 		"protocol versions and ciphers your MTA allows (TLS 1.2 or later)."
-	if strings.Contains(why, "--tls none") {
+	if f.TLSMode == modeNone {
 		fix = "Drop --tls none: the server offers STARTTLS, and Gmail's sender rules require TLS for bulk mail."
 	}
 	return scoring.Result{Status: scoring.Warn,
@@ -70,10 +69,14 @@ func offeredNotUsed(f *scoring.SMTPFacts) scoring.Result {
 }
 
 func notOffered(f *scoring.SMTPFacts) scoring.Result {
-	if strings.Contains(f.CertError, "required") {
+	if f.TLSMode == modeStartTLS {
+		why := f.TLSError
+		if why == "" {
+			why = "STARTTLS was required but the server did not offer it"
+		}
 		return scoring.Result{Status: scoring.Fail,
 			Title:  fmt.Sprintf("%s does not offer STARTTLS, which this send required", server(f)),
-			Detail: f.CertError + ". Nothing was sent.",
+			Detail: why + ". Nothing was sent.",
 			Fix: &scoring.Fix{Summary: "Use the server's TLS port instead (465 with --tls implicit, RFC 8314), or ask its " +
 				"administrator to enable STARTTLS."}}
 	}

@@ -21,6 +21,12 @@ const (
 // routeSendmail is SMTPFacts.Route for a message handed to sendmail.
 const routeSendmail = "sendmail"
 
+// The SMTPFacts.TLSMode values the checks branch on.
+const (
+	modeNone     = "none"     // TLS never attempted, even when offered
+	modeStartTLS = "starttls" // STARTTLS required: without it nothing is sent
+)
+
 // Checks returns tls.starttls and smtp.response, in the order a person
 // reads them. Neither asks DNS.
 func Checks() []scoring.Check {

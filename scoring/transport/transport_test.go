@@ -27,7 +27,7 @@ func run(t *testing.T, id string, f *scoring.SMTPFacts) scoring.Result {
 
 func mxFacts() *scoring.SMTPFacts {
 	return &scoring.SMTPFacts{Route: "mx", Server: "mx1.example.net", Addr: "192.0.2.7:25", Local: "198.51.100.5:40000",
-		StartTLSOffered: true, TLS: true, TLSVersion: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", CertVerified: true,
+		TLSMode: "opportunistic", StartTLSOffered: true, TLS: true, TLSVersion: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", CertVerified: true,
 		Outcome: "accepted", Stage: "end of data", Code: 250, Enhanced: "2.0.0", Reply: []string{"250 2.0.0 OK queued"}}
 }
 
@@ -38,32 +38,44 @@ func TestStartTLS(t *testing.T) {
 		status scoring.Status
 		title  string // a fragment of the title
 		fix    bool
+		want   []string // fragments of the detail and the fix summary
 	}{
-		{"TLS used and verified passes with version and cipher", func(*scoring.SMTPFacts) {}, scoring.Pass, "TLS 1.3, TLS_AES_128_GCM_SHA256", false},
+		{"TLS used and verified passes with version and cipher", func(*scoring.SMTPFacts) {}, scoring.Pass, "TLS 1.3, TLS_AES_128_GCM_SHA256", false, nil},
 		{"unverified MX certificate is only information", func(f *scoring.SMTPFacts) {
 			f.CertVerified, f.CertError = false, "unknown issuer (self-signed or private CA)"
-		}, scoring.Info, "not verified (normal for MX delivery)", false},
+		}, scoring.Info, "not verified (normal for MX delivery)", false, []string{"unknown issuer"}},
 		{"unverified submission certificate warns with the reason", func(f *scoring.SMTPFacts) {
 			f.Route, f.CertVerified, f.CertError = "smtp.example.com:587", false, "name mismatch: x509"
-		}, scoring.Warn, "name mismatch", true},
-		{"offered but the handshake failed and plaintext followed warns", func(f *scoring.SMTPFacts) {
+		}, scoring.Warn, "name mismatch", true, nil},
+		{"offered but the handshake failed and plaintext followed warns with why", func(f *scoring.SMTPFacts) {
 			f.TLS, f.TLSVersion, f.CipherSuite, f.CertVerified = false, "", "", false
-			f.CertError = "the TLS handshake failed (TLS handshake: EOF); the message was sent again without TLS, as MTAs do"
-		}, scoring.Warn, "offered STARTTLS, but the message was sent in plaintext", true},
+			f.TLSError = "the TLS handshake failed (TLS handshake: EOF); the message was sent again without TLS, as MTAs do"
+		}, scoring.Warn, "offered STARTTLS, but the message was sent in plaintext", true,
+			[]string{"Why: the TLS handshake failed (TLS handshake: EOF)", "Read the TLS error in the transcript"}},
+		{"offered but not attempted under --tls none warns: drop it", func(f *scoring.SMTPFacts) {
+			f.TLSMode, f.TLS, f.TLSVersion, f.CipherSuite, f.CertVerified = "none", false, "", "", false
+			f.TLSError = "not attempted: --tls none"
+		}, scoring.Warn, "offered STARTTLS, but the message was sent in plaintext", true,
+			[]string{"Why: not attempted: --tls none.", "Drop --tls none"}},
+		{"a certificate error is never taken for why TLS was not used", func(f *scoring.SMTPFacts) {
+			f.TLS, f.TLSVersion, f.CipherSuite, f.CertVerified = false, "", "", false
+			f.CertError = "unknown issuer"
+		}, scoring.Warn, "offered STARTTLS, but the message was sent in plaintext", true, []string{"Why: STARTTLS was not used."}},
 		{"not offered by an MX fails", func(f *scoring.SMTPFacts) {
 			f.TLS, f.StartTLSOffered, f.CertVerified = false, false, false
-		}, scoring.Fail, "did not offer STARTTLS", true},
+		}, scoring.Fail, "did not offer STARTTLS", true, nil},
 		{"required but not offered fails", func(f *scoring.SMTPFacts) {
-			f.Route, f.TLS, f.StartTLSOffered, f.Outcome, f.Stage = "smtp.example.com:587", false, false, "error", "STARTTLS"
-			f.CertError = "STARTTLS was required (--tls starttls) but the server did not offer it"
-		}, scoring.Fail, "which this send required", true},
+			f.Route, f.TLSMode, f.TLS, f.StartTLSOffered, f.Outcome, f.Stage = "smtp.example.com:587", "starttls", false, false, "error", "STARTTLS"
+			f.CertVerified, f.TLSError = false, "STARTTLS was required (--tls starttls) but the server did not offer it"
+		}, scoring.Fail, "which this send required", true,
+			[]string{"STARTTLS was required (--tls starttls) but the server did not offer it. Nothing was sent."}},
 		{"not offered on loopback is information", func(f *scoring.SMTPFacts) {
 			f.Route, f.Server, f.Addr, f.TLS, f.StartTLSOffered = "127.0.0.1:25", "127.0.0.1", "127.0.0.1:25", false, false
-		}, scoring.Info, "loopback", false},
+		}, scoring.Info, "loopback", false, nil},
 		{"a session refused at the greeting did not reach STARTTLS", func(f *scoring.SMTPFacts) {
 			f.TLS, f.StartTLSOffered, f.Outcome, f.Stage, f.Code = false, false, "rejected", "connect", 554
-		}, scoring.Skip, "Not reached", false},
-		{"sendmail does not apply", func(f *scoring.SMTPFacts) { f.Route = "sendmail" }, scoring.Skip, "", false},
+		}, scoring.Skip, "Not reached", false, nil},
+		{"sendmail does not apply", func(f *scoring.SMTPFacts) { f.Route, f.TLSMode = "sendmail", "" }, scoring.Skip, "", false, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := mxFacts()
@@ -74,6 +86,15 @@ func TestStartTLS(t *testing.T) {
 			}
 			if (res.Fix != nil) != tc.fix {
 				t.Errorf("fix %+v, want fix: %v", res.Fix, tc.fix)
+			}
+			all := res.Detail
+			if res.Fix != nil {
+				all += "\n" + res.Fix.Summary
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("lacks %q:\n%s", w, all)
+				}
 			}
 		})
 	}
