@@ -8,12 +8,8 @@ import (
 	"time"
 
 	"github.com/mailcred/mailcred/scoring"
-	"github.com/mailcred/mailcred/scoring/dnsbl"
-	"github.com/mailcred/mailcred/scoring/headers"
-	"github.com/mailcred/mailcred/scoring/rdns"
 	"github.com/mailcred/mailcred/scoring/receiver"
 	"github.com/mailcred/mailcred/scoring/safetext"
-	"github.com/mailcred/mailcred/scoring/spf"
 )
 
 // maxEnvelopeText bounds a client's HELO or address in a Report.
@@ -42,7 +38,7 @@ func (s *Server) score(tr transaction, raw []byte) (rep Report, err error) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.opts.ScoreTimeout)
 	defer cancel()
 
-	msg, lfLines := toCRLF(raw)
+	msg, lfLines := receiver.ToCRLF(raw)
 	var notes []string
 	if lfLines > 0 {
 		notes = append(notes, fmt.Sprintf("%d line(s) end in LF alone: converted to CRLF for verification, as an MTA would on receipt "+
@@ -67,7 +63,7 @@ func (s *Server) score(tr transaction, raw []byte) (rep Report, err error) {
 	}
 	env := &scoring.Env{Evidence: ev, DNS: r}
 	auth := receiver.AuthenticationResults(s.opts.Hostname, receiver.Judge(ctx, r, ev))
-	results := s.runChecks(ctx, env, raw)
+	results := receiver.Received(ctx, env, raw)
 	if err := s.ctx.Err(); err != nil {
 		return Report{}, fmt.Errorf("scoring abandoned: %w", err)
 	}
@@ -92,47 +88,6 @@ func (s *Server) score(tr transaction, raw []byte) (rep Report, err error) {
 
 		AuthenticationResults: auth,
 	}, nil
-}
-
-// runChecks runs what `mailcred score` runs, in its order: spf.result for
-// the connecting IP and the message checks (catalog.Message: DKIM,
-// DMARC, headers), then reverse DNS and blocklists. The header checks see
-// the message as received; the others the CRLF form a receiver verifies.
-func (s *Server) runChecks(ctx context.Context, env *scoring.Env, raw []byte) []scoring.Result {
-	asReceived := *env
-	asReceived.Evidence.Message = raw
-	var spfResult []scoring.Check
-	for _, c := range spf.Checks() {
-		if c.ID == spf.CheckResult {
-			spfResult = append(spfResult, c)
-		}
-	}
-	results := scoring.RunAll(ctx, env, append(spfResult, receiver.Checks()...))
-	results = append(results, scoring.RunAll(ctx, &asReceived, headers.Checks())...)
-	return append(results, scoring.RunAll(ctx, env, append(rdns.Checks(), dnsbl.Checks()...))...)
-}
-
-// toCRLF turns every LF not preceded by CR into CRLF (RFC 5322 §2.1 line
-// endings, RFC 5321 §2.3.8) and counts them; the input is returned as is
-// when there are none.
-func toCRLF(raw []byte) ([]byte, int) {
-	n := 0
-	for i, c := range raw {
-		if c == '\n' && (i == 0 || raw[i-1] != '\r') {
-			n++
-		}
-	}
-	if n == 0 {
-		return raw, 0
-	}
-	out := make([]byte, 0, len(raw)+n)
-	for i, c := range raw {
-		if c == '\n' && (i == 0 || raw[i-1] != '\r') {
-			out = append(out, '\r')
-		}
-		out = append(out, c)
-	}
-	return out, n
 }
 
 func domainOf(addr string) string {

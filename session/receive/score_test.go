@@ -1,7 +1,6 @@
 package receive
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
@@ -55,22 +54,4 @@ func TestAccepts(t *testing.T) {
 	if any := (&Server{}); !any.accepts("x@anything.example") {
 		t.Error("no domains configured: any recipient is taken")
 	}
-}
-
-func FuzzToCRLF(f *testing.F) {
-	for _, s := range []string{"", "\n", "a\r\nb\nc\r", "\r\n\n\r\r\n", "From: a\n\nbody"} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		out, n := toCRLF(raw)
-		if len(out) != len(raw)+n {
-			t.Fatalf("len %d, want %d+%d", len(out), len(raw), n)
-		}
-		if bytes.Count(out, []byte("\n")) != bytes.Count(out, []byte("\r\n")) {
-			t.Fatalf("bare LF left in %q", out)
-		}
-		if !bytes.Equal(bytes.ReplaceAll(out, []byte("\r\n"), []byte("\n")), bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))) {
-			t.Fatalf("content changed: %q → %q", raw, out)
-		}
-	})
 }

@@ -11,13 +11,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mailcred/mailcred/scoring"
-	"github.com/mailcred/mailcred/scoring/dnsbl"
 	"github.com/mailcred/mailcred/scoring/headers"
-	"github.com/mailcred/mailcred/scoring/rdns"
 	"github.com/mailcred/mailcred/scoring/receiver"
 	"github.com/mailcred/mailcred/scoring/report"
 	"github.com/mailcred/mailcred/scoring/safetext"
-	"github.com/mailcred/mailcred/scoring/spf"
 )
 
 // maxMessage bounds what score reads: more than any receiver accepts
@@ -89,7 +86,7 @@ func runScore(cmd *cobra.Command, g *globals, f *scoreFlags, file string) error 
 	if err != nil {
 		return err
 	}
-	msg, lfLines := toCRLF(raw)
+	msg, lfLines := receiver.ToCRLF(raw)
 	var notes []string
 	if lfLines > 0 {
 		notes = append(notes, fmt.Sprintf("%d line(s) end in LF alone: converted to CRLF for verification, as an MTA would on receipt "+
@@ -112,11 +109,7 @@ func runScore(cmd *cobra.Command, g *globals, f *scoreFlags, file string) error 
 
 	// The header checks see the file as it is; everything else the CRLF
 	// form a receiver verifies.
-	original := *env
-	original.Evidence.Message = raw
-	results := scoring.RunAll(ctx, env, append(only(spf.Checks(), spf.CheckResult), receiver.Checks()...))
-	results = append(results, scoring.RunAll(ctx, &original, headers.Checks())...)
-	results = append(results, scoring.RunAll(ctx, env, append(rdns.Checks(), dnsbl.Checks()...))...)
+	results := receiver.Received(ctx, env, raw)
 
 	rep := scoreReport{File: file, AuthenticationResults: auth, Notes: notes,
 		Check: report.NewCheck(fromDomain, results, scoring.DefaultWeights, r.Log())}
@@ -162,29 +155,6 @@ func readMessage(stdin io.Reader, file string) ([]byte, error) {
 		return nil, usageError("%s: empty: want a whole message (header fields, a blank line, the body)", file)
 	}
 	return raw, nil
-}
-
-// toCRLF turns every LF not preceded by CR into CRLF (RFC 5322 §2.1 line
-// endings) and counts them; the input is returned as is when there are
-// none.
-func toCRLF(raw []byte) ([]byte, int) {
-	n := 0
-	for i, c := range raw {
-		if c == '\n' && (i == 0 || raw[i-1] != '\r') {
-			n++
-		}
-	}
-	if n == 0 {
-		return raw, 0
-	}
-	out := make([]byte, 0, len(raw)+n)
-	for i, c := range raw {
-		if c == '\n' && (i == 0 || raw[i-1] != '\r') {
-			out = append(out, '\r')
-		}
-		out = append(out, c)
-	}
-	return out, n
 }
 
 // envelopeSender picks the RFC5321.MailFrom to check and says where it
@@ -247,19 +217,6 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
-}
-
-// only keeps the checks with the given ids, in the given order.
-func only(checks []scoring.Check, ids ...string) []scoring.Check {
-	var out []scoring.Check
-	for _, id := range ids {
-		for _, c := range checks {
-			if c.ID == id {
-				out = append(out, c)
-			}
-		}
-	}
-	return out
 }
 
 // printScore writes the text report: the Authentication-Results field

@@ -236,19 +236,6 @@ func TestEnvelopeSender(t *testing.T) {
 	}
 }
 
-func TestToCRLF(t *testing.T) {
-	for in, want := range map[string]string{
-		"a\nb\n":     "a\r\nb\r\n",
-		"a\r\nb\n":   "a\r\nb\r\n",
-		"a\r\nb\r\n": "a\r\nb\r\n",
-		"\n":         "\r\n",
-	} {
-		if got, _ := toCRLF([]byte(in)); string(got) != want {
-			t.Errorf("toCRLF(%q) = %q", in, got)
-		}
-	}
-}
-
 func TestFoldAuthResultsFitsAndUnfoldsToTheSameField(t *testing.T) {
 	value := `mailcred; spf=fail smtp.mailfrom=bounce@example.com; dkim=fail reason="body hash did not verify" ` +
 		`header.a=rsa-sha256 header.d=a-rather-long-signing-domain.example.com header.i=@a-rather-long-signing-domain.example.com header.s=selector2026; ` +
