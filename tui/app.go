@@ -667,15 +667,25 @@ func (m Model) pane(p Pane, w, h int) string {
 func (m Model) header(w int) string {
 	s := scoring.DefaultWeights.Compute(m.checks.Results())
 	score := fmt.Sprintf("Score %.1f/10", s.Value)
-	if s.Incomplete {
-		score += "*"
-	}
 	style := m.theme.Pass
 	switch {
 	case s.Value < 5:
 		style = m.theme.Fail
 	case s.Value < 8:
 		style = m.theme.Warn
+	}
+	if s.Incomplete {
+		// An upper bound, not a verdict: say how much is unknown.
+		unknown := 0
+		for _, r := range m.checks.Results() {
+			if r.Status == scoring.Error || r.Status == scoring.Pending {
+				unknown++
+			}
+		}
+		score += fmt.Sprintf("* (%d unchecked)", unknown)
+		if s.Value >= 8 {
+			style = m.theme.Error // not green while so much is unknown
+		}
 	}
 	right := style.Render(score) + " " + m.sparkline(12)
 	if m.watching {
