@@ -12,20 +12,21 @@ import (
 
 // Checks returns the DNS-side DKIM checks: dkim.record (the key record is
 // published and usable) and dkim.key-match (it holds the public half of
-// the private key in use). dkim.signature, on the message as sent, belongs
-// to the send session.
+// the private key in use). Without a selector both look for a key at the
+// common selectors (see probe.go). dkim.signature, on the message as
+// sent, belongs to the send session.
 func Checks() []scoring.Check {
 	return []scoring.Check{
 		{
 			ID:      "dkim.record",
 			Title:   "DKIM key record",
-			Applies: func(ev scoring.Evidence) bool { return ev.Selector != "" && ev.Domain != "" },
+			Applies: func(ev scoring.Evidence) bool { return ev.Domain != "" },
 			Run:     runRecord,
 		},
 		{
 			ID:      "dkim.key-match",
 			Title:   "DKIM record matches the private key",
-			Applies: func(ev scoring.Evidence) bool { return ev.Selector != "" && ev.Domain != "" && ev.DKIMKey != nil },
+			Applies: func(ev scoring.Evidence) bool { return ev.Domain != "" && ev.DKIMKey != nil },
 			Run:     runKeyMatch,
 		},
 	}
@@ -34,10 +35,17 @@ func Checks() []scoring.Check {
 func runRecord(ctx context.Context, env *scoring.Env) scoring.Result {
 	const id = "dkim.record"
 	ev := env.Evidence
+	if ev.Selector == "" {
+		return probeRecord(ctx, id, env)
+	}
 	if err := validSelector(ev.Selector); err != nil {
 		return scoring.Result{ID: id, Status: scoring.Error, Title: "DKIM selector is not valid", Detail: err.Error()}
 	}
-	p := lookupKey(ctx, env)
+	return judgeRecord(id, ev, lookupKey(ctx, env.DNS, ev.Selector, ev.Domain))
+}
+
+// judgeRecord grades what DNS said at the key record of ev.Selector.
+func judgeRecord(id string, ev scoring.Evidence, p published) scoring.Result {
 	switch {
 	case p.ans.Outcome.Temporary():
 		return temporary(id, p)

@@ -79,8 +79,11 @@ func dkimZone(t *testing.T) string {
 type checkCase struct {
 	name     string
 	selector string
+	zone     string // the zone served; dkimZone when empty
 	key      string // private key file, or ""
 	fault    dnstest.Fault
+	faultAt  []string // the selectors the fault is set on; the selector when empty
+	recordAt string   // the selector of the fix record's name; the selector when empty
 	status   scoring.Status
 	title    string   // substring of the title
 	detail   []string // substrings of the detail
@@ -90,9 +93,19 @@ type checkCase struct {
 
 func runCheck(t *testing.T, id string, tc checkCase) scoring.Result {
 	t.Helper()
-	srv, r := startDNS(t, dkimZone(t))
+	zone := tc.zone
+	if zone == "" {
+		zone = dkimZone(t)
+	}
+	srv, r := startDNS(t, zone)
 	if tc.fault != dnstest.NoFault {
-		srv.SetFault(RecordName(tc.selector, "example.com"), tc.fault)
+		at := tc.faultAt
+		if len(at) == 0 {
+			at = []string{tc.selector}
+		}
+		for _, sel := range at {
+			srv.SetFault(RecordName(sel, "example.com"), tc.fault)
+		}
 	}
 	ev := scoring.Evidence{Domain: "example.com", Selector: tc.selector}
 	if tc.key != "" {
@@ -136,7 +149,11 @@ func runCheck(t *testing.T, id string, tc checkCase) scoring.Result {
 			t.Fatalf("fix records = %+v, want value %s", res.Fix.Records, tc.record)
 		}
 		rec := res.Fix.Records[0]
-		if rec.Name != RecordName(tc.selector, "example.com") || rec.Type != "TXT" || strings.Join(rec.Strings, "") != rec.Value {
+		at := tc.recordAt
+		if at == "" {
+			at = tc.selector
+		}
+		if rec.Name != RecordName(at, "example.com") || rec.Type != "TXT" || strings.Join(rec.Strings, "") != rec.Value {
 			t.Errorf("fix record %+v", rec)
 		}
 		for _, s := range rec.Strings {
@@ -242,10 +259,12 @@ func TestChecksApply(t *testing.T) {
 		ev            scoring.Evidence
 		record, match bool
 	}{
-		{scoring.Evidence{Domain: "example.com"}, false, false},
+		{scoring.Evidence{}, false, false},
+		{scoring.Evidence{Selector: "s", DKIMKey: key}, false, false},
+		{scoring.Evidence{Domain: "example.com"}, true, false}, // probes the common selectors
 		{scoring.Evidence{Domain: "example.com", Selector: "s"}, true, false},
 		{scoring.Evidence{Domain: "example.com", Selector: "s", DKIMKey: key}, true, true},
-		{scoring.Evidence{Domain: "example.com", DKIMKey: key}, false, false},
+		{scoring.Evidence{Domain: "example.com", DKIMKey: key}, true, true},
 	} {
 		cs := Checks()
 		if cs[0].Applies(tc.ev) != tc.record || cs[1].Applies(tc.ev) != tc.match {

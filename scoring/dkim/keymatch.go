@@ -14,9 +14,17 @@ import (
 func runKeyMatch(ctx context.Context, env *scoring.Env) scoring.Result {
 	const id = "dkim.key-match"
 	ev := env.Evidence
+	if ev.Selector == "" {
+		return probeKeyMatch(ctx, id, env)
+	}
 	if err := validSelector(ev.Selector); err != nil {
 		return scoring.Result{ID: id, Status: scoring.Error, Title: "DKIM selector is not valid", Detail: err.Error()}
 	}
+	return matchKey(id, ev, lookupKey(ctx, env.DNS, ev.Selector, ev.Domain))
+}
+
+// matchKey compares the record DNS gave for ev.Selector with ev.DKIMKey.
+func matchKey(id string, ev scoring.Evidence, p published) scoring.Result {
 	mine := ev.DKIMKey.Public()
 	fromKey := recordFromKey(RecordName(ev.Selector, ev.Domain), ev.DKIMKey)
 	if fromKey == nil {
@@ -24,7 +32,6 @@ func runKeyMatch(ctx context.Context, env *scoring.Env) scoring.Result {
 			Title:  "The private key is not a DKIM key type",
 			Detail: fmt.Sprintf("Loaded key: %s. DKIM signs with RSA (RFC 6376) or Ed25519 (RFC 8463).", describeKey(mine))}
 	}
-	p := lookupKey(ctx, env)
 	if p.ans.Outcome.Temporary() {
 		return temporary(id, p)
 	}

@@ -25,9 +25,10 @@ type published struct {
 	target  string     // the name the records really live at, when reached through a CNAME
 }
 
-func lookupKey(ctx context.Context, env *scoring.Env) published {
-	p := published{name: RecordName(env.Evidence.Selector, env.Evidence.Domain)}
-	p.ans = env.DNS.Lookup(ctx, p.name, dnsx.TypeTXT)
+// lookupKey asks for the key record of selector at domain.
+func lookupKey(ctx context.Context, r *dnsx.Resolver, selector, domain string) published {
+	p := published{name: RecordName(selector, domain)}
+	p.ans = r.Lookup(ctx, p.name, dnsx.TypeTXT)
 	p.strings = p.ans.TXT()
 	p.joined = p.ans.JoinedTXT()
 	if len(p.ans.Records) > 0 {

@@ -44,7 +44,7 @@ resolver) is reported as "error": it deducts nothing and marks the score incompl
 	fl.StringVar(&f.domain, "domain", "", "the sending domain (required)")
 	fl.StringArrayVar(&f.ips, "ip", nil, "a sending IP address, v4 or v6 (repeat for each)")
 	fl.StringVar(&f.helo, "helo", "", "the name your MTA gives in EHLO")
-	fl.StringVar(&f.selector, "selector", "", "DKIM selector")
+	fl.StringVar(&f.selector, "selector", "", "DKIM selector (default: try 15 common selectors)")
 	fl.StringVar(&f.dkimKey, "dkim-key", "", "DKIM private key file, to check the published key matches (never printed)")
 	fl.StringVar(&f.mailFrom, "mail-from", "", "envelope sender (default postmaster@DOMAIN)")
 	cmd.MarkFlagRequired("domain")
