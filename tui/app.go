@@ -120,6 +120,37 @@ type Model struct {
 	// rerunPending asks for another run when the current one ends (the
 	// world changed while it ran).
 	rerunPending bool
+	// fixes are the demo world's applicable fixes by check id, refreshed
+	// by fixesCmd; recipients its provider mailboxes.
+	fixes      map[string]worldFix
+	recipients []string
+}
+
+// worldFix is one fix the demo world can apply.
+type worldFix struct{ id, title string }
+
+type fixesMsg map[string]worldFix
+
+// fixesCmd asks the world which fixes apply to the listed checks, off the
+// Update path (the world settles pending changes when asked).
+func (m Model) fixesCmd() tea.Cmd {
+	w := m.cfg.World
+	if w == nil {
+		return nil
+	}
+	var ids []string
+	for _, r := range m.checks.Rows {
+		ids = append(ids, r.Result.ID)
+	}
+	return func() tea.Msg {
+		out := fixesMsg{}
+		for _, id := range ids {
+			if fid, title, ok := w.FixFor(id); ok {
+				out[id] = worldFix{id: fid, title: title}
+			}
+		}
+		return out
+	}
 }
 
 // rerun starts a run now, or right after the current one.
@@ -151,13 +182,7 @@ func New(cfg Config) (Model, error) {
 	m.help.Styles = helpStyles(th)
 	m.compose.SetTheme(th)
 	if cfg.World != nil {
-		m.checks.Fixable = func(id string) string {
-			_, title, ok := cfg.World.FixFor(id)
-			if !ok {
-				return ""
-			}
-			return title
-		}
+		m.recipients = cfg.World.Recipients()
 	}
 	if cfg.Send == nil {
 		m.keys.Send.SetEnabled(false)
@@ -177,7 +202,7 @@ func (m Model) Init() tea.Cmd {
 	// New already opened run 1 (Init cannot change the model).
 	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.runCmd(m.run)}
 	if m.cfg.World != nil {
-		cmds = append(cmds, waitWorld(m.cfg.World.Events()))
+		cmds = append(cmds, waitWorld(m.cfg.World.Events()), m.fixesCmd())
 	}
 	if m.watching {
 		cmds = append(cmds, watchTick(m.cfg.Watch))
@@ -334,9 +359,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.recordScore()
 		if m.rerunPending {
 			m.rerunPending = false
-			return m, m.startRunCmd()
+			return m, tea.Batch(m.startRunCmd(), m.fixesCmd())
 		}
-		return m, nil
+		return m, m.fixesCmd()
 	case watchTickMsg:
 		if !m.watching {
 			return m, nil
@@ -351,14 +376,22 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.transcript.Note("demo world: " + msg.text)
 		// The world changed (a record became visible, a delisting came
 		// through): show its effect without waiting for r.
-		return m, tea.Batch(waitWorld(msg.ch), m.rerun())
+		return m, tea.Batch(waitWorld(msg.ch), m.rerun(), m.fixesCmd())
+	case fixesMsg:
+		m.fixes = msg
+		titles := make(map[string]string, len(msg))
+		for id, f := range msg {
+			titles[id] = f.title
+		}
+		m.checks.Fixable = titles
+		return m, nil
 	case appliedMsg:
 		if msg.err != nil {
 			m.status = "could not apply: " + msg.err.Error()
 		} else {
 			m.status = "applied: " + msg.title
 		}
-		return m, nil
+		return m, m.fixesCmd()
 	case describedMsg:
 		m.confirm = msg.text
 		return m, nil
@@ -453,13 +486,10 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.status = "no failing check"
 		}
 	case key.Matches(k, m.keys.Recipient):
-		if m.cfg.World != nil {
-			rs := m.cfg.World.Recipients()
-			if len(rs) > 0 {
-				m.rcptIndex = (m.rcptIndex + 1) % len(rs)
-				m.compose.SetField(panes.FieldRcpt, rs[m.rcptIndex])
-				m.status = "recipient: " + rs[m.rcptIndex]
-			}
+		if rs := m.recipients; len(rs) > 0 {
+			m.rcptIndex = (m.rcptIndex + 1) % len(rs)
+			m.compose.SetField(panes.FieldRcpt, rs[m.rcptIndex])
+			m.status = "recipient: " + rs[m.rcptIndex]
 		}
 	case key.Matches(k, m.keys.Up), key.Matches(k, m.keys.Down), key.Matches(k, m.keys.PageUp), key.Matches(k, m.keys.PageDown):
 		m.scroll(k)
@@ -498,11 +528,12 @@ func (m Model) applyFix() (tea.Model, tea.Cmd) {
 	if !ok {
 		return m, nil
 	}
-	id, title, ok := w.FixFor(r.ID)
+	fix, ok := m.fixes[r.ID]
 	if !ok {
 		m.status = "no demo fix for " + r.ID
 		return m, nil
 	}
+	id, title := fix.id, fix.title
 	if id == "add-to" { // a fix of the draft, not of the world
 		m.compose.SetField(panes.FieldTo, m.compose.Field(panes.FieldRcpt))
 		m.status = "added To: to the draft"

@@ -27,9 +27,10 @@ type Checklist struct {
 	Detail   int // scroll offset of the detail area
 	// Running is true while a run is streaming results in.
 	Running bool
-	// Fixable says, for a check id, the title of a fix the UI can apply
-	// (the demo world); empty when none.
-	Fixable func(id string) string
+	// Fixable maps a check id to the title of a fix the UI can apply (the
+	// demo world). The root model refreshes it from a tea.Cmd, so View
+	// never asks the world anything.
+	Fixable map[string]string
 }
 
 // NewChecklist lists the checks as pending.
@@ -206,10 +207,8 @@ func (c Checklist) detail(th themes.Theme, w int) []string {
 		}
 		lines = append(lines, th.Muted.Render("c copies this fix (OSC 52, works over SSH)"))
 	}
-	if c.Fixable != nil {
-		if t := c.Fixable(r.ID); t != "" {
-			lines = append(lines, th.Accent.Render("a applies in the demo world: "+t))
-		}
+	if t := c.Fixable[r.ID]; t != "" {
+		lines = append(lines, th.Accent.Render("a applies in the demo world: "+t))
 	}
 	if len(r.Queries) > 0 {
 		lines = append(lines, "", th.Muted.Render(fmt.Sprintf("%d DNS queries, %s", len(r.Queries), r.Elapsed.Round(time.Millisecond))))
