@@ -92,8 +92,10 @@ func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 		return parsePEM(text)
 	case isBase64Text(text):
 		return parseBareBase64(text)
-	case text[0] == 0x30: // DER SEQUENCE
-		return parseDER(text, "DER")
+	case data[0] == 0x30: // DER SEQUENCE
+		// The bytes as they are: a key's last byte may be 0x0a or 0x20,
+		// which trimming "white space" would cut off.
+		return parseDER(data, "DER")
 	}
 	return nil, keyErr("not PEM, DER or base64: no key format recognised", nil)
 }

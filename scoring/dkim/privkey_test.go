@@ -264,3 +264,23 @@ func mustSPKI(t *testing.T, pub crypto.PublicKey) []byte {
 	}
 	return der
 }
+
+// A DER key whose last byte happens to be white space (0x0a, 0x20, …) must
+// not be trimmed: about 2% of random RSA keys end so.
+func TestRawDEREndingInWhiteSpaceByte(t *testing.T) {
+	for i := 0; i < 200; i++ {
+		k, err := rsa.GenerateKey(rand.Reader, 1024)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der := x509.MarshalPKCS1PrivateKey(k)
+		if last := der[len(der)-1]; last != '\n' && last != ' ' && last != '\t' && last != '\r' && last != '\v' && last != '\f' {
+			continue
+		}
+		if _, err := ParsePrivateKey(der); err != nil {
+			t.Fatalf("DER ending in %#x: %v", der[len(der)-1], err)
+		}
+		return
+	}
+	t.Skip("no key ending in a white-space byte among 200 (p ≈ 0.99 of finding one)")
+}
