@@ -105,18 +105,17 @@ type Model struct {
 	tls        panes.TLS
 	dkim       panes.DKIM
 
-	run        int // id of the current check run; stale results are dropped
-	watching   bool
-	showHelp   bool
-	confirm    string // the confirmation text while asking
-	sending    bool
-	lastSend   *SendResult
-	status     string
-	timeline   []point
-	rcptIndex  int
-	draft      compose.Message
-	rcpt       []string
-	extraCheck bool // message checks are in the list
+	run       int // id of the current check run; stale results are dropped
+	watching  bool
+	showHelp  bool
+	confirm   string // the confirmation text while asking
+	sending   bool
+	lastSend  *SendResult
+	status    string
+	timeline  []point
+	rcptIndex int
+	draft     compose.Message
+	rcpt      []string
 	// rerunPending asks for another run when the current one ends (the
 	// world changed while it ran).
 	rerunPending bool
@@ -301,8 +300,10 @@ func watchTick(d time.Duration) tea.Cmd {
 	return tea.Tick(d, func(time.Time) tea.Msg { return watchTickMsg{} })
 }
 
+// allChecks is the DNS checks, plus the message checks once something
+// has been sent (there is a message to judge only then).
 func (m *Model) allChecks() []scoring.Check {
-	if m.extraCheck {
+	if m.lastSend != nil {
 		return append(append([]scoring.Check(nil), m.cfg.Checks...), m.cfg.MessageChecks...)
 	}
 	return m.cfg.Checks
@@ -615,6 +616,7 @@ func (m Model) sendDone(msg sendDoneMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	res := msg.res
+	first := m.lastSend == nil
 	m.lastSend = res
 	m.status = res.Summary
 	if res.Explanation != "" {
@@ -624,8 +626,7 @@ func (m Model) sendDone(msg sendDoneMsg) (tea.Model, tea.Cmd) {
 	}
 	m.tls = panes.TLS{Sent: true, Offered: res.TLSOffered, Info: res.TLS, Route: res.Route}
 	m.dkim = panes.DKIM{Signed: res.Sign, Published: res.Published, Offline: res.Offline}
-	if !m.extraCheck && len(m.cfg.MessageChecks) > 0 {
-		m.extraCheck = true
+	if first {
 		m.checks.SetRows(m.allChecks())
 	}
 	return m, m.startRunCmd()
