@@ -61,6 +61,10 @@ type World interface {
 	Recipients() []string
 }
 
+// FixAddTo is the fix id a World returns for "add a To: header": the
+// screen applies it to its own draft, which the world does not hold.
+const FixAddTo = "add-to"
+
 // Config is everything the screen needs; cmd/mailcred builds it from the
 // profile or the demo world.
 type Config struct {
@@ -535,7 +539,7 @@ func (m Model) applyFix() (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	id, title := fix.id, fix.title
-	if id == "add-to" { // a fix of the draft, not of the world
+	if id == FixAddTo { // a fix of the draft, not of the world
 		m.compose.SetField(panes.FieldTo, m.compose.Field(panes.FieldRcpt))
 		m.status = "added To: to the draft"
 		return m, nil

@@ -174,7 +174,7 @@ func (d *demoWorld) FixFor(checkID string) (string, string, bool) {
 			continue
 		}
 		if f.ID == "draft.to" {
-			return "add-to", f.Title, true
+			return tui.FixAddTo, f.Title, true
 		}
 		return f.ID, f.Title, true
 	}
