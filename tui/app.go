@@ -109,10 +109,16 @@ type Model struct {
 	tls        panes.TLS
 	dkim       panes.DKIM
 
-	run       int // id of the current check run; stale results are dropped
-	watching  bool
-	showHelp  bool
-	confirm   string // the confirmation text while asking
+	run      int // id of the current check run; stale results are dropped
+	watching bool
+	// mode is what keys and rendering switch on; helpOver is the mode
+	// help returns to.
+	mode     mode
+	helpOver mode
+	// asking numbers each request for a route description, so an answer
+	// that arrives after a cancel opens no confirmation.
+	asking    int
+	confirm   string // the confirmation text (mode confirm)
 	sending   bool
 	lastSend  *SendResult
 	status    string
@@ -231,9 +237,12 @@ type (
 		err error
 	}
 	sendStartedMsg struct{ stream <-chan tea.Msg }
-	describedMsg   struct{ text string }
-	watchTickMsg   struct{}
-	worldEventMsg  struct {
+	describedMsg   struct {
+		ask  int
+		text string
+	}
+	watchTickMsg  struct{}
+	worldEventMsg struct {
 		text string
 		ch   <-chan string
 	}
@@ -398,7 +407,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, m.fixesCmd()
 	case describedMsg:
+		if m.mode != modeDescribing || msg.ask != m.asking {
+			return m, nil // cancelled meanwhile
+		}
 		m.confirm = msg.text
+		m.mode = modeConfirm
 		return m, nil
 	case sendStartedMsg:
 		return m, waitSend(msg.stream)
@@ -428,32 +441,49 @@ func (m *Model) recordScore() {
 }
 
 func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	if m.confirm != "" {
+	switch m.mode {
+	case modeConfirm:
+		// y acts only here, where the confirmation is on screen.
 		switch {
 		case key.Matches(k, m.keys.Confirm):
-			m.confirm = ""
+			m.confirm, m.mode = "", modeBrowse
 			return m, m.sendCmd()
 		case key.Matches(k, m.keys.Cancel), k.String() == "q":
-			m.confirm = ""
+			m.confirm, m.mode = "", modeBrowse
 			m.status = "not sent"
 		}
 		return m, nil
-	}
-	if m.compose.Editing {
+	case modeDescribing:
+		// Waiting for the route: only cancelling is possible, so nothing
+		// (not even help) can cover the confirmation when it arrives.
+		switch {
+		case key.Matches(k, m.keys.Cancel), k.String() == "q":
+			m.mode = modeBrowse
+			m.status = "not sent"
+		case k.String() == "ctrl+c":
+			return m, tea.Quit
+		default:
+			m.status = "finding where the message would go… (esc cancels)"
+		}
+		return m, nil
+	case modeEdit:
 		if k.String() == "ctrl+c" {
 			return m, tea.Quit
 		}
-		return m, m.compose.Update(k)
-	}
-	if m.showHelp {
-		m.showHelp = false
+		cmd := m.compose.Update(k)
+		if !m.compose.Editing {
+			m.mode = modeBrowse
+		}
+		return m, cmd
+	case modeHelp:
+		m.mode = m.helpOver
 		return m, nil
 	}
 	switch {
 	case key.Matches(k, m.keys.Quit):
 		return m, tea.Quit
 	case key.Matches(k, m.keys.Help):
-		m.showHelp = true
+		m.helpOver, m.mode = m.mode, modeHelp
 	case key.Matches(k, m.keys.Next):
 		m.focus = (m.focus + 1) % paneCount
 	case key.Matches(k, m.keys.Prev):
@@ -474,6 +504,7 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.status = "watch mode off"
 	case key.Matches(k, m.keys.Edit):
 		m.focus = PaneCompose
+		m.mode = modeEdit
 		return m, m.compose.StartEditing()
 	case key.Matches(k, m.keys.Send):
 		return m.askSend()
@@ -567,6 +598,9 @@ func (m Model) askSend() (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.draft, m.rcpt = draft, rcpt
+	m.asking++
+	m.mode = modeDescribing
+	ask := m.asking
 	describe := m.cfg.Describe
 	return m, func() tea.Msg {
 		text := "To: " + strings.Join(rcpt, ", ")
@@ -579,7 +613,7 @@ func (m Model) askSend() (tea.Model, tea.Cmd) {
 			}
 			text += "\n" + d
 		}
-		return describedMsg{text: text}
+		return describedMsg{ask: ask, text: text}
 	}
 }
 
@@ -654,10 +688,12 @@ func (m Model) render() string {
 	footer := m.footer(l.Width)
 	var body string
 	switch {
-	case m.showHelp:
+	case m.mode == modeHelp:
 		body = m.helpView(l.Width, l.Height-2)
-	case m.confirm != "":
+	case m.mode == modeConfirm:
 		body = m.confirmView(l.Width, l.Height-2)
+	case m.mode == modeDescribing:
+		body = m.describingView(l.Width, l.Height-2)
 	case l.Tabbed:
 		r := l.Panes[m.focus]
 		body = m.tabBar(l.Width) + "\n" + m.pane(m.focus, r.W, r.H)
@@ -687,7 +723,7 @@ func (m Model) pane(p Pane, w, h int) string {
 		}
 	case PaneCompose:
 		lines = m.compose.View(m.theme, inner, innerH)
-		if m.compose.Editing {
+		if m.mode == modeEdit {
 			title += " (editing)"
 		}
 	case PaneTranscript:
@@ -783,10 +819,21 @@ func (m Model) helpView(w, h int) string {
 	return strings.Join(panes.Fit(lines, w, h), "\n")
 }
 
+func (m Model) describingView(w, h int) string {
+	return m.box(w, h, []string{m.theme.Title.Render("Send this message?"), "",
+		"To: " + strings.Join(m.rcpt, ", "), "Finding where it would go…", "",
+		m.theme.Accent.Render("n/esc cancel")})
+}
+
 func (m Model) confirmView(w, h int) string {
 	body := []string{m.theme.Title.Render("Send this message?"), ""}
 	body = append(body, strings.Split(m.confirm, "\n")...)
 	body = append(body, "", m.theme.Accent.Render("y send · n/esc cancel"))
+	return m.box(w, h, body)
+}
+
+// box centres a bordered dialog.
+func (m Model) box(w, h int, body []string) string {
 	boxW := min(w-4, 76)
 	var wrapped []string
 	for _, l := range body {
@@ -804,3 +851,14 @@ func helpStyles(th themes.Theme) help.Styles {
 		FullKey: th.Accent, FullDesc: th.Muted, FullSeparator: th.Muted,
 	}
 }
+
+// mode is what the screen is doing; keys and rendering switch on it alone.
+type mode int
+
+const (
+	modeBrowse     mode = iota // panes, focus, scrolling
+	modeEdit                   // typing into the draft
+	modeDescribing             // s pressed: waiting for where the message would go
+	modeConfirm                // the confirmation is on screen; y sends
+	modeHelp                   // the full help covers the panes
+)

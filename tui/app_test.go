@@ -274,3 +274,50 @@ func TestChangeMarkKeepsWhatItChangedFrom(t *testing.T) {
 		t.Fatalf("change mark after a steady re-run:\n%s", s)
 	}
 }
+
+// s, then ? before the route description arrives, then y: the
+// confirmation must be on screen before y can send, and help cannot hide it.
+func TestHelpCannotHideTheConfirmation(t *testing.T) {
+	m, rec := newTestModel(t, 80, 24)
+	m, describe := press(t, m, "s")
+	if describe == nil {
+		t.Fatal("s did not ask where the message goes")
+	}
+	m, _ = press(t, m, "?") // before the description arrives
+	next, _ := m.Update(describe())
+	m = next.(Model)
+	screen := m.render()
+	if !strings.Contains(screen, "Send this message?") || !strings.Contains(screen, "y send") {
+		t.Fatalf("the confirmation is not on screen after the route arrived:\n%s", screen)
+	}
+	// Help pressed while confirming must not cover it either.
+	m, _ = press(t, m, "?")
+	if s := m.render(); !strings.Contains(s, "y send") {
+		t.Fatalf("? hid the confirmation:\n%s", s)
+	}
+	m, cmd := press(t, m, "y")
+	if cmd == nil {
+		t.Fatal("y on a visible confirmation did not send")
+	}
+	_ = rec
+}
+
+// y pressed while the confirmation is not on screen (still describing, or
+// after a cancel whose description arrives late) sends nothing.
+func TestYWithoutVisibleConfirmationSendsNothing(t *testing.T) {
+	m, rec := newTestModel(t, 80, 24)
+	m, describe := press(t, m, "s")
+	m, cmd := press(t, m, "y")
+	if cmd != nil {
+		t.Fatal("y before the confirmation was shown started something")
+	}
+	m, _ = press(t, m, "esc")
+	next, _ := m.Update(describe()) // the late answer of the cancelled ask
+	m = next.(Model)
+	if s := m.render(); strings.Contains(s, "Send this message?") {
+		t.Fatalf("a cancelled send's description opened the confirmation:\n%s", s)
+	}
+	if _, cmd = press(t, m, "y"); cmd != nil || rec.calls != 0 {
+		t.Fatal("y after a cancel started a send")
+	}
+}
