@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/session/explain"
 	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtpc"
@@ -72,7 +73,7 @@ type Outcome struct {
 	SignInfo *sign.Info
 	// PublishedDKIM is the verification of the message against the key
 	// records DNS publishes, made before sending; reported, not fatal.
-	PublishedDKIM []sign.SignatureResult
+	PublishedDKIM []dkim.SignatureResult
 	// Transcript holds every event, in order.
 	Transcript []Event
 	// Facts are what tls.starttls and smtp.response judge.

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/session/explain"
 	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtpc"
@@ -115,10 +116,10 @@ func tlsView(t *smtpc.TLSInfo) *tlsJSON {
 	return v
 }
 
-func dkimView(i *sign.Info, published []sign.SignatureResult) *dkimJSON {
+func dkimView(i *sign.Info, published []dkim.SignatureResult) *dkimJSON {
 	v := &dkimJSON{Domain: i.Domain, Selector: i.Selector, Algorithm: i.Algorithm, KeyType: i.KeyType,
 		Bits: i.Bits, Canonicalization: i.Canonicalization, Headers: nonNil(i.Headers), BodyHash: i.BodyHash,
-		Offline: string(sign.Pass), Published: []publishedJSON{}}
+		Offline: string(dkim.Pass), Published: []publishedJSON{}}
 	for _, r := range published {
 		v.Published = append(v.Published, publishedJSON{Domain: r.Domain, Selector: r.Selector,
 			Status: string(r.Status), Failure: string(r.Failure), Explanation: r.Explain()})

@@ -76,7 +76,7 @@ func signMessage(ctx context.Context, plan Plan, r *dnsx.Resolver, msg []byte, t
 	name := dkim.RecordName(info.Selector, info.Domain)
 	t.info("signing with %s %s %d bits", name, info.Algorithm, info.Bits)
 	t.info("c=%s h=%s", info.Canonicalization, joinColon(info.Headers))
-	if err := sign.VerifyOffline(signed, opts.Key); err != nil {
+	if err := dkim.VerifyOffline(signed, opts.Key); err != nil {
 		return nil, fmt.Errorf("send: the signature just made does not verify against the private key, so nothing was sent: %w", err)
 	}
 	t.info("signature verifies against the private key")
@@ -85,14 +85,14 @@ func signMessage(ctx context.Context, plan Plan, r *dnsx.Resolver, msg []byte, t
 		t.info("published key %s not checked: no resolver", name)
 		return signed, nil
 	}
-	results, err := sign.VerifyPublished(ctx, signed, r)
+	results, err := dkim.VerifyPublished(ctx, signed, r)
 	if err != nil {
 		t.info("published key %s not checked: %v", name, err)
 		return signed, nil
 	}
 	o.PublishedDKIM = results
 	for _, res := range results {
-		if res.Status == sign.Pass {
+		if res.Status == dkim.Pass {
 			t.info("published key %s: pass", dkim.RecordName(res.Selector, res.Domain))
 			continue
 		}

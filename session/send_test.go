@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/transport"
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/explain"
@@ -60,14 +61,14 @@ func TestSendAcceptedWithSTARTTLSAuthAndDKIM(t *testing.T) {
 		t.Errorf("server saw %+v", got)
 	}
 	// The signature of the bytes the server received verifies.
-	if err := sign.VerifyOffline(got.Data, key); err != nil {
+	if err := dkim.VerifyOffline(got.Data, key); err != nil {
 		t.Errorf("received message does not verify: %v", err)
 	}
 	if string(got.Data) != string(o.Message) {
 		t.Error("Outcome.Message is not what the server received")
 	}
 
-	if o.SignInfo == nil || o.SignInfo.Bits != 2048 || len(o.PublishedDKIM) != 1 || o.PublishedDKIM[0].Status != sign.Pass {
+	if o.SignInfo == nil || o.SignInfo.Bits != 2048 || len(o.PublishedDKIM) != 1 || o.PublishedDKIM[0].Status != dkim.Pass {
 		t.Errorf("DKIM: %+v / %+v", o.SignInfo, o.PublishedDKIM)
 	}
 	transcript := rec.text()

@@ -18,6 +18,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/sign"
@@ -38,7 +39,7 @@ type SendResult struct {
 	TLSOffered bool
 	TLS        *smtpc.TLSInfo
 	Sign       *sign.Info
-	Published  []sign.SignatureResult
+	Published  []dkim.SignatureResult
 	Offline    error
 }
 

@@ -38,7 +38,7 @@ func startDNS(t *testing.T, zone string) (*dnstest.Server, *dnsx.Resolver) {
 	return srv, r
 }
 
-func loadKey(t *testing.T, file string) crypto.Signer {
+func loadKey(t testing.TB, file string) crypto.Signer {
 	t.Helper()
 	k, err := LoadPrivateKey("testdata/" + file)
 	if err != nil {
@@ -47,7 +47,7 @@ func loadKey(t *testing.T, file string) crypto.Signer {
 	return k
 }
 
-func recordValue(t *testing.T, file string) string {
+func recordValue(t testing.TB, file string) string {
 	return strings.TrimSpace(mustRead(t, "testdata/"+file))
 }
 

@@ -5,8 +5,8 @@ import (
 
 	"github.com/emersion/go-msgauth/authres"
 
+	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dmarc"
-	"github.com/mailcred/mailcred/session/sign"
 )
 
 // maxParam bounds one parameter value: a hostile message must not make
@@ -43,7 +43,7 @@ func AuthenticationResults(hostname string, v *Verdict) string {
 			"header.a": clean(s.Algorithm),
 		}
 		switch {
-		case s.Status != sign.Pass:
+		case s.Status != dkim.Pass:
 			params["reason"] = clean(s.Reason)
 		case s.KeyTesting:
 			params["reason"] = "key in testing mode (t=y)"

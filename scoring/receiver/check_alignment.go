@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dmarc"
 	"github.com/mailcred/mailcred/scoring/spf"
-	"github.com/mailcred/mailcred/session/sign"
 )
 
 // runAlignment is dmarc.alignment: DMARC evaluation of the message (RFC
@@ -94,7 +94,7 @@ func identifierLines(v *Verdict) []string {
 		lines = append(lines, "DKIM: no signature.")
 	}
 	for _, s := range v.DKIM {
-		if s.Status != sign.Pass {
+		if s.Status != dkim.Pass {
 			lines = append(lines, fmt.Sprintf("DKIM d=%s s=%s %s: only a verified signature can align.", s.Domain, s.Selector, s.Status))
 			continue
 		}
@@ -180,7 +180,7 @@ func alignmentFix(v *Verdict) *scoring.Fix {
 	var steps []string
 	dkimUnaligned := false
 	for _, s := range v.DKIM {
-		if s.Status == sign.Pass {
+		if s.Status == dkim.Pass {
 			dkimUnaligned = true
 		}
 	}
@@ -232,7 +232,7 @@ func noPolicy(v *Verdict, detail string) scoring.Result {
 	}
 	would := "fail"
 	for _, s := range v.DKIM {
-		if s.Status == sign.Pass && s.Alignment != "" {
+		if s.Status == dkim.Pass && s.Alignment != "" {
 			would = "pass (DKIM d=" + s.Domain + " aligns)"
 			break
 		}

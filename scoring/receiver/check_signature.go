@@ -7,7 +7,6 @@ import (
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
-	"github.com/mailcred/mailcred/session/sign"
 )
 
 // runSignature is dkim.signature: every DKIM-Signature of the message is
@@ -69,11 +68,11 @@ func judgeSignatures(sigs []Signature, ev scoring.Evidence, fromDomain string) s
 	for _, s := range sigs {
 		lines = append(lines, describe(s, fromDomain)...)
 		switch {
-		case s.Status == sign.Pass && !s.KeyTesting:
+		case s.Status == dkim.Pass && !s.KeyTesting:
 			good = append(good, s)
-		case s.Status == sign.Pass:
+		case s.Status == dkim.Pass:
 			testing = append(testing, s)
-		case s.Status == sign.TempError:
+		case s.Status == dkim.TempError:
 			temp = append(temp, s)
 		default:
 			bad = append(bad, s)
@@ -124,15 +123,15 @@ func describe(s Signature, fromDomain string) []string {
 	lines := []string{fmt.Sprintf("d=%s s=%s a=%s c=%s: %s", s.Domain, s.Selector, orDash(s.Algorithm), orDash(s.Canonicalization), s.Status)}
 	lines = append(lines, "  h="+orDash(strings.Join(s.Headers, ":")))
 	switch s.Failure {
-	case sign.NoFailure:
-	case sign.BodyHashMismatch:
+	case dkim.NoFailure:
+	case dkim.BodyHashMismatch:
 		lines = append(lines, "  body hash did not verify (the body changed after signing)")
-	case sign.SignatureMismatch:
+	case dkim.SignatureMismatch:
 		lines = append(lines, "  signature did not verify (a signed header changed, or wrong key)")
 	default:
 		lines = append(lines, "  "+s.Explain())
 	}
-	if s.Status == sign.Pass {
+	if s.Status == dkim.Pass {
 		if s.FromSigned() {
 			lines = append(lines, "  From is signed")
 		}
@@ -164,19 +163,19 @@ func orDash(s string) string {
 func failure(s Signature, ev scoring.Evidence, fromDomain string) (string, *scoring.Fix) {
 	name := dkim.RecordName(s.Selector, s.Domain)
 	switch s.Failure {
-	case sign.BodyHashMismatch:
+	case dkim.BodyHashMismatch:
 		return fmt.Sprintf("DKIM body hash did not verify (d=%s): the body changed after signing", s.Domain),
 			&scoring.Fix{Summary: "Sign last: anything that rewrites the body after the signer (a footer or disclaimer, " +
 				"a content filter, re-encoding 8-bit text, converting line endings) breaks the body hash. Use relaxed body " +
 				"canonicalization (dkim_canon = relaxed in exim, Canonicalization relaxed/relaxed in OpenDKIM), and when " +
 				"scoring a saved copy make sure it holds the bytes as received."}
-	case sign.SignatureMismatch:
+	case dkim.SignatureMismatch:
 		return fmt.Sprintf("DKIM signature did not verify (d=%s s=%s): a signed header changed, or wrong key", s.Domain, s.Selector),
 			&scoring.Fix{Summary: fmt.Sprintf("Check that the record at %s holds the public half of the key the MTA signs with "+
 				"(`mailcred check --domain %s --selector %s --dkim-key FILE` compares them; after a key change publish the new "+
 				"record under a new selector). Otherwise something rewrote a signed header after signing (Subject tagging, From "+
 				"rewriting by a list): sign after it.", name, s.Domain, s.Selector)}
-	case sign.KeyUnusable:
+	case dkim.KeyUnusable:
 		return fmt.Sprintf("DKIM key record %s cannot be used: %s", name, s.Reason),
 			&scoring.Fix{Summary: fmt.Sprintf("Publish the key record at %s. For the key the MTA already signs with, "+
 				"`mailcred keygen --domain %s --selector %s --from-key FILE` prints it; for a new key run `%s`. %s",

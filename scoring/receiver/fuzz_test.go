@@ -8,9 +8,9 @@ import (
 
 	"github.com/emersion/go-msgauth/authres"
 
+	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dmarc"
 	"github.com/mailcred/mailcred/scoring/spf"
-	"github.com/mailcred/mailcred/session/sign"
 )
 
 // FuzzAuthorAddress: the From header of any message either gives one
@@ -49,7 +49,7 @@ func FuzzAuthenticationResults(f *testing.F) {
 		v := &Verdict{
 			MailFrom: mailFrom, FromDomain: from,
 			SPF:   &spf.Evaluation{Result: spf.Fail, Sender: mailFrom},
-			DKIM:  []Signature{{SignatureResult: sign.SignatureResult{Domain: d, Selector: s, Identifier: i, Algorithm: a, Status: sign.Fail, Reason: reason}}},
+			DKIM:  []Signature{{SignatureResult: dkim.SignatureResult{Domain: d, Selector: s, Identifier: i, Algorithm: a, Status: dkim.Fail, Reason: reason}}},
 			DMARC: &dmarc.Evaluation{Result: dmarc.ResultTempError, Err: errors.New(reason)},
 		}
 		field := AuthenticationResults(host, v)

@@ -15,7 +15,6 @@ import (
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/headers"
 	"github.com/mailcred/mailcred/scoring/spf"
-	"github.com/mailcred/mailcred/session/sign"
 )
 
 // Verdict is what a receiver concludes about one message: the inputs it
@@ -49,7 +48,7 @@ type Verdict struct {
 // Signature is one DKIM signature's verdict with what the key record and
 // the From domain add to it.
 type Signature struct {
-	sign.SignatureResult
+	dkim.SignatureResult
 	// KeyTesting is set when the key record carries t=y: the signer is
 	// testing, and verifiers must not treat the message differently from
 	// unsigned mail (RFC 6376 §3.6.1).
@@ -118,7 +117,7 @@ func Judge(ctx context.Context, r *dnsx.Resolver, ev scoring.Evidence) *Verdict 
 func dmarcAligned(ctx context.Context, r *dnsx.Resolver, e *dmarc.Evaluation, s Signature) bool {
 	d := strings.TrimSuffix(strings.ToLower(s.Domain), ".")
 	switch {
-	case s.Status != sign.Pass || e.Record == nil || d == "":
+	case s.Status != dkim.Pass || e.Record == nil || d == "":
 		return false
 	case d == e.FromDomain:
 		return true
@@ -198,14 +197,14 @@ func AuthorAddress(msg []byte) (addr, domain, problem string) {
 // verifySignatures verifies every DKIM-Signature against DNS and adds the
 // key record's testing flag and the d= alignment with the From domain.
 func verifySignatures(ctx context.Context, r *dnsx.Resolver, msg []byte, fromDomain string) ([]Signature, error) {
-	results, err := sign.VerifyPublished(ctx, msg, r)
+	results, err := dkim.VerifyPublished(ctx, msg, r)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Signature, len(results))
 	for i, res := range results {
 		s := Signature{SignatureResult: res, Alignment: alignment(res.Domain, fromDomain)}
-		if res.Selector != "" && res.Domain != "" && res.Failure != sign.DNSFailure {
+		if res.Selector != "" && res.Domain != "" && res.Failure != dkim.DNSFailure {
 			s.KeyRecord = keyRecord(ctx, r, res.Selector, res.Domain)
 			s.KeyTesting = s.KeyRecord != nil && s.KeyRecord.Testing()
 		}

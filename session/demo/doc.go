@@ -3,7 +3,7 @@
 // zones of four provider-like receivers, and those receivers themselves
 // (session/smtptest servers on 127.0.0.1) judging every connection and
 // message with mailcred's own engine — SPF (scoring/spf), DKIM
-// (session/sign), DMARC (scoring/dmarc), reverse DNS (scoring/rdns) and
+// (scoring/dkim), DMARC (scoring/dmarc), reverse DNS (scoring/rdns) and
 // blocklists (scoring/dnsbl) — against that DNS. The mail-tester-like
 // mailbox scores what it receives with the catalogue's message checks
 // (scoring/catalog.Message: scoring/receiver and scoring/headers). Mail

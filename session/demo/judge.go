@@ -6,13 +6,13 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dmarc"
 	"github.com/mailcred/mailcred/scoring/dnsbl"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/headers"
 	"github.com/mailcred/mailcred/scoring/rdns"
 	"github.com/mailcred/mailcred/scoring/spf"
-	"github.com/mailcred/mailcred/session/sign"
 )
 
 // judgement is what a receiver knows about one command or message, and
@@ -32,7 +32,7 @@ type judgement struct {
 
 	ptr      *rdns.PTRInfo
 	spfEval  *spf.Evaluation
-	dkim     []sign.SignatureResult
+	dkim     []dkim.SignatureResult
 	dkimDone bool
 	dmarc    *dmarc.Evaluation
 	zen      *bool
@@ -65,11 +65,11 @@ func (j *judgement) spfResult() *spf.Evaluation {
 }
 
 // dkimResults verifies every signature against the published keys.
-func (j *judgement) dkimResults() []sign.SignatureResult {
+func (j *judgement) dkimResults() []dkim.SignatureResult {
 	if !j.dkimDone {
 		j.dkimDone = true
 		if len(j.msg) > 0 {
-			j.dkim, _ = sign.VerifyPublished(j.ctx, j.msg, j.dns) // unreadable counts as unsigned
+			j.dkim, _ = dkim.VerifyPublished(j.ctx, j.msg, j.dns) // unreadable counts as unsigned
 		}
 	}
 	return j.dkim
@@ -78,7 +78,7 @@ func (j *judgement) dkimResults() []sign.SignatureResult {
 // dkimPass reports whether some signature verifies.
 func (j *judgement) dkimPass() bool {
 	for _, r := range j.dkimResults() {
-		if r.Status == sign.Pass {
+		if r.Status == dkim.Pass {
 			return true
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtpc"
@@ -128,7 +129,7 @@ func signedMessage(t *testing.T) ([]byte, []crypto.PublicKey) {
 func checkSignatures(t *testing.T, what string, msg []byte, pubs []crypto.PublicKey) {
 	t.Helper()
 	for _, pub := range pubs {
-		if err := sign.VerifyOffline(msg, pub); err != nil {
+		if err := dkim.VerifyOffline(msg, pub); err != nil {
 			t.Errorf("%s: the %T signature does not verify: %v", what, pub, err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dkim"
 )
 
 // Interop: signatures made here must verify in the verifiers receivers
@@ -182,7 +183,7 @@ func TestInteropWeVerifyDkimpySignatures(t *testing.T) {
 		if err != nil {
 			t.Fatalf("dkimpy sign %s: %v", c.key, err)
 		}
-		if err := VerifyOffline(out, loadKey(t, c.key).Public()); err != nil {
+		if err := dkim.VerifyOffline(out, loadKey(t, c.key).Public()); err != nil {
 			t.Errorf("dkimpy %s signature with %s: %v", c.alg, c.key, err)
 		}
 	}

@@ -1,8 +1,7 @@
-// Package sign DKIM-signs a rendered message and verifies the result, the
-// way a receiver will: offline against the key itself, and against the
-// record published in DNS (RFC 6376; Ed25519 per RFC 8463; key sizes per
-// RFC 8301). Signing is go-msgauth's; this package chooses what to sign,
-// refuses what receivers would reject, and says what it did.
+// Package sign DKIM-signs a rendered message (RFC 6376; Ed25519 per RFC
+// 8463; key sizes per RFC 8301). Signing is go-msgauth's; this package
+// chooses what to sign, refuses what receivers would reject, and says what
+// it did. Verifying the result is scoring/dkim's, as a receiver does it.
 //
 // No error, Info or result of this package contains private key material.
 package sign
@@ -233,20 +232,20 @@ func nextSelector(s string) string {
 
 // describe reads back the signature just prepended.
 func describe(signed []byte, key crypto.Signer) (*Info, error) {
-	sigs := signatures(headers.Parse(signed))
-	if len(sigs) == 0 {
+	claims := dkim.Claims(headers.Parse(signed))
+	if len(claims) == 0 {
 		return nil, errors.New("dkim sign: no DKIM-Signature in the signed message")
 	}
-	t := sigs[0].tags
+	c := claims[0]
 	info := &Info{
-		Algorithm:        t["a"],
-		Canonicalization: t["c"],
-		Headers:          splitColon(t["h"]),
-		BodyHash:         t["bh"],
-		Domain:           t["d"],
-		Selector:         t["s"],
-		Time:             unixTag(t["t"]),
-		Signature:        sigs[0].raw + "\r\n",
+		Algorithm:        c.Algorithm,
+		Canonicalization: c.Canonicalization,
+		Headers:          c.Headers,
+		BodyHash:         c.BodyHash,
+		Domain:           c.Domain,
+		Selector:         c.Selector,
+		Time:             c.Time,
+		Signature:        c.Field + "\r\n",
 	}
 	switch k := key.Public().(type) {
 	case *rsa.PublicKey:

@@ -41,12 +41,12 @@ func TestSignWithEveryKey(t *testing.T) {
 					info.Selector != selector || info.BodyHash == "" || info.Time.IsZero() {
 					t.Fatalf("info %+v", info)
 				}
-				if err := VerifyOffline(signed, key.Public()); err != nil {
+				if err := dkim.VerifyOffline(signed, key.Public()); err != nil {
 					t.Fatalf("offline: %v", err)
 				}
 				w.publish(t, dkim.RecordName(selector, "example.com"), recordFor(t, key))
-				res, err := VerifyPublished(context.Background(), signed, w.r)
-				if err != nil || len(res) != 1 || res[0].Status != Pass {
+				res, err := dkim.VerifyPublished(context.Background(), signed, w.r)
+				if err != nil || len(res) != 1 || res[0].Status != dkim.Pass {
 					t.Fatalf("published: %v %+v", err, res)
 				}
 				if r := res[0]; r.Selector != selector || r.Algorithm != wantAlg || r.BodyHash != info.BodyHash {
@@ -95,34 +95,34 @@ func TestTamperingIsToldApart(t *testing.T) {
 	cases := []struct {
 		name string
 		edit func([]byte) []byte
-		want Failure
+		want dkim.Failure
 	}{
-		{"footer added to the body", func(b []byte) []byte { return append(b, "-- \r\nSent by a list\r\n"...) }, BodyHashMismatch},
+		{"footer added to the body", func(b []byte) []byte { return append(b, "-- \r\nSent by a list\r\n"...) }, dkim.BodyHashMismatch},
 		{"subject changed", func(b []byte) []byte {
 			return bytes.Replace(b, []byte("Subject: "), []byte("Subject: [SPAM] "), 1)
-		}, SignatureMismatch},
+		}, dkim.SignatureMismatch},
 		{"a second From added on top (oversigned)", func(b []byte) []byte {
 			return append([]byte("From: mallory@evil.example\r\n"), b...)
-		}, SignatureMismatch},
+		}, dkim.SignatureMismatch},
 		{"a second From added below the first", func(b []byte) []byte {
 			return bytes.Replace(b, []byte("\r\n\r\n"), []byte("\r\nFrom: mallory@evil.example\r\n\r\n"), 1)
-		}, SignatureMismatch},
+		}, dkim.SignatureMismatch},
 	}
 	w := newDNS(t)
 	w.publish(t, "s._domainkey.example.com", recordFor(t, key))
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tampered := c.edit(bytes.Clone(signed))
-			err := VerifyOffline(tampered, key.Public())
-			var ve *VerifyError
-			if !errors.As(err, &ve) || ve.Results[0].Failure != c.want || ve.Results[0].Status != Fail {
+			err := dkim.VerifyOffline(tampered, key.Public())
+			var ve *dkim.VerifyError
+			if !errors.As(err, &ve) || ve.Results[0].Failure != c.want || ve.Results[0].Status != dkim.Fail {
 				t.Fatalf("offline: %v", err)
 			}
-			res, err := VerifyPublished(context.Background(), tampered, w.r)
+			res, err := dkim.VerifyPublished(context.Background(), tampered, w.r)
 			if err != nil || res[0].Failure != c.want {
 				t.Fatalf("published: %v %+v", err, res)
 			}
-			if c.want == BodyHashMismatch && !strings.Contains(res[0].Explain(), "body hash did not verify") {
+			if c.want == dkim.BodyHashMismatch && !strings.Contains(res[0].Explain(), "body hash did not verify") {
 				t.Errorf("explain: %s", res[0].Explain())
 			}
 		})
@@ -134,14 +134,14 @@ func TestOfflineWithTheWrongKeyIsASignatureMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = VerifyOffline(signed, loadKey(t, otherRSA1024Key).Public())
-	var ve *VerifyError
-	if !errors.As(err, &ve) || ve.Results[0].Failure != SignatureMismatch {
+	err = dkim.VerifyOffline(signed, loadKey(t, otherRSA1024Key).Public())
+	var ve *dkim.VerifyError
+	if !errors.As(err, &ve) || ve.Results[0].Failure != dkim.SignatureMismatch {
 		t.Fatalf("%v", err)
 	}
 	// An Ed25519 key against an RSA signature: the key type does not fit.
-	err = VerifyOffline(signed, loadKey(t, ed25519Key))
-	if !errors.As(err, &ve) || ve.Results[0].Failure != KeyUnusable {
+	err = dkim.VerifyOffline(signed, loadKey(t, ed25519Key))
+	if !errors.As(err, &ve) || ve.Results[0].Failure != dkim.KeyUnusable {
 		t.Fatalf("%v", err)
 	}
 }
@@ -204,17 +204,17 @@ func TestKeygenKeysSign(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := VerifyOffline(signed, k.Public()); err != nil {
+		if err := dkim.VerifyOffline(signed, k.Public()); err != nil {
 			t.Errorf("%s: %v", o.Type, err)
 		}
 	}
 }
 
 func TestVerifyOfflineWithoutSignature(t *testing.T) {
-	if err := VerifyOffline(message(t), loadKey(t, rsa1024Key)); !errors.Is(err, ErrNoSignature) {
+	if err := dkim.VerifyOffline(message(t), loadKey(t, rsa1024Key)); !errors.Is(err, dkim.ErrNoSignature) {
 		t.Fatalf("%v", err)
 	}
-	res, err := VerifyPublished(context.Background(), message(t), newDNS(t).r)
+	res, err := dkim.VerifyPublished(context.Background(), message(t), newDNS(t).r)
 	if err != nil || len(res) != 0 {
 		t.Fatalf("%v %+v", err, res)
 	}
@@ -227,14 +227,14 @@ func TestMissingAndTemporaryRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := newDNS(t)
-	res, err := VerifyPublished(context.Background(), signed, w.r)
-	if err != nil || res[0].Status != PermError || res[0].Failure != KeyUnusable {
+	res, err := dkim.VerifyPublished(context.Background(), signed, w.r)
+	if err != nil || res[0].Status != dkim.PermError || res[0].Failure != dkim.KeyUnusable {
 		t.Fatalf("NXDOMAIN: %v %+v", err, res)
 	}
 	w.srv.SetFault("gone._domainkey.example.com", dnstest.ServFail)
 	w.r.Flush()
-	res, err = VerifyPublished(context.Background(), signed, w.r)
-	if err != nil || res[0].Status != TempError || res[0].Failure != DNSFailure {
+	res, err = dkim.VerifyPublished(context.Background(), signed, w.r)
+	if err != nil || res[0].Status != dkim.TempError || res[0].Failure != dkim.DNSFailure {
 		t.Fatalf("SERVFAIL: %v %+v", err, res)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/safetext"
 	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtpc"
@@ -64,7 +65,7 @@ func (p TLS) View(th themes.Theme, w, h int) []string {
 // the exact bytes sent verified.
 type DKIM struct {
 	Signed    *sign.Info
-	Published []sign.SignatureResult
+	Published []dkim.SignatureResult
 	Offline   error // verification against the key itself
 	Note      string
 }

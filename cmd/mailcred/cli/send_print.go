@@ -18,7 +18,6 @@ import (
 	"github.com/mailcred/mailcred/scoring/report"
 	"github.com/mailcred/mailcred/scoring/safetext"
 	"github.com/mailcred/mailcred/session"
-	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
 
@@ -154,7 +153,7 @@ func (s *sendOutput) result(o *session.Outcome, ev scoring.Evidence, rep report.
 			s.line(w, "", "published key: not checked")
 		}
 		for _, r := range o.PublishedDKIM {
-			if r.Status == sign.Pass {
+			if r.Status == dkim.Pass {
 				s.line(w, "", fmt.Sprintf("verifies with the published key %s", dkim.RecordName(r.Selector, r.Domain)))
 				continue
 			}

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/mailcred/mailcred/scoring/dkim"
-	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtptest"
 )
 
@@ -111,7 +110,7 @@ func TestSendEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	key, _ := dkim.LoadPrivateKey(keyFile)
-	if err := sign.VerifyOffline(msgs[0].Data, key); err != nil || msgs[0].User != smtpUser || !msgs[0].TLS {
+	if err := dkim.VerifyOffline(msgs[0].Data, key); err != nil || msgs[0].User != smtpUser || !msgs[0].TLS {
 		t.Errorf("received %+v: %v", msgs[0], err)
 	}
 	assertNoPassword(t, out, stderr)

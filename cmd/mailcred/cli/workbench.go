@@ -65,7 +65,7 @@ func sendResult(ctx context.Context, o *session.Outcome, plan session.Plan, r *d
 		res.Explanation = strings.Join(lines, "\n")
 	}
 	if o.SignInfo != nil && plan.DKIM != nil {
-		res.Offline = sign.VerifyOffline(o.Message, plan.DKIM.Key.Public())
+		res.Offline = dkim.VerifyOffline(o.Message, plan.DKIM.Key.Public())
 	}
 	return res
 }

@@ -1,4 +1,9 @@
-package sign
+package dkim
+
+// Verification, the way a receiver does it (RFC 6376 §6): against the key
+// itself (offline, right after signing) or against the record DNS
+// publishes. go-msgauth verifies; this file types its verdicts and tells a
+// changed body from a changed header or a wrong key.
 
 import (
 	"bytes"
@@ -11,7 +16,6 @@ import (
 
 	msgdkim "github.com/emersion/go-msgauth/dkim"
 
-	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/headers"
 )
@@ -103,23 +107,34 @@ func (e *VerifyError) Error() string {
 	return "dkim verify: no signature verifies: " + strings.Join(parts, "; ")
 }
 
-// VerifyOffline checks that a signature of signed verifies against pub
-// itself, with no DNS: the record for pub is served to the verifier for
-// whatever name it asks. It returns nil when at least one signature
-// verifies, ErrNoSignature when there is none, and a *VerifyError
-// otherwise. pub may be a private key; only its public half is used.
-func VerifyOffline(signed []byte, pub crypto.PublicKey) error {
+// VerifyWithKey verifies every DKIM-Signature of signed (at most ten)
+// against pub itself, with no DNS: the record for pub is served for
+// whatever name the verifier asks. pub may be a private key; only its
+// public half is used. No signature gives an empty result.
+func VerifyWithKey(signed []byte, pub crypto.PublicKey) ([]SignatureResult, error) {
 	if s, ok := pub.(crypto.Signer); ok {
 		pub = s.Public()
 	}
-	record, err := dkim.RecordForKey(pub)
+	record, err := RecordForKey(pub)
 	if err != nil {
-		return fmt.Errorf("dkim verify offline: %w", err)
+		return nil, fmt.Errorf("dkim verify offline: %w", err)
 	}
-	results, err := verify(signed, func(string) ([]string, error) { return []string{record}, nil })
+	return verify(signed, func(string) ([]string, error) { return []string{record}, nil })
+}
+
+// VerifyOffline is VerifyWithKey as one answer: nil when at least one
+// signature verifies, ErrNoSignature when there is none, and a
+// *VerifyError with each signature's result otherwise.
+func VerifyOffline(signed []byte, pub crypto.PublicKey) error {
+	results, err := VerifyWithKey(signed, pub)
 	if err != nil {
 		return err
 	}
+	return Verified(results)
+}
+
+// Verified folds per-signature results into one answer, as VerifyOffline.
+func Verified(results []SignatureResult) error {
 	if len(results) == 0 {
 		return ErrNoSignature
 	}
@@ -144,8 +159,8 @@ func VerifyPublished(ctx context.Context, signed []byte, r *dnsx.Resolver) ([]Si
 
 // verify runs go-msgauth with lookup and describes each verification.
 func verify(signed []byte, lookup func(string) ([]string, error)) ([]SignatureResult, error) {
-	sigs := signatures(headers.Parse(signed))
-	if len(sigs) == 0 {
+	claims := Claims(headers.Parse(signed))
+	if len(claims) == 0 {
 		return nil, nil
 	}
 	vs, err := msgdkim.VerifyWithOptions(bytes.NewReader(signed), &msgdkim.VerifyOptions{
@@ -157,18 +172,18 @@ func verify(signed []byte, lookup func(string) ([]string, error)) ([]SignatureRe
 	}
 	out := make([]SignatureResult, 0, len(vs))
 	for i, v := range vs {
-		var t map[string]string
-		if i < len(sigs) && sigs[i].tags["d"] == v.Domain {
-			t = sigs[i].tags
+		var c Claim
+		if i < len(claims) && claims[i].Domain == v.Domain {
+			c = claims[i]
 		}
 		r := SignatureResult{
 			Domain:           v.Domain,
-			Selector:         t["s"],
+			Selector:         c.Selector,
 			Identifier:       v.Identifier,
-			Algorithm:        t["a"],
-			Canonicalization: t["c"],
-			Headers:          splitColon(t["h"]),
-			BodyHash:         t["bh"],
+			Algorithm:        c.Algorithm,
+			Canonicalization: c.Canonicalization,
+			Headers:          c.Headers,
+			BodyHash:         c.BodyHash,
 			Time:             v.Time,
 			Expiration:       v.Expiration,
 		}
