@@ -70,6 +70,8 @@ type Answer struct {
 	Server  string   // who answered
 	RTT     time.Duration
 	Err     error // the underlying error for Timeout and Failure
+
+	chain []string // CNAME targets from Name, in order, as the reply gave them
 }
 
 // Error returns nil on success and an *Error otherwise, for code that only

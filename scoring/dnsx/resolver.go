@@ -192,7 +192,7 @@ func (r *Resolver) Lookup(ctx context.Context, name string, qtype uint16) *Answe
 			c.ans = &Answer{Name: name, Type: qtype, Outcome: Invalid, Err: err}
 			return
 		}
-		c.ans = r.resolve(ctx, name, qtype, fresh, 0)
+		c.ans = r.resolve(ctx, name, qtype, fresh, nil)
 		if cancelled(c.ans) {
 			// A cancelled caller must not poison the cache for the others.
 			r.mu.Lock()
@@ -238,20 +238,30 @@ func (r *Resolver) isFresh(name string) bool {
 }
 
 // resolve asks the recursive servers, or the authoritative ones in fresh
-// mode, and follows CNAMEs a server left unfollowed.
-func (r *Resolver) resolve(ctx context.Context, name string, qtype uint16, fresh bool, depth int) *Answer {
+// mode, and follows CNAMEs a server left unfollowed. seen holds the names
+// already on the chain, so a loop across replies is caught too.
+func (r *Resolver) resolve(ctx context.Context, name string, qtype uint16, fresh bool, seen []string) *Answer {
 	var ans *Answer
 	if fresh {
 		ans = r.askAuthoritative(ctx, name, qtype)
 	} else {
 		ans = r.exchange(ctx, r.cfg.Servers, name, qtype, true)
 	}
-	if ans.Outcome != NoData || qtype == dns.TypeCNAME || depth >= 8 || len(ans.Records) == 0 {
+	if ans.Outcome != NoData || qtype == dns.TypeCNAME || len(ans.Records) == 0 {
 		return ans
 	}
 	// NoData with a CNAME in hand: the target lives elsewhere.
-	target := ans.Records[0].(*dns.CNAME).Target
-	next := r.resolve(ctx, Fqdn(target), qtype, r.isFresh(Fqdn(target)), depth+1)
+	seen = append(append(seen, name), ans.chain[:len(ans.chain)-1]...)
+	target := ans.chain[len(ans.chain)-1]
+	chain := chain{names: append(seen, target)}
+	for _, n := range seen {
+		chain.loop = chain.loop || n == target
+	}
+	chain.long = len(chain.names) > maxChain+1
+	if err := chain.err(); err != nil {
+		return &Answer{Name: name, Type: qtype, Outcome: Failure, Err: err, Server: ans.Server, RTT: ans.RTT}
+	}
+	next := r.resolve(ctx, target, qtype, r.isFresh(target), seen)
 	out := *next
 	out.Name = name
 	return &out
@@ -310,32 +320,9 @@ func (r *Resolver) exchange(ctx context.Context, servers []string, name string, 
 func (r *Resolver) exchangeOnce(ctx context.Context, m *dns.Msg, server string) (*dns.Msg, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
-	reply, err := r.exchangeOver(ctx, "udp", m, server)
-	if err == nil && reply.Truncated {
-		reply, err = r.exchangeOver(ctx, "tcp", m, server)
-	}
-	if err == nil && reply.Id != m.Id {
-		return nil, errors.New("reply id mismatch")
-	}
-	return reply, err
-}
-
-// exchangeOver makes one exchange on its own connection. miekg's
-// ExchangeContext only turns the context's deadline into socket deadlines;
-// closing the deadline on cancellation is what makes a cancel stop a query
-// already in flight.
-func (r *Resolver) exchangeOver(ctx context.Context, network string, m *dns.Msg, server string) (*dns.Msg, error) {
-	c := &dns.Client{Net: network, UDPSize: r.cfg.UDPSize, Timeout: r.cfg.Timeout}
-	conn, err := c.DialContext(ctx, server)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
-	defer stop()
-	reply, _, err := c.ExchangeWithConnContext(ctx, m, conn)
-	if err != nil && ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return nil, ctx.Err()
+	reply, err := r.exchangeUDP(ctx, m, server)
+	if (err == nil && reply.Truncated) || errors.Is(err, errOversize) {
+		reply, err = r.exchangeTCP(ctx, m, server)
 	}
 	return reply, err
 }
@@ -357,50 +344,35 @@ func classify(ans *Answer, reply *dns.Msg) {
 		ans.Err = fmt.Errorf("rcode %s", dns.RcodeToString[reply.Rcode])
 		return
 	}
-	var cname dns.RR
+	c := chainOf(reply)
+	if err := c.err(); err != nil {
+		// A loop or an endless chain is a broken zone we could not read
+		// through, not an answer that there is no record.
+		ans.Outcome, ans.Err = Failure, err
+		return
+	}
+	var last dns.RR
 	for _, rr := range reply.Answer {
-		t := rr.Header().Rrtype
-		if t == ans.Type {
+		owner := strings.ToLower(rr.Header().Name)
+		switch {
+		case rr.Header().Rrtype == ans.Type && owner == c.end():
 			ans.Records = append(ans.Records, rr)
-		} else if t == dns.TypeCNAME && cname == nil {
-			cname = rr
+		case rr.Header().Rrtype == dns.TypeCNAME && len(c.names) > 1 && owner == c.names[len(c.names)-2]:
+			last = rr
 		}
 	}
+	ans.chain = c.names[1:]
 	if len(ans.Records) > 0 {
 		ans.Outcome = Success
 		return
 	}
 	ans.Outcome = NoData
-	if cname != nil && chainEnds(reply.Answer, ans.Name) {
-		// The server gave the CNAME but not its target: let resolve chase it.
-		ans.Records = []dns.RR{lastCNAME(reply.Answer, ans.Name)}
+	if last != nil {
+		// The server gave the CNAME but not its target: resolve asks the
+		// target directly (an authoritative server does not follow a CNAME
+		// out of its zone; a recursive one answers from its cache).
+		ans.Records = []dns.RR{last}
 	}
-}
-
-// chainEnds reports whether the answer holds a CNAME chain from name; with
-// no record of the type asked, the target is then asked directly (an
-// authoritative server does not follow a CNAME out of its zone; a
-// recursive one answers the repeat from its cache).
-func chainEnds(rrs []dns.RR, name string) bool {
-	return lastCNAME(rrs, name) != nil
-}
-
-func lastCNAME(rrs []dns.RR, name string) dns.RR {
-	var last dns.RR
-	for hops := 0; hops < 16; hops++ {
-		var next dns.RR
-		for _, rr := range rrs {
-			if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(c.Hdr.Name, name) {
-				next = c
-			}
-		}
-		if next == nil {
-			return last
-		}
-		last = next
-		name = next.(*dns.CNAME).Target
-	}
-	return last
 }
 
 // record adds the answer to the run's log and to the recorders in ctx.
