@@ -45,6 +45,8 @@ type Score struct {
 	// Incomplete is true when some check could not be evaluated (status
 	// error) or is still pending: the value is then an upper bound.
 	Incomplete bool `json:"incomplete"`
+	// Unchecked lists the IDs of those checks, in result order.
+	Unchecked []string `json:"unchecked,omitempty"`
 }
 
 // Compute deducts each failing check's weight (half for a warning) from 10.
@@ -59,6 +61,7 @@ func (w Weights) Compute(results []Result) Score {
 			s.Value -= w[r.ID] / 2
 		case Error, Pending:
 			s.Incomplete = true
+			s.Unchecked = append(s.Unchecked, r.ID)
 		}
 	}
 	s.Value = math.Max(0, math.Round(s.Value*10)/10)

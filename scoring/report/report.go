@@ -22,12 +22,13 @@ import (
 // Check is the outcome of `mailcred check`: the JSON contract of DESIGN.md
 // ({"score", "max", "checks": [...]}) plus what was asked of DNS.
 type Check struct {
-	Domain     string           `json:"domain"`
-	Score      float64          `json:"score"`
-	Max        float64          `json:"max"`
-	Incomplete bool             `json:"incomplete"`
-	Checks     []scoring.Result `json:"checks"`
-	Queries    []dnsx.Query     `json:"queries"`
+	Domain    string           `json:"domain"`
+	Score     float64          `json:"score"`
+	Max       float64          `json:"max"`
+	Complete  bool             `json:"complete"`  // every check could be evaluated
+	Unchecked []string         `json:"unchecked"` // IDs of those that could not ([] when complete)
+	Checks    []scoring.Result `json:"checks"`
+	Queries   []dnsx.Query     `json:"queries"`
 }
 
 // NewCheck assembles the report from results and the resolver's log.
@@ -36,7 +37,12 @@ func NewCheck(domain string, results []scoring.Result, w scoring.Weights, log []
 	if log == nil {
 		log = []dnsx.Query{}
 	}
-	return Check{Domain: domain, Score: s.Value, Max: s.Max, Incomplete: s.Incomplete, Checks: results, Queries: log}
+	unchecked := s.Unchecked
+	if unchecked == nil {
+		unchecked = []string{}
+	}
+	return Check{Domain: domain, Score: s.Value, Max: s.Max, Complete: !s.Incomplete, Unchecked: unchecked,
+		Checks: results, Queries: log}
 }
 
 // JSON writes v indented, with a final newline.
@@ -181,8 +187,19 @@ func (t Text) Score(w io.Writer, score, max float64, results []scoring.Result) {
 			unchecked = append(unchecked, r.ID)
 		}
 	}
-	line := t.Theme.Title.Render(fmt.Sprintf("Score %.1f/%g", score, max))
-	line += fmt.Sprintf("  %d pass, %d warn, %d fail", counts[scoring.Pass], counts[scoring.Warn], counts[scoring.Fail])
+	// An incomplete score is an upper bound and says so on the line
+	// itself; with nothing judged at all there is no score to give.
+	var line string
+	switch {
+	case len(unchecked) > 0 && counts[scoring.Pass]+counts[scoring.Warn]+counts[scoring.Fail] == 0:
+		line = t.Theme.Error.Render("No score: nothing could be checked")
+	case len(unchecked) > 0:
+		line = t.Theme.Title.Render(fmt.Sprintf("Score at most %.1f/%g (incomplete)", score, max))
+	default:
+		line = t.Theme.Title.Render(fmt.Sprintf("Score %.1f/%g", score, max))
+	}
+	line += fmt.Sprintf("  %d pass, %d warn, %d fail, %d unchecked", counts[scoring.Pass], counts[scoring.Warn],
+		counts[scoring.Fail], len(unchecked))
 	fmt.Fprintln(w, line)
 	if len(unchecked) > 0 {
 		t.block(w, "  ", fmt.Sprintf("Incomplete: %s could not be checked; the score is an upper bound.",

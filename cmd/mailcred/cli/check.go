@@ -32,9 +32,10 @@ all, verdict for each IP), DKIM (record, key match), DMARC (record, reporting), 
 (PTR, forward-confirmed, HELO), blocklists (IP and domain), MX and IPv6 readiness — and
 prints each verdict with a concrete fix for your own domain, IPs and selector.
 
-Exit status: 0 nothing failed, 1 some check failed, 2 usage or runtime error.
 A check that could not be evaluated (timeout, SERVFAIL, a blocklist refusing a public
-resolver) is reported as "error": it deducts nothing and marks the score incomplete.`,
+resolver) is reported as "error": it deducts nothing and marks the score incomplete.
+
+` + exitStatusHelp,
 		Example: `  mailcred check --domain example.com --ip 203.0.113.5 --helo mail.example.com --selector s1
   mailcred check --domain example.com --ip 203.0.113.5 --format json --resolver 127.0.0.1:53`,
 		Args: cobra.NoArgs,
@@ -114,12 +115,7 @@ func runCheck(cmd *cobra.Command, g *globals, f *checkFlags) error {
 		}
 		text.Check(w, rep, subtitle(ev, r.Servers(), g.fresh))
 	}
-	for _, res := range results {
-		if res.Status == scoring.Fail {
-			return failed()
-		}
-	}
-	return nil
+	return resultsExit(results)
 }
 
 func subtitle(ev scoring.Evidence, servers []string, fresh bool) string {

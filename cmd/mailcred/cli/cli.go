@@ -1,7 +1,6 @@
 // Package cli is mailcred's command line: cobra commands that turn flags
 // into a configuration, run the engine, and print text or JSON. Exit status
-// (the contract scripts rely on): 0 all good, 1 some check failed, 2 usage
-// or runtime error.
+// (the contract scripts rely on) is exitStatusHelp.
 package cli
 
 import (
@@ -20,6 +19,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 
+	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/report"
 	"github.com/mailcred/mailcred/themes"
@@ -35,10 +35,17 @@ type IO struct {
 
 // Exit codes.
 const (
-	ExitOK     = 0
-	ExitFailed = 1
-	ExitError  = 2
+	ExitOK         = 0
+	ExitFailed     = 1
+	ExitError      = 2
+	ExitIncomplete = 3
 )
+
+// exitStatusHelp is the exit-status paragraph of check, spf, score and send.
+const exitStatusHelp = `Exit status: 0 everything was checked and nothing failed; 1 something failed; 2 usage
+or runtime error; 3 incomplete: something could not be checked (a timeout, SERVFAIL, a
+refusing resolver) and nothing failed. JSON output carries "complete" and "unchecked" (the IDs
+of what could not be checked).`
 
 // exitError carries an exit code through cobra.
 type exitError struct {
@@ -57,6 +64,24 @@ func (e *exitError) Unwrap() error { return e.err }
 
 // failed is returned by a command whose checks ran but found a failure.
 func failed() error { return &exitError{code: ExitFailed} }
+
+// resultsExit is the exit status of a run of checks: a failure wins; else
+// anything that could not be checked makes it incomplete, never success.
+func resultsExit(results []scoring.Result) error {
+	incomplete := false
+	for _, r := range results {
+		switch r.Status {
+		case scoring.Fail:
+			return failed()
+		case scoring.Error, scoring.Pending:
+			incomplete = true
+		}
+	}
+	if incomplete {
+		return &exitError{code: ExitIncomplete}
+	}
+	return nil
+}
 
 // globals are the flags every command shares.
 type globals struct {

@@ -54,7 +54,7 @@ The envelope sender is --mail-from, else the Return-Path header, else the From a
 converted to CRLF for verification, as an MTA would on receipt; message.format still judges
 the file as it is.
 
-Exit status: 0 nothing failed, 1 some check failed, 2 usage or runtime error.`,
+` + exitStatusHelp,
 		Example: `  mailcred score message.eml --ip 203.0.113.5 --helo mail.example.com
   mailcred score - --ip 203.0.113.5 --mail-from bounce@example.com --format json < message.eml`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -120,12 +120,7 @@ func runScore(cmd *cobra.Command, g *globals, f *scoreFlags, file string) error 
 	} else if err := printScore(g, rep, ip, helo, r.Servers()); err != nil {
 		return err
 	}
-	for _, res := range results {
-		if res.Status == scoring.Fail {
-			return failed()
-		}
-	}
-	return nil
+	return resultsExit(results)
 }
 
 // readMessage reads FILE, or standard input for "-", refusing more than

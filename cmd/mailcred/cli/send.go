@@ -68,8 +68,10 @@ or a prompt without echo) is never printed: AUTH lines show ****.
 The sending IP the checks judge is the local address of the connection; behind NAT or through a
 relay, give the address receivers see with --ip.
 
-Exit status: 0 accepted and no check failed, 1 deferred or rejected or a check failed, 2 usage
-error, refused confirmation, or no answer from any server.`,
+A deferred or rejected message counts as failed; a refused confirmation or no answer from any
+server is a runtime error.
+
+` + exitStatusHelp,
 		Example: `  mailcred send --from me@example.com --to check@mail-tester.example --subject Test --body "Hello"
   mailcred send --from me@example.com --to you@gmail.com -4 --dkim-key /etc/exim4/dkim.pem --selector s1
   mailcred send --from me@example.com --to you@example.net --via smtp.example.com:587 --tls starttls \
@@ -183,12 +185,7 @@ func sendExit(o *session.Outcome, results []scoring.Result) error {
 	if o.Verdict != session.Accepted {
 		return failed()
 	}
-	for _, r := range results {
-		if r.Status == scoring.Fail {
-			return failed()
-		}
-	}
-	return nil
+	return resultsExit(results)
 }
 
 // terminalIn returns stdin and whether it is a terminal: the confirmation
@@ -254,7 +251,8 @@ type sendJSON struct {
 	Domain     string              `json:"domain"`
 	Score      float64             `json:"score"`
 	Max        float64             `json:"max"`
-	Incomplete bool                `json:"incomplete"`
+	Complete   bool                `json:"complete"`
+	Unchecked  []string            `json:"unchecked"`
 	Checks     []scoring.Result    `json:"checks"`
 	Queries    []dnsx.Query        `json:"queries"`
 }
@@ -265,7 +263,7 @@ func newSendJSON(o *session.Outcome, ev scoring.Evidence, rep report.Check) send
 		ips = append(ips, ip.String())
 	}
 	return sendJSON{Outcome: o, Transcript: session.TranscriptJSON(o.Transcript), SendingIPs: ips,
-		Domain: rep.Domain, Score: rep.Score, Max: rep.Max, Incomplete: rep.Incomplete, Checks: rep.Checks, Queries: rep.Queries}
+		Domain: rep.Domain, Score: rep.Score, Max: rep.Max, Complete: rep.Complete, Unchecked: rep.Unchecked, Checks: rep.Checks, Queries: rep.Queries}
 }
 
 // parseIPs reads --ip values (repeatable, comma-separated).

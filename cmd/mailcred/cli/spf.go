@@ -29,7 +29,10 @@ func newSPFCmd(g *globals) *cobra.Command {
 the include/redirect tree with each term, and the DNS-lookup count (the limit is 10; void lookups
 are limited to 2). An empty --sender checks the HELO identity (RFC 7208 §2.3).
 
-Exit status: 0 pass, 1 any other verdict, 2 temperror (could not evaluate) or bad input.`,
+A pass exits 0; fail, softfail, neutral, none and permerror exit 1; temperror (a DNS lookup
+could not be completed) exits 3.
+
+` + exitStatusHelp,
 		Example: `  mailcred spf --ip 203.0.113.5 --sender bounce@example.com
   mailcred spf --ip 2001:db8::5 --sender "" --helo mail.example.com --format json`,
 		Args: cobra.NoArgs,
@@ -58,7 +61,7 @@ Exit status: 0 pass, 1 any other verdict, 2 temperror (could not evaluate) or ba
 			}
 			ev := spf.Evaluate(cmd.Context(), r, ip.Unmap(), f.sender, f.helo)
 			if g.format == "json" {
-				if err := report.JSON(g.io.Out, ev); err != nil {
+				if err := report.JSON(g.io.Out, newSPFJSON(ev)); err != nil {
 					return err
 				}
 			} else {
@@ -78,7 +81,7 @@ Exit status: 0 pass, 1 any other verdict, 2 temperror (could not evaluate) or ba
 			case spf.Pass:
 				return nil
 			case spf.TempError:
-				return &exitError{code: ExitError}
+				return &exitError{code: ExitIncomplete}
 			}
 			return failed()
 		},
@@ -167,4 +170,20 @@ func printNode(w io.Writer, th themes.Theme, n *spf.Node, indent string, verbose
 			printNode(w, th, t.Child, indent+"      ", verbose)
 		}
 	}
+}
+
+// spfJSON is `spf --format json`: the evaluation, and whether it could be
+// completed (temperror is the one verdict that means it could not).
+type spfJSON struct {
+	*spf.Evaluation
+	Complete  bool     `json:"complete"`
+	Unchecked []string `json:"unchecked"`
+}
+
+func newSPFJSON(ev *spf.Evaluation) spfJSON {
+	out := spfJSON{Evaluation: ev, Complete: ev.Result != spf.TempError, Unchecked: []string{}}
+	if !out.Complete {
+		out.Unchecked = []string{"spf.result"}
+	}
+	return out
 }

@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/mailcred/mailcred/scoring/dnstest"
+)
+
+// deadResolver is a DNS server that never answers: every check that needs
+// DNS can only say "could not check".
+func deadResolver(t *testing.T) string {
+	t.Helper()
+	h, err := dnstest.StartHostile(func(*dns.Msg, bool) []*dns.Msg { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h.Addr
+}
+
+type completeness struct {
+	Complete  *bool    `json:"complete"`
+	Unchecked []string `json:"unchecked"`
+}
+
+func decodeCompleteness(t *testing.T, out string) completeness {
+	t.Helper()
+	var c completeness
+	if err := json.Unmarshal([]byte(out), &c); err != nil || c.Complete == nil {
+		t.Fatalf("JSON without \"complete\": %v\n%s", err, out)
+	}
+	return c
+}
+
+func TestNothingCheckableIsIncompleteNeverSuccess(t *testing.T) {
+	dead := deadResolver(t)
+	fast := []string{"--timeout", "100ms"}
+	for _, tc := range []struct {
+		name string
+		args func(t *testing.T, format string) []string
+		// checks that must be among the unchecked
+		unchecked []string
+	}{
+		{"check", func(t *testing.T, format string) []string {
+			return append(checkArgs(dead, append(fast, "--format", format)...))
+		}, []string{"spf.record", "dmarc.record"}},
+		{"score", func(t *testing.T, format string) []string {
+			return scoreArgs(dead, writeFile(t, "good.eml", goodMessage(t)), append(fast, "--format", format)...)
+		}, []string{"spf.result", "dkim.signature"}},
+		{"send", func(t *testing.T, format string) []string {
+			srv, ca, _ := submission(t, nil)
+			return sendArgs(dead, srv.Addr(), ca, append(fast, "--yes", "--format", format, "--auth-password-file", passwordFile(t))...)
+		}, []string{"spf.record"}},
+	} {
+		t.Run(tc.name+" json", func(t *testing.T) {
+			code, out, stderr := run(t, nil, tc.args(t, "json")...)
+			if code != ExitIncomplete {
+				t.Fatalf("exit %d, want %d (incomplete)\n%s", code, ExitIncomplete, stderr)
+			}
+			c := decodeCompleteness(t, out)
+			if *c.Complete {
+				t.Fatal(`"complete": true with a resolver that never answers`)
+			}
+			for _, id := range tc.unchecked {
+				if !contains(c.Unchecked, id) {
+					t.Errorf("unchecked %v lacks %s", c.Unchecked, id)
+				}
+			}
+		})
+		t.Run(tc.name+" text", func(t *testing.T) {
+			code, out, stderr := run(t, nil, tc.args(t, "text")...)
+			if code != ExitIncomplete {
+				t.Fatalf("exit %d, want %d (incomplete)\n%s", code, ExitIncomplete, stderr)
+			}
+			if strings.Contains(out, "Score 10.0/10") || !strings.Contains(out, "could not be checked") {
+				t.Fatalf("text claims a full score or hides what was not checked:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestSPFTempErrorIsIncomplete(t *testing.T) {
+	code, out, _ := run(t, nil, "spf", "--resolver", deadResolver(t), "--timeout", "100ms", "--ip", "192.0.2.10",
+		"--sender", "a@example.com", "--format", "json")
+	if code != ExitIncomplete {
+		t.Fatalf("exit %d, want 3", code)
+	}
+	if c := decodeCompleteness(t, out); *c.Complete || !contains(c.Unchecked, "spf.result") {
+		t.Fatalf("completeness %+v", c)
+	}
+}
+
+func TestCompleteRunsSayComplete(t *testing.T) {
+	code, out, _ := run(t, nil, checkArgs(world(t, false), "--format", "json", "--dkim-key", keyFile)...)
+	if c := decodeCompleteness(t, out); code != ExitOK || !*c.Complete || c.Unchecked == nil || len(c.Unchecked) != 0 {
+		t.Fatalf("exit %d, completeness %+v (want complete, unchecked [])", code, c)
+	}
+	// A failure wins over anything unchecked.
+	code, out, _ = run(t, nil, checkArgs(world(t, true), "--format", "json")...)
+	if code != ExitFailed {
+		t.Fatalf("bare VPS exits %d, want 1", code)
+	}
+}
+
+func TestExitStatusIsInEveryHelp(t *testing.T) {
+	for _, cmd := range []string{"check", "spf", "score", "send"} {
+		code, out, _ := run(t, nil, cmd, "--help")
+		if code != ExitOK || !strings.Contains(out, "3 incomplete") {
+			t.Errorf("%s --help lacks the exit status 3:\n%s", cmd, out)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
