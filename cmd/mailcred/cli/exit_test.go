@@ -46,7 +46,7 @@ func TestNothingCheckableIsIncompleteNeverSuccess(t *testing.T) {
 		unchecked []string
 	}{
 		{"check", func(t *testing.T, format string) []string {
-			return append(checkArgs(dead, append(fast, "--format", format)...))
+			return checkArgs(dead, append(fast, "--format", format)...)
 		}, []string{"spf.record", "dmarc.record"}},
 		{"score", func(t *testing.T, format string) []string {
 			return scoreArgs(dead, writeFile(t, "good.eml", goodMessage(t)), append(fast, "--format", format)...)
