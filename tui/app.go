@@ -86,6 +86,10 @@ type Config struct {
 	Watch         time.Duration
 	World         World // nil outside the demo
 	Now           func() time.Time
+	// Extra are more panes (onboarding, …), after the built-in ones in
+	// the Tab order; each gets the shared context and every non-key
+	// message, and keys while it has the focus.
+	Extra []func(*panes.Context) panes.Component
 }
 
 // point is one entry of the score timeline.
@@ -95,20 +99,21 @@ type point struct {
 	note  string
 }
 
-// Model is the root model.
+// Model is the root model: it routes messages, owns the mode, and lays
+// the panes out. Panes are components (panes.Component) sharing ctx.
 type Model struct {
 	cfg    Config
-	theme  themes.Theme
-	keys   keyMap
+	ctx    *panes.Context
 	help   help.Model
 	layout Layout
 	focus  Pane
+	panes  []panes.Component // focus order: the built-in five, then Extra
 
-	checks     panes.Checklist
-	compose    panes.Compose
-	transcript panes.Transcript
-	tls        panes.TLS
-	dkim       panes.DKIM
+	checks     *panes.Checklist
+	compose    *panes.Compose
+	transcript *panes.Transcript
+	tls        *panes.TLS
+	dkim       *panes.DKIM
 
 	run      int // id of the current check run; stale results are dropped
 	watching bool
@@ -143,7 +148,7 @@ type fixesMsg map[string]worldFix
 
 // fixesCmd asks the world which fixes apply to the listed checks, off the
 // Update path (the world settles pending changes when asked).
-func (m Model) fixesCmd() tea.Cmd {
+func (m *Model) fixesCmd() tea.Cmd {
 	w := m.cfg.World
 	if w == nil {
 		return nil
@@ -173,49 +178,70 @@ func (m *Model) rerun() tea.Cmd {
 }
 
 // New builds the root model.
-func New(cfg Config) (Model, error) {
+func New(cfg Config) (*Model, error) {
 	th, err := themes.New(cfg.Theme, true)
 	if err != nil {
-		return Model{}, err
+		return nil, err
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	m := Model{
-		cfg: cfg, theme: th, keys: newKeyMap(), help: help.New(),
-		checks:     panes.NewChecklist(cfg.Checks),
-		compose:    panes.NewCompose(cfg.Draft, cfg.Rcpt),
-		transcript: panes.NewTranscript(),
-		layout:     NewLayout(80, 24),
+	ctx := &panes.Context{Theme: th, Keys: panes.NewKeyMap(), Now: cfg.Now, Width: 80, Height: 24}
+	m := &Model{
+		cfg: cfg, ctx: ctx, help: help.New(),
+		checks:     panes.NewChecklist(ctx, cfg.Checks),
+		compose:    panes.NewCompose(ctx, cfg.Draft, cfg.Rcpt),
+		transcript: panes.NewTranscript(ctx),
+		tls:        panes.NewTLS(ctx),
+		dkim:       panes.NewDKIM(ctx),
 		watching:   cfg.Watch > 0,
 	}
+	m.panes = []panes.Component{m.checks, m.compose, m.transcript, m.tls, m.dkim}
+	for _, f := range cfg.Extra {
+		m.panes = append(m.panes, f(ctx))
+	}
 	m.help.Styles = helpStyles(th)
-	m.compose.SetTheme(th)
 	if cfg.World != nil {
 		m.recipients = cfg.World.Recipients()
 	}
+	keys := ctx.Keys
 	if cfg.Send == nil {
-		m.keys.Send.SetEnabled(false)
+		keys.Send.SetEnabled(false)
 	}
 	m.run = 1
 	m.checks.Reset()
 	if cfg.World == nil {
-		m.keys.Apply.SetEnabled(false)
-		m.keys.Recipient.SetEnabled(false)
+		keys.Apply.SetEnabled(false)
+		keys.Recipient.SetEnabled(false)
 	}
+	m.resize(80, 24)
 	return m, nil
+}
+
+// resize computes the layout once and gives every pane its size.
+func (m *Model) resize(w, h int) {
+	m.ctx.Width, m.ctx.Height = w, h
+	m.layout = NewLayout(w, h, len(m.panes))
+	m.help.SetWidth(w)
+	for i, p := range m.panes {
+		r := m.layout.Panes[i]
+		p.SetSize(max(0, r.W-2), max(0, r.H-2))
+	}
 }
 
 // Init starts the first check run, asks the terminal's background colour
 // (for the adaptive theme) and listens to the demo world.
-func (m Model) Init() tea.Cmd {
-	// New already opened run 1 (Init cannot change the model).
+func (m *Model) Init() tea.Cmd {
+	// New already opened run 1.
 	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.runCmd(m.run)}
 	if m.cfg.World != nil {
 		cmds = append(cmds, waitWorld(m.cfg.World.Events()), m.fixesCmd())
 	}
 	if m.watching {
 		cmds = append(cmds, watchTick(m.cfg.Watch))
+	}
+	for _, p := range m.panes {
+		cmds = append(cmds, p.Init())
 	}
 	return tea.Batch(cmds...)
 }
@@ -262,7 +288,7 @@ func (m *Model) startRunCmd() tea.Cmd {
 }
 
 // runCmd runs the checks as run number run.
-func (m Model) runCmd(run int) tea.Cmd {
+func (m *Model) runCmd(run int) tea.Cmd {
 	cfg := m.cfg
 	ev := m.evidence()
 	checks := m.allChecks()
@@ -339,92 +365,107 @@ func (m *Model) evidence() scoring.Evidence {
 	return ev
 }
 
-// Update routes messages; it never blocks and never does I/O.
-func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+// Update routes messages; it never blocks and never does I/O. Keys go to
+// the mode, then the focused pane; every other message also reaches every
+// pane (an extra pane's own messages find it that way).
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		return m.key(k)
+	}
+	cmd := m.route(msg)
+	var cmds []tea.Cmd
+	for _, p := range m.panes[paneCount:] {
+		cmds = append(cmds, p.Update(msg))
+	}
+	if len(cmds) == 0 {
+		return m, cmd
+	}
+	return m, tea.Batch(append(cmds, cmd)...)
+}
+
+func (m *Model) route(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.layout = NewLayout(msg.Width, msg.Height)
-		m.help.SetWidth(msg.Width)
-		return m, nil
+		m.resize(msg.Width, msg.Height)
+		return nil
 	case tea.BackgroundColorMsg:
 		if th, err := themes.New(m.cfg.Theme, msg.IsDark()); err == nil {
-			m.theme = th
+			m.ctx.Theme = th
 			m.help.Styles = helpStyles(th)
-			m.compose.SetTheme(th)
+			m.compose.Restyle()
+			m.resize(m.ctx.Width, m.ctx.Height) // cached styled text
 		}
-		return m, nil
+		return nil
 	case runStartedMsg:
 		if msg.run != m.run {
-			return m, nil
+			return nil
 		}
-		return m, waitResult(msg.run, msg.ch)
+		return waitResult(msg.run, msg.ch)
 	case checkResultMsg:
 		if msg.run != m.run {
-			return m, nil // a stale run's result
+			return nil // a stale run's result
 		}
 		// A changed verdict is marked in its row (with the time), not in
 		// the status line, which keeps the last send's outcome.
 		m.checks.Apply(msg.res, m.cfg.Now())
-		return m, waitResult(msg.run, msg.ch)
+		return waitResult(msg.run, msg.ch)
 	case checksDoneMsg:
 		if msg.run != m.run {
-			return m, nil
+			return nil
 		}
 		m.checks.Running = false
 		m.recordScore()
 		if m.rerunPending {
 			m.rerunPending = false
-			return m, tea.Batch(m.startRunCmd(), m.fixesCmd())
+			return tea.Batch(m.startRunCmd(), m.fixesCmd())
 		}
-		return m, m.fixesCmd()
+		return m.fixesCmd()
 	case watchTickMsg:
 		if !m.watching {
-			return m, nil
+			return nil
 		}
 		cmds := []tea.Cmd{watchTick(m.cfg.Watch)}
 		if !m.checks.Running {
 			cmds = append(cmds, m.startRunCmd())
 		}
-		return m, tea.Batch(cmds...)
+		return tea.Batch(cmds...)
 	case worldEventMsg:
 		m.status = msg.text
-		m.transcript.Note("demo world: " + msg.text)
+		m.transcript.Note(panes.FromWorld, "demo world: "+msg.text)
 		// The world changed (a record became visible, a delisting came
 		// through): show its effect without waiting for r.
-		return m, tea.Batch(waitWorld(msg.ch), m.rerun(), m.fixesCmd())
+		return tea.Batch(waitWorld(msg.ch), m.rerun(), m.fixesCmd())
 	case fixesMsg:
 		m.fixes = msg
 		titles := make(map[string]string, len(msg))
 		for id, f := range msg {
 			titles[id] = f.title
 		}
-		m.checks.Fixable = titles
-		return m, nil
+		m.checks.SetFixable(titles)
+		return nil
 	case appliedMsg:
 		if msg.err != nil {
 			m.status = "could not apply: " + msg.err.Error()
 		} else {
 			m.status = "applied: " + msg.title
 		}
-		return m, m.fixesCmd()
+		return m.fixesCmd()
 	case describedMsg:
 		if m.mode != modeDescribing || msg.ask != m.asking {
-			return m, nil // cancelled meanwhile
+			return nil // cancelled meanwhile
 		}
 		m.confirm = msg.text
 		m.mode = modeConfirm
-		return m, nil
+		return nil
 	case sendStartedMsg:
-		return m, waitSend(msg.stream)
+		return waitSend(msg.stream)
 	case sendEventsMore:
 		m.transcript.Append(msg.ev)
-		return m, waitSend(msg.ch)
+		return waitSend(msg.ch)
 	case sendDoneMsg:
 		return m.sendDone(msg)
-	case tea.KeyPressMsg:
-		return m.key(msg)
 	}
-	return m, nil
+	return nil
 }
 
 func (m *Model) recordScore() {
@@ -441,15 +482,16 @@ func (m *Model) recordScore() {
 	m.timeline = append(m.timeline, point{at: m.cfg.Now(), score: s.Value, note: note})
 }
 
-func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	keys := m.ctx.Keys
 	switch m.mode {
 	case modeConfirm:
 		// y acts only here, where the confirmation is on screen.
 		switch {
-		case key.Matches(k, m.keys.Confirm):
+		case key.Matches(k, keys.Confirm):
 			m.confirm, m.mode = "", modeBrowse
 			return m, m.sendCmd()
-		case key.Matches(k, m.keys.Cancel), k.String() == "q":
+		case key.Matches(k, keys.Cancel), k.String() == "q":
 			m.confirm, m.mode = "", modeBrowse
 			m.status = "not sent"
 		}
@@ -458,7 +500,7 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		// Waiting for the route: only cancelling is possible, so nothing
 		// (not even help) can cover the confirmation when it arrives.
 		switch {
-		case key.Matches(k, m.keys.Cancel), k.String() == "q":
+		case key.Matches(k, keys.Cancel), k.String() == "q":
 			m.mode = modeBrowse
 			m.status = "not sent"
 		case k.String() == "ctrl+c":
@@ -468,32 +510,33 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case modeEdit:
-		if k.String() == "ctrl+c" {
+		switch {
+		case k.String() == "ctrl+c":
 			return m, tea.Quit
-		}
-		cmd := m.compose.Update(k)
-		if !m.compose.Editing {
+		case key.Matches(k, keys.Done):
+			m.compose.StopEditing()
 			m.mode = modeBrowse
+			return m, nil
 		}
-		return m, cmd
+		return m, m.compose.Update(k)
 	case modeHelp:
 		m.mode = m.helpOver
 		return m, nil
 	}
 	switch {
-	case key.Matches(k, m.keys.Quit):
+	case key.Matches(k, keys.Quit):
 		return m, tea.Quit
-	case key.Matches(k, m.keys.Help):
+	case key.Matches(k, keys.Help):
 		m.helpOver, m.mode = m.mode, modeHelp
-	case key.Matches(k, m.keys.Next):
-		m.focus = (m.focus + 1) % paneCount
-	case key.Matches(k, m.keys.Prev):
-		m.focus = (m.focus + paneCount - 1) % paneCount
-	case key.Matches(k, m.keys.Rerun):
+	case key.Matches(k, keys.Next):
+		m.focus = (m.focus + 1) % Pane(len(m.panes))
+	case key.Matches(k, keys.Prev):
+		m.focus = (m.focus + Pane(len(m.panes)) - 1) % Pane(len(m.panes))
+	case key.Matches(k, keys.Rerun):
 		if !m.checks.Running {
 			return m, m.startRunCmd()
 		}
-	case key.Matches(k, m.keys.Watch):
+	case key.Matches(k, keys.Watch):
 		if m.cfg.Watch <= 0 {
 			m.cfg.Watch = 10 * time.Second
 		}
@@ -503,60 +546,38 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m, watchTick(m.cfg.Watch)
 		}
 		m.status = "watch mode off"
-	case key.Matches(k, m.keys.Edit):
+	case key.Matches(k, keys.Edit):
 		m.focus = PaneCompose
 		m.mode = modeEdit
 		return m, m.compose.StartEditing()
-	case key.Matches(k, m.keys.Send):
+	case key.Matches(k, keys.Send):
 		return m.askSend()
-	case key.Matches(k, m.keys.Copy):
+	case key.Matches(k, keys.Copy):
 		if text := m.checks.FixText(); text != "" {
 			m.status = "fix copied to the clipboard (OSC 52)"
 			return m, tea.SetClipboard(text)
 		}
 		m.status = "the selected check has no fix to copy"
-	case key.Matches(k, m.keys.Apply):
+	case key.Matches(k, keys.Apply):
 		return m.applyFix()
-	case key.Matches(k, m.keys.NextProblem):
+	case key.Matches(k, keys.NextProblem):
 		m.focus = PaneChecks
 		if !m.checks.NextProblem() {
 			m.status = "no failing check"
 		}
-	case key.Matches(k, m.keys.Recipient):
+	case key.Matches(k, keys.Recipient):
 		if rs := m.recipients; len(rs) > 0 {
 			m.rcptIndex = (m.rcptIndex + 1) % len(rs)
 			m.compose.SetField(panes.FieldRcpt, rs[m.rcptIndex])
 			m.status = "recipient: " + rs[m.rcptIndex]
 		}
-	case key.Matches(k, m.keys.Up), key.Matches(k, m.keys.Down), key.Matches(k, m.keys.PageUp), key.Matches(k, m.keys.PageDown):
-		m.scroll(k)
+	default:
+		return m, m.panes[m.focus].Update(k)
 	}
 	return m, nil
 }
 
-func (m *Model) scroll(k tea.KeyPressMsg) {
-	d := 1
-	if key.Matches(k, m.keys.Up) || key.Matches(k, m.keys.PageUp) {
-		d = -1
-	}
-	page := key.Matches(k, m.keys.PageUp) || key.Matches(k, m.keys.PageDown)
-	switch m.focus {
-	case PaneChecks:
-		if page {
-			m.checks.ScrollDetail(d * 5)
-		} else {
-			m.checks.Move(d)
-		}
-	case PaneTranscript:
-		if page {
-			m.transcript.Page(d)
-		} else {
-			m.transcript.Scroll(d)
-		}
-	}
-}
-
-func (m Model) applyFix() (tea.Model, tea.Cmd) {
+func (m *Model) applyFix() (tea.Model, tea.Cmd) {
 	w := m.cfg.World
 	if w == nil {
 		return m, nil
@@ -582,7 +603,7 @@ func (m Model) applyFix() (tea.Model, tea.Cmd) {
 
 // askSend validates the draft and asks where it will go; the send starts
 // only after an explicit y.
-func (m Model) askSend() (tea.Model, tea.Cmd) {
+func (m *Model) askSend() (tea.Model, tea.Cmd) {
 	if m.cfg.Send == nil {
 		m.status = "sending is not configured"
 		return m, nil
@@ -592,7 +613,7 @@ func (m Model) askSend() (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	draft, rcpt, problems := m.compose.Draft(m.cfg.Draft)
-	m.compose.Problems = problems
+	m.compose.SetProblems(problems)
 	if len(problems) > 0 {
 		m.focus = PaneCompose
 		m.status = "the draft has problems (kept as typed)"
@@ -647,105 +668,101 @@ func (m *Model) sendCmd() tea.Cmd {
 	}
 }
 
-func (m Model) sendDone(msg sendDoneMsg) (tea.Model, tea.Cmd) {
+func (m *Model) sendDone(msg sendDoneMsg) tea.Cmd {
 	m.sending = false
 	if msg.err != nil && msg.res == nil {
 		m.status = "send failed: " + msg.err.Error()
-		m.transcript.Note("send failed: " + msg.err.Error())
-		return m, nil
+		m.transcript.Note(panes.FromWorkbench, "send failed: "+msg.err.Error())
+		return nil
 	}
 	res := msg.res
 	first := m.lastSend == nil
 	m.lastSend = res
 	m.status = res.Summary
 	if res.Explanation != "" {
-		for _, l := range strings.Split(res.Explanation, "\n") {
-			m.transcript.Note(l)
-		}
+		m.transcript.Note(panes.FromWorkbench, res.Explanation)
 	}
-	m.tls = panes.TLS{Sent: true, Offered: res.TLSOffered, Info: res.TLS, Route: res.Route}
-	m.dkim = panes.DKIM{Signed: res.Sign, Published: res.Published, Offline: res.Offline}
+	m.tls.Sent, m.tls.Offered, m.tls.Info, m.tls.Route = true, res.TLSOffered, res.TLS, res.Route
+	m.dkim.Signed, m.dkim.Published, m.dkim.Offline = res.Sign, res.Published, res.Offline
 	if first {
 		m.checks.SetRows(m.allChecks())
 	}
-	return m, m.startRunCmd()
+	return m.startRunCmd()
 }
 
 // Screen renders the whole screen as text (View wraps it for the
 // terminal); tests read it.
-func (m Model) Screen() string { return m.render() }
+func (m *Model) Screen() string { return m.render() }
 
 // View renders the whole screen.
-func (m Model) View() tea.View {
+func (m *Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.WindowTitle = "mailcred"
 	return v
 }
 
-func (m Model) render() string {
+func (m *Model) render() string {
 	l := m.layout
 	header := m.header(l.Width)
 	footer := m.footer(l.Width)
+	bodyH := l.Height - 2
 	var body string
 	switch {
 	case m.mode == modeHelp:
-		body = m.helpView(l.Width, l.Height-2)
+		body = m.helpView(l.Width, bodyH)
 	case m.mode == modeConfirm:
-		body = m.confirmView(l.Width, l.Height-2)
+		body = m.confirmView(l.Width, bodyH)
 	case m.mode == modeDescribing:
-		body = m.describingView(l.Width, l.Height-2)
-	case l.Tabbed:
-		r := l.Panes[m.focus]
-		body = m.tabBar(l.Width) + "\n" + m.pane(m.focus, r.W, r.H)
+		body = m.describingView(l.Width, bodyH)
+	case l.Grid && m.focus < paneCount:
+		body = m.grid()
+		if l.Tabs.H > 0 {
+			body = m.tabBar(l.Width) + "\n" + body
+		}
 	default:
-		left := lipgloss.JoinVertical(lipgloss.Left,
-			m.pane(PaneCompose, l.Panes[PaneCompose].W, l.Panes[PaneCompose].H),
-			m.pane(PaneChecks, l.Panes[PaneChecks].W, l.Panes[PaneChecks].H))
-		bottom := lipgloss.JoinHorizontal(lipgloss.Top,
-			m.pane(PaneTLS, l.Panes[PaneTLS].W, l.Panes[PaneTLS].H),
-			m.pane(PaneDKIM, l.Panes[PaneDKIM].W, l.Panes[PaneDKIM].H))
-		right := lipgloss.JoinVertical(lipgloss.Left,
-			m.pane(PaneTranscript, l.Panes[PaneTranscript].W, l.Panes[PaneTranscript].H), bottom)
-		body = lipgloss.JoinHorizontal(lipgloss.Top, left, right)
+		body = m.tabBar(l.Width) + "\n" + strings.Join(m.pane(m.focus), "\n")
 	}
 	return header + "\n" + body + "\n" + footer
 }
 
-func (m Model) pane(p Pane, w, h int) string {
-	inner, innerH := w-2, h-2
-	var lines []string
-	title := p.String()
-	switch p {
-	case PaneChecks:
-		lines = m.checks.View(m.theme, inner, innerH, m.cfg.Now())
-		if m.checks.Running {
-			title += " (running…)"
+// grid composes the built-in panes at their rectangles: each screen row
+// is the rows of the panes that cross it, left to right (the layout tiles
+// the body, and every pane is exactly its rectangle's size).
+func (m *Model) grid() string {
+	l := m.layout
+	top := l.Panes[PaneCompose].Y
+	bottom := l.Panes[PaneChecks].Y + l.Panes[PaneChecks].H
+	rows := make([]strings.Builder, bottom-top)
+	// Left to right: the left column, then the right column's panes.
+	for _, p := range []Pane{PaneCompose, PaneChecks, PaneTranscript, PaneTLS, PaneDKIM} {
+		r := l.Panes[p]
+		for i, line := range m.pane(p) {
+			rows[r.Y-top+i].WriteString(line)
 		}
-	case PaneCompose:
-		lines = m.compose.View(m.theme, inner, innerH)
-		if m.mode == modeEdit {
-			title += " (editing)"
-		}
-	case PaneTranscript:
-		lines = m.transcript.View(m.theme, inner, innerH)
-	case PaneTLS:
-		lines = m.tls.View(m.theme, inner, innerH)
-	case PaneDKIM:
-		lines = m.dkim.View(m.theme, inner, innerH)
 	}
-	return panes.Frame(m.theme, title, lines, w, h, m.focus == p)
+	out := make([]string, len(rows))
+	for i := range rows {
+		out[i] = rows[i].String()
+	}
+	return strings.Join(out, "\n")
 }
 
-func (m Model) header(w int) string {
+func (m *Model) pane(p Pane) []string {
+	r := m.layout.Panes[p]
+	c := m.panes[p]
+	return panes.FrameLines(m.ctx.Theme, c.Title(), c.View(), r.W, r.H, m.focus == p)
+}
+
+func (m *Model) header(w int) string {
 	s := scoring.DefaultWeights.Compute(m.checks.Results())
 	score := fmt.Sprintf("Score %.1f/10", s.Value)
-	style := m.theme.Pass
+	style := m.ctx.Theme.Pass
 	switch {
 	case s.Value < 5:
-		style = m.theme.Fail
+		style = m.ctx.Theme.Fail
 	case s.Value < 8:
-		style = m.theme.Warn
+		style = m.ctx.Theme.Warn
 	}
 	if s.Incomplete {
 		// An upper bound, not a verdict: say how much is unknown.
@@ -757,14 +774,14 @@ func (m Model) header(w int) string {
 		}
 		score += fmt.Sprintf("* (%d unchecked)", unknown)
 		if s.Value >= 8 {
-			style = m.theme.Error // not green while so much is unknown
+			style = m.ctx.Theme.Error // not green while so much is unknown
 		}
 	}
 	right := style.Render(score) + " " + m.sparkline(12)
 	if m.watching {
-		right += m.theme.Muted.Render(" watch")
+		right += m.ctx.Theme.Muted.Render(" watch")
 	}
-	left := m.theme.Title.Render("mailcred") + " " + m.theme.Muted.Render(m.cfg.Title)
+	left := m.ctx.Theme.Title.Render("mailcred") + " " + m.ctx.Theme.Muted.Render(m.cfg.Title)
 	gap := w - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if gap < 1 {
 		left = ansi.Truncate(left, max(0, w-ansi.StringWidth(right)-1), "…")
@@ -774,7 +791,7 @@ func (m Model) header(w int) string {
 }
 
 // sparkline draws the score timeline: one block per change.
-func (m Model) sparkline(n int) string {
+func (m *Model) sparkline(n int) string {
 	blocks := []rune("▁▂▃▄▅▆▇█")
 	pts := m.timeline
 	if len(pts) > n {
@@ -784,57 +801,77 @@ func (m Model) sparkline(n int) string {
 	for _, p := range pts {
 		b.WriteRune(blocks[min(len(blocks)-1, int(p.score/10*float64(len(blocks)-1)+0.5))])
 	}
-	return m.theme.Accent.Render(b.String())
+	return m.ctx.Theme.Accent.Render(b.String())
 }
 
-func (m Model) tabBar(w int) string {
+func (m *Model) tabBar(w int) string {
 	var parts []string
-	for p := Pane(0); p < paneCount; p++ {
-		name := " " + p.String() + " "
-		if p == m.focus {
-			parts = append(parts, m.theme.Selected.Render("["+p.String()+"]"))
+	for i, c := range m.panes {
+		name := " " + c.Title() + " "
+		if Pane(i) == m.focus {
+			parts = append(parts, m.ctx.Theme.Selected.Render("["+c.Title()+"]"))
 		} else {
-			parts = append(parts, m.theme.Muted.Render(name))
+			parts = append(parts, m.ctx.Theme.Muted.Render(name))
 		}
 	}
 	return ansi.Truncate(strings.Join(parts, "│"), w, "…")
 }
 
-func (m Model) footer(w int) string {
-	if m.status != "" {
-		hint := m.theme.Muted.Render("  ? help")
-		return ansi.Truncate(m.theme.Accent.Render(m.status), w-ansi.StringWidth(hint), "…") + hint
+// footer is the status (or the focused pane's and the workbench's keys)
+// with "? help · q quit" always at the right, whatever the width.
+func (m *Model) footer(w int) string {
+	keys := m.ctx.Keys
+	fixed := m.help.ShortHelpView([]key.Binding{keys.Help, keys.Quit})
+	switch m.mode {
+	case modeEdit:
+		fixed = m.help.ShortHelpView([]key.Binding{keys.Done})
+	case modeConfirm, modeDescribing, modeHelp:
+		fixed = ""
 	}
-	return ansi.Truncate(m.help.ShortHelpView(m.keys.ShortHelp()), w, "…")
+	room := max(0, w-ansi.StringWidth(fixed)-2)
+	var left string
+	if m.status != "" {
+		left = m.ctx.Theme.Accent.Render(m.status)
+	} else {
+		bindings := append(keys.ShortHelp(), m.panes[m.focus].ShortHelp()...)
+		if m.mode == modeEdit {
+			bindings = m.compose.ShortHelp()
+		}
+		left = m.help.ShortHelpView(bindings)
+	}
+	left = ansi.Truncate(left, room, "…")
+	gap := max(1, w-ansi.StringWidth(left)-ansi.StringWidth(fixed))
+	return ansi.Truncate(left+strings.Repeat(" ", gap)+fixed, w, "")
 }
 
-func (m Model) helpView(w, h int) string {
-	lines := []string{m.theme.Title.Render("Keys"), ""}
-	lines = append(lines, strings.Split(m.help.FullHelpView(m.keys.FullHelp()), "\n")...)
-	lines = append(lines, "", m.theme.Title.Render("Score timeline"))
+func (m *Model) helpView(w, h int) string {
+	keys := m.ctx.Keys
+	lines := []string{m.ctx.Theme.Title.Render("Keys"), ""}
+	lines = append(lines, strings.Split(m.help.FullHelpView(append(m.panes[m.focus].FullHelp(), keys.FullHelp()...)), "\n")...)
+	lines = append(lines, "", m.ctx.Theme.Title.Render("Score timeline"))
 	for _, p := range m.timeline {
 		lines = append(lines, fmt.Sprintf("  %s  %4.1f  %s", p.at.Format("15:04:05"), p.score, p.note))
 	}
-	lines = append(lines, "", m.theme.Muted.Render("Statuses: ✓ pass  ! warn  ✗ fail  i info  - skip  ? could not check  … pending"),
-		m.theme.Muted.Render("any key closes this help"))
+	lines = append(lines, "", m.ctx.Theme.Muted.Render("Statuses: ✓ pass  ! warn  ✗ fail  i info  - skip  ? could not check  … pending"),
+		m.ctx.Theme.Muted.Render("any key closes this help"))
 	return strings.Join(panes.Fit(lines, w, h), "\n")
 }
 
-func (m Model) describingView(w, h int) string {
-	return m.box(w, h, []string{m.theme.Title.Render("Send this message?"), "",
+func (m *Model) describingView(w, h int) string {
+	return m.box(w, h, []string{m.ctx.Theme.Title.Render("Send this message?"), "",
 		"To: " + strings.Join(m.rcpt, ", "), "Finding where it would go…", "",
-		m.theme.Accent.Render("n/esc cancel")})
+		m.ctx.Theme.Accent.Render("n/esc cancel")})
 }
 
-func (m Model) confirmView(w, h int) string {
-	body := []string{m.theme.Title.Render("Send this message?"), ""}
+func (m *Model) confirmView(w, h int) string {
+	body := []string{m.ctx.Theme.Title.Render("Send this message?"), ""}
 	body = append(body, strings.Split(m.confirm, "\n")...)
-	body = append(body, "", m.theme.Accent.Render("y send · n/esc cancel"))
+	body = append(body, "", m.ctx.Theme.Accent.Render("y send · n/esc cancel"))
 	return m.box(w, h, body)
 }
 
 // box centres a bordered dialog.
-func (m Model) box(w, h int, body []string) string {
+func (m *Model) box(w, h int, body []string) string {
 	boxW := min(w-4, 76)
 	var wrapped []string
 	for _, l := range body {

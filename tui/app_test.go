@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
@@ -17,6 +18,7 @@ import (
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/smtpc"
+	"github.com/mailcred/mailcred/tui/panes"
 )
 
 var fixedNow = time.Date(2026, 11, 26, 14, 2, 0, 0, time.UTC)
@@ -51,7 +53,7 @@ func (s *sendRecorder) send(ctx context.Context, draft compose.Message, rcpt []s
 	return &SendResult{Outcome: "accepted", Summary: "accepted: 250 2.0.0 OK", Route: "mx"}, nil
 }
 
-func newTestModel(t *testing.T, w, h int) (Model, *sendRecorder) {
+func newTestModel(t *testing.T, w, h int) (*Model, *sendRecorder) {
 	t.Helper()
 	rec := &sendRecorder{}
 	m, err := New(Config{
@@ -68,17 +70,17 @@ func newTestModel(t *testing.T, w, h int) (Model, *sendRecorder) {
 		t.Fatal(err)
 	}
 	next, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	m = next.(Model)
+	m = next.(*Model)
 	m.run = 1
 	for _, r := range testResults() {
 		next, _ = m.Update(checkResultMsg{run: 1, res: r})
-		m = next.(Model)
+		m = next.(*Model)
 	}
 	next, _ = m.Update(checksDoneMsg{run: 1})
-	return next.(Model), rec
+	return next.(*Model), rec
 }
 
-func press(t *testing.T, m Model, keys ...string) (Model, tea.Cmd) {
+func press(t *testing.T, m *Model, keys ...string) (*Model, tea.Cmd) {
 	t.Helper()
 	var cmd tea.Cmd
 	for _, k := range keys {
@@ -96,7 +98,7 @@ func press(t *testing.T, m Model, keys ...string) (Model, tea.Cmd) {
 			msg = tea.KeyPressMsg{Code: rune(k[0]), Text: k}
 		}
 		next, c := m.Update(msg)
-		m, cmd = next.(Model), c
+		m, cmd = next.(*Model), c
 	}
 	return m, cmd
 }
@@ -131,7 +133,7 @@ func TestResizeRelayoutsWithoutGarbling(t *testing.T) {
 	m, _ := newTestModel(t, 160, 48)
 	for _, size := range [][2]int{{80, 24}, {200, 60}, {81, 25}} {
 		next, _ := m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-		m = next.(Model)
+		m = next.(*Model)
 		assertFits(t, m.render(), size[0], size[1])
 	}
 }
@@ -159,7 +161,7 @@ func TestSendAsksFirstAndCancelSendsNothing(t *testing.T) {
 		t.Fatal("s did not ask where the message goes")
 	}
 	next, _ := m.Update(cmd()) // the describe command's answer
-	m = next.(Model)
+	m = next.(*Model)
 	if !strings.Contains(m.render(), "mx.gmail.example") || !strings.Contains(m.render(), "someone@gmail.example") {
 		t.Fatalf("confirmation does not show route and recipient:\n%s", m.render())
 	}
@@ -169,7 +171,7 @@ func TestSendAsksFirstAndCancelSendsNothing(t *testing.T) {
 	}
 	m, cmd = press(t, m, "s")
 	next, _ = m.Update(cmd())
-	m = next.(Model)
+	m = next.(*Model)
 	m, cmd = press(t, m, "y")
 	if cmd == nil {
 		t.Fatal("y did not start the send")
@@ -182,7 +184,7 @@ func TestSendAsksFirstAndCancelSendsNothing(t *testing.T) {
 			break
 		}
 		next, _ := m.Update(msg)
-		m = next.(Model)
+		m = next.(*Model)
 	}
 	if rec.calls != 1 || done.res.Outcome != "accepted" || m.transcript.Len() != 1 {
 		t.Fatalf("after y: %d sends, %+v, %d transcript lines", rec.calls, done.res, m.transcript.Len())
@@ -196,15 +198,15 @@ func TestInvalidDraftIsKeptAndNotSent(t *testing.T) {
 	if cmd != nil || rec.calls != 0 {
 		t.Fatal("an invalid draft went towards sending")
 	}
-	if m.focus != PaneCompose || len(m.compose.Problems) == 0 || m.compose.Field(0) != "not an address" {
-		t.Fatalf("focus %v, problems %v, field %q", m.focus, m.compose.Problems, m.compose.Field(0))
+	if m.focus != PaneCompose || len(m.compose.Problems()) == 0 || m.compose.Field(0) != "not an address" {
+		t.Fatalf("focus %v, problems %v, field %q", m.focus, m.compose.Problems(), m.compose.Field(0))
 	}
 }
 
 func TestStaleRunResultsAreDropped(t *testing.T) {
 	m, _ := newTestModel(t, 80, 24)
 	next, _ := m.Update(checkResultMsg{run: 0, res: scoring.Result{ID: "spf.record", Status: scoring.Pass}})
-	m = next.(Model)
+	m = next.(*Model)
 	if r := m.checks.Rows[0].Result; r.Status != scoring.Fail {
 		t.Fatalf("a stale run overwrote spf.record: %s", r.Status)
 	}
@@ -215,7 +217,7 @@ func TestChangedVerdictIsHighlightedWithItsTime(t *testing.T) {
 	m.run = 2
 	m.checks.Reset()
 	next, _ := m.Update(checkResultMsg{run: 2, res: scoring.Result{ID: "spf.record", Status: scoring.Pass, Title: "One SPF record"}})
-	m = next.(Model)
+	m = next.(*Model)
 	if !strings.Contains(m.render(), "(was fail, 14:02:00)") {
 		t.Fatalf("changed verdict not marked:\n%s", m.render())
 	}
@@ -241,7 +243,7 @@ func TestGoldenConfirm80x24(t *testing.T) {
 	m, _ := newTestModel(t, 80, 24)
 	m, cmd := press(t, m, "s")
 	next, _ := m.Update(cmd())
-	golden.RequireEqual(t, next.(Model).render())
+	golden.RequireEqual(t, next.(*Model).render())
 }
 
 func TestGoldenAllPanes160x48(t *testing.T) {
@@ -268,7 +270,7 @@ func TestChangeMarkKeepsWhatItChangedFrom(t *testing.T) {
 		m.run = run
 		m.checks.Reset()
 		next, _ := m.Update(checkResultMsg{run: run, res: scoring.Result{ID: "spf.record", Status: scoring.Pass, Title: "One SPF record"}})
-		m = next.(Model)
+		m = next.(*Model)
 	}
 	if s := m.render(); !strings.Contains(s, "(was fail, 14:02:00)") || strings.Contains(s, "(was pass") {
 		t.Fatalf("change mark after a steady re-run:\n%s", s)
@@ -285,7 +287,7 @@ func TestHelpCannotHideTheConfirmation(t *testing.T) {
 	}
 	m, _ = press(t, m, "?") // before the description arrives
 	next, _ := m.Update(describe())
-	m = next.(Model)
+	m = next.(*Model)
 	screen := m.render()
 	if !strings.Contains(screen, "Send this message?") || !strings.Contains(screen, "y send") {
 		t.Fatalf("the confirmation is not on screen after the route arrived:\n%s", screen)
@@ -313,11 +315,92 @@ func TestYWithoutVisibleConfirmationSendsNothing(t *testing.T) {
 	}
 	m, _ = press(t, m, "esc")
 	next, _ := m.Update(describe()) // the late answer of the cancelled ask
-	m = next.(Model)
+	m = next.(*Model)
 	if s := m.render(); strings.Contains(s, "Send this message?") {
 		t.Fatalf("a cancelled send's description opened the confirmation:\n%s", s)
 	}
 	if _, cmd = press(t, m, "y"); cmd != nil || rec.calls != 0 {
 		t.Fatal("y after a cancel started a send")
+	}
+}
+
+// extraPane is a pane given through Config.Extra, as an onboarding view
+// would be: it gets the shared context, its own messages and, when
+// focused, keys.
+type extraPane struct {
+	ctx  *panes.Context
+	w, h int
+	got  []string
+}
+
+type extraMsg struct{ text string }
+
+func (p *extraPane) Title() string             { return "Extra" }
+func (p *extraPane) Init() tea.Cmd             { return func() tea.Msg { return extraMsg{"started"} } }
+func (p *extraPane) SetSize(w, h int)          { p.w, p.h = w, h }
+func (p *extraPane) ShortHelp() []key.Binding  { return nil }
+func (p *extraPane) FullHelp() [][]key.Binding { return nil }
+func (p *extraPane) View() string              { return strings.Join(panes.Fit(p.got, p.w, p.h), "\n") }
+func (p *extraPane) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case extraMsg:
+		p.got = append(p.got, msg.text)
+	case tea.KeyPressMsg:
+		p.got = append(p.got, "key "+msg.String())
+	}
+	return nil
+}
+
+func TestAnExtraPanePlugsIn(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		var extra *extraPane
+		rec := &sendRecorder{}
+		m, err := New(Config{Theme: "mono", Checks: testChecks(), Send: rec.send, Now: func() time.Time { return fixedNow },
+			NewResolver: func() (*dnsx.Resolver, error) { return nil, errors.New("none") },
+			Extra: []func(*panes.Context) panes.Component{func(c *panes.Context) panes.Component {
+				extra = &extraPane{ctx: c}
+				return extra
+			}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		next, _ := m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		m = next.(*Model)
+		next, _ = m.Update(extraMsg{"started"}) // its own message reaches it
+		m = next.(*Model)
+		for i := 0; i < int(paneCount); i++ {
+			m, _ = press(t, m, "tab")
+		}
+		m, _ = press(t, m, "x") // focused: it gets keys the workbench does not use
+		screen := m.render()
+		assertFits(t, screen, size[0], size[1])
+		if !strings.Contains(screen, "Extra") || !strings.Contains(screen, "started") || !strings.Contains(screen, "key x") {
+			t.Fatalf("%v: the extra pane is not shown with its messages:\n%s", size, screen)
+		}
+		m, _ = press(t, m, "tab") // and Tab goes round to the first pane
+		if m.focus != PaneChecks {
+			t.Fatalf("focus after the extra pane: %v", m.focus)
+		}
+	}
+}
+
+// Driven through the root: k in the transcript scrolls one line, with no
+// blank rows, and PgUp a page.
+func TestTranscriptKeysThroughTheRoot(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24)
+	for i := 0; i < 60; i++ {
+		m.transcript.Append(smtpc.Event{Kind: smtpc.KindReceived, Lines: []string{fmt.Sprintf("250-line %d", i)}})
+	}
+	m, _ = press(t, m, "tab", "tab") // Transcript
+	m, _ = press(t, m, "k")
+	lines := strings.Split(m.render(), "\n")
+	body := lines[3 : len(lines)-2] // inside the frame
+	for i, l := range body {
+		if strings.Trim(ansi.Strip(l), "┃ ") == "" {
+			t.Fatalf("blank row %d after one k:\n%s", i, m.render())
+		}
+	}
+	if !strings.Contains(body[len(body)-1], "250-line 58") {
+		t.Fatalf("after one k the last row is %q", body[len(body)-1])
 	}
 }

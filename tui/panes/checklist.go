@@ -5,6 +5,11 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/safetext"
 	"github.com/mailcred/mailcred/themes"
@@ -22,24 +27,106 @@ type Row struct {
 
 // Checklist is the list of checks with the selected row's details and fix.
 type Checklist struct {
+	ctx      *Context
 	Rows     []Row
 	Selected int
-	Detail   int // scroll offset of the detail area
 	// Running is true while a run is streaming results in.
 	Running bool
-	// Fixable maps a check id to the title of a fix the UI can apply (the
+	// fixable maps a check id to the title of a fix the UI can apply (the
 	// demo world). The root model refreshes it from a tea.Cmd, so View
 	// never asks the world anything.
-	Fixable map[string]string
+	fixable map[string]string
+
+	w, h, listH int
+	detail      []string // the selected check's detail, wrapped to w
+	scroll      Scroll   // over detail
 }
 
 // NewChecklist lists the checks as pending.
-func NewChecklist(checks []scoring.Check) Checklist {
+func NewChecklist(ctx *Context, checks []scoring.Check) *Checklist {
 	rows := make([]Row, len(checks))
 	for i, c := range checks {
 		rows[i] = Row{Result: c.Pending()}
 	}
-	return Checklist{Rows: rows}
+	return &Checklist{ctx: ctx, Rows: rows}
+}
+
+// SetFixable sets the fixes the demo world can apply, by check id.
+func (c *Checklist) SetFixable(titles map[string]string) {
+	c.fixable = titles
+	c.refresh(false)
+}
+
+// Title names the pane with its state.
+func (c *Checklist) Title() string {
+	if c.Running {
+		return "Checks (running…)"
+	}
+	return "Checks"
+}
+
+// Init does nothing: results come from the root.
+func (c *Checklist) Init() tea.Cmd { return nil }
+
+// SetSize splits the height between the list and the detail area.
+func (c *Checklist) SetSize(w, h int) {
+	c.w, c.h = w, h
+	c.refresh(false)
+}
+
+// Update moves the selection and scrolls the detail.
+func (c *Checklist) Update(msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
+	keys := c.ctx.Keys
+	switch {
+	case key.Matches(k, keys.Up):
+		c.Move(-1)
+	case key.Matches(k, keys.Down):
+		c.Move(1)
+	case key.Matches(k, keys.PageUp):
+		c.scroll.Page(-1)
+	case key.Matches(k, keys.PageDown):
+		c.scroll.Page(1)
+	case key.Matches(k, keys.Top):
+		c.scroll.Top()
+	case key.Matches(k, keys.Bottom):
+		c.scroll.Bottom()
+	}
+	return nil
+}
+
+// ShortHelp lists the pane's keys.
+func (c *Checklist) ShortHelp() []key.Binding {
+	k := c.ctx.Keys
+	return []key.Binding{k.Up, k.Down, k.PageDown}
+}
+
+// FullHelp lists the pane's keys in one column.
+func (c *Checklist) FullHelp() [][]key.Binding {
+	k := c.ctx.Keys
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}}
+}
+
+// refresh recomputes the list height and the detail after a change;
+// keepScroll keeps the detail's position (the same check re-run).
+func (c *Checklist) refresh(keepScroll bool) {
+	c.listH = min(len(c.Rows), max(3, c.h/2))
+	if c.h < 8 {
+		c.listH = c.h
+	}
+	detailH := c.h - c.listH - 1 // one row for the rule
+	if detailH < 1 {
+		c.detail, c.scroll = nil, Scroll{}
+		return
+	}
+	c.detail = c.detailLines(c.ctx.Theme, c.w)
+	if !keepScroll {
+		c.scroll = Scroll{}
+	}
+	c.scroll.Set(len(c.detail), detailH)
 }
 
 // Reset marks every row pending for a new run, keeping what they were so a
@@ -50,6 +137,7 @@ func (c *Checklist) Reset() {
 		c.Rows[i].Result.Status = scoring.Pending
 	}
 	c.Running = true
+	c.refresh(true)
 }
 
 // SetRows replaces the check list (a send adds the message checks).
@@ -70,6 +158,7 @@ func (c *Checklist) SetRows(checks []scoring.Check) {
 	if c.Selected >= len(rows) {
 		c.Selected = 0
 	}
+	c.refresh(false)
 }
 
 // Apply records a result; it returns true when the verdict changed from a
@@ -82,6 +171,9 @@ func (c *Checklist) Apply(r scoring.Result, now time.Time) bool {
 		row := &c.Rows[i]
 		was := row.Was
 		row.Result = r
+		if i == c.Selected {
+			c.refresh(true)
+		}
 		if was != scoring.Pending && was != r.Status {
 			row.Changed, row.From = now, was
 			return true
@@ -111,7 +203,7 @@ func (c *Checklist) Current() (scoring.Result, bool) {
 // Move changes the selection by d rows.
 func (c *Checklist) Move(d int) {
 	c.Selected = clamp(c.Selected+d, 0, len(c.Rows)-1)
-	c.Detail = 0
+	c.refresh(false)
 }
 
 // NextProblem selects the next row (after the selection, wrapping) that
@@ -122,44 +214,39 @@ func (c *Checklist) NextProblem() bool {
 		j := (c.Selected + i) % n
 		switch c.Rows[j].Result.Status {
 		case scoring.Fail, scoring.Warn, scoring.Error:
-			c.Selected, c.Detail = j, 0
+			c.Selected = j
+			c.refresh(false)
 			return true
 		}
 	}
 	return false
 }
 
-// ScrollDetail scrolls the detail area.
-func (c *Checklist) ScrollDetail(d int) { c.Detail = max(0, c.Detail+d) }
-
-// View renders the list on top and the selected check's detail below,
-// into w×h cells (without a frame).
-func (c Checklist) View(th themes.Theme, w, h int, now time.Time) []string {
-	listH := min(len(c.Rows), max(3, h/2))
-	if h < 8 {
-		listH = h
-	}
+// View renders the list on top and the selected check's detail below.
+func (c *Checklist) View() string {
+	th, now := c.ctx.Theme, c.ctx.Now()
 	// Keep the selection visible.
 	top := 0
-	if c.Selected >= listH {
-		top = c.Selected - listH + 1
+	if c.Selected >= c.listH {
+		top = c.Selected - c.listH + 1
 	}
 	var lines []string
-	for i := top; i < len(c.Rows) && len(lines) < listH; i++ {
-		lines = append(lines, c.row(th, c.Rows[i], i == c.Selected, w, now))
+	for i := top; i < len(c.Rows) && len(lines) < c.listH; i++ {
+		lines = append(lines, c.row(th, c.Rows[i], i == c.Selected, c.w, now))
 	}
-	if h-len(lines) < 2 {
-		return lines
+	if c.h-len(lines) >= 2 {
+		rule := strings.Repeat("─", c.w)
+		if !c.scroll.AtEnd() {
+			rule = ansi.Truncate(rule, max(0, c.w-12), "") + " more ↓ pgdn"
+		}
+		lines = append(lines, th.Muted.Render(rule))
+		from, to := c.scroll.Window()
+		lines = append(lines, c.detail[from:to]...)
 	}
-	lines = append(lines, th.Muted.Render(strings.Repeat("─", w)))
-	detail := c.detail(th, w)
-	if c.Detail > 0 && c.Detail < len(detail) {
-		detail = detail[c.Detail:]
-	}
-	return append(lines, detail...)
+	return strings.Join(Fit(lines, c.w, c.h), "\n")
 }
 
-func (c Checklist) row(th themes.Theme, r Row, selected bool, w int, now time.Time) string {
+func (c *Checklist) row(th themes.Theme, r Row, selected bool, w int, now time.Time) string {
 	style, sym := th.Status(r.Result.Status.String())
 	id := fmt.Sprintf("%-17s", r.Result.ID)
 	title := safetext.Line(r.Result.Title, 0)
@@ -178,7 +265,7 @@ func (c Checklist) row(th themes.Theme, r Row, selected bool, w int, now time.Ti
 	return line
 }
 
-func (c Checklist) detail(th themes.Theme, w int) []string {
+func (c *Checklist) detailLines(th themes.Theme, w int) []string {
 	r, ok := c.Current()
 	if !ok {
 		return nil
@@ -187,7 +274,7 @@ func (c Checklist) detail(th themes.Theme, w int) []string {
 	lines := []string{style.Render(sym+" "+r.Status.String()) + "  " + th.Title.Render(r.ID)}
 	lines = append(lines, Wrap(safetext.Line(r.Title, 0), w)...)
 	if r.Detail != "" {
-		for _, l := range Wrap(safetext.Text(r.Detail, 0), w) {
+		for _, l := range Wrap(strings.TrimRight(safetext.Text(r.Detail, 0), "\n"), w) {
 			lines = append(lines, th.Muted.Render(l))
 		}
 	}
@@ -207,7 +294,7 @@ func (c Checklist) detail(th themes.Theme, w int) []string {
 		}
 		lines = append(lines, th.Muted.Render("c copies this fix (OSC 52, works over SSH)"))
 	}
-	if t := c.Fixable[r.ID]; t != "" {
+	if t := c.fixable[r.ID]; t != "" {
 		lines = append(lines, th.Accent.Render("a applies in the demo world: "+t))
 	}
 	if len(r.Queries) > 0 {
@@ -217,7 +304,7 @@ func (c Checklist) detail(th themes.Theme, w int) []string {
 }
 
 // FixText is the selected check's fix as plain text, for the clipboard.
-func (c Checklist) FixText() string {
+func (c *Checklist) FixText() string {
 	r, ok := c.Current()
 	if !ok || r.Fix == nil {
 		return ""
@@ -234,11 +321,4 @@ func (c Checklist) FixText() string {
 		b.WriteString(r.Fix.Link + "\n")
 	}
 	return b.String()
-}
-
-func clamp(v, lo, hi int) int {
-	if hi < lo {
-		return lo
-	}
-	return max(lo, min(v, hi))
 }

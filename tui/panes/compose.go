@@ -5,12 +5,12 @@ import (
 	"net/mail"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textarea"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/mailcred/mailcred/session/compose"
-	"github.com/mailcred/mailcred/themes"
 )
 
 // The compose fields, in display order.
@@ -29,19 +29,19 @@ var fieldNames = [fieldCount]string{"From", "To", "Cc", "RCPT TO", "Subject", "B
 // Compose is the draft editor. It never throws the draft away: a draft
 // that does not validate stays as typed, with the problems listed.
 type Compose struct {
+	ctx     *Context
 	inputs  [FieldBody]textinput.Model
 	body    textarea.Model
 	field   int
-	Editing bool
-	// Problems are the validation errors of the last attempt to send.
-	Problems []string
-	// Route describes where the message will go (shown under the form).
-	Route string
+	editing bool
+	// problems are the validation errors of the last attempt to send.
+	problems []string
+	w, h     int
 }
 
 // NewCompose fills the editor from a draft and the envelope recipients.
-func NewCompose(m compose.Message, rcpt []string) Compose {
-	c := Compose{}
+func NewCompose(ctx *Context, m compose.Message, rcpt []string) *Compose {
+	c := &Compose{ctx: ctx}
 	for i := range c.inputs {
 		ti := textinput.New()
 		ti.Prompt = ""
@@ -61,7 +61,54 @@ func NewCompose(m compose.Message, rcpt []string) Compose {
 	c.body.CharLimit = 64 * 1024
 	c.body.SetValue(m.Body)
 	c.body.MoveToBegin()
+	c.Restyle()
 	return c
+}
+
+// Title names the pane with its state.
+func (c *Compose) Title() string {
+	if c.editing {
+		return "Compose (editing)"
+	}
+	return "Compose"
+}
+
+// Init does nothing.
+func (c *Compose) Init() tea.Cmd { return nil }
+
+// Problems are the validation errors of the last attempt to send.
+func (c *Compose) Problems() []string { return c.problems }
+
+// SetProblems lists validation errors under the form (nil clears them).
+func (c *Compose) SetProblems(p []string) {
+	c.problems = p
+	c.SetSize(c.w, c.h)
+}
+
+// SetSize sizes the inputs and the body to the pane.
+func (c *Compose) SetSize(w, h int) {
+	c.w, c.h = w, h
+	for f := range c.inputs {
+		c.inputs[f].SetWidth(max(1, w-11))
+	}
+	c.body.SetWidth(max(1, w-2))
+	// Fields, the Body label, problems and the hint line.
+	c.body.SetHeight(max(1, h-FieldBody-2-len(c.problems)))
+}
+
+// ShortHelp lists the pane's keys.
+func (c *Compose) ShortHelp() []key.Binding {
+	k := c.ctx.Keys
+	if c.editing {
+		return []key.Binding{k.PrevField, k.Field, k.Done}
+	}
+	return []key.Binding{k.Edit, k.Send}
+}
+
+// FullHelp lists the pane's keys in one column.
+func (c *Compose) FullHelp() [][]key.Binding {
+	k := c.ctx.Keys
+	return [][]key.Binding{{k.Edit, k.Send, k.PrevField, k.Field, k.Done}}
 }
 
 func addrList(as []mail.Address) string {
@@ -72,9 +119,11 @@ func addrList(as []mail.Address) string {
 	return strings.Join(out, ", ")
 }
 
-// SetTheme styles the inputs from the theme (the bubbles' defaults carry
-// colours of their own, which the mono theme and NO_COLOR must not show).
-func (c *Compose) SetTheme(th themes.Theme) {
+// Restyle styles the inputs from the context's theme (the bubbles'
+// defaults carry colours of their own, which the mono theme and NO_COLOR
+// must not show).
+func (c *Compose) Restyle() {
+	th := c.ctx.Theme
 	ts := textinput.DefaultStyles(true)
 	for _, st := range []*textinput.StyleState{&ts.Focused, &ts.Blurred} {
 		st.Text, st.Prompt, st.Placeholder, st.Suggestion = th.Pass.UnsetForeground(), th.Muted, th.Muted, th.Muted
@@ -165,15 +214,18 @@ func (c *Compose) Draft(base compose.Message) (compose.Message, []string, []stri
 	return m, rcpt, problems
 }
 
+// Editing reports whether the fields have the keyboard.
+func (c *Compose) Editing() bool { return c.editing }
+
 // StartEditing focuses the current field.
 func (c *Compose) StartEditing() tea.Cmd {
-	c.Editing = true
+	c.editing = true
 	return c.focus()
 }
 
 // StopEditing leaves the fields as they are.
 func (c *Compose) StopEditing() {
-	c.Editing = false
+	c.editing = false
 	for i := range c.inputs {
 		c.inputs[i].Blur()
 	}
@@ -191,30 +243,24 @@ func (c *Compose) focus() tea.Cmd {
 	return c.inputs[c.field].Focus()
 }
 
-// Update handles keys while editing: up/down (or ctrl+p/ctrl+n) move
-// between fields outside the body, esc stops editing.
+// Update handles keys while editing (the root sends them only then, and
+// handles esc itself): ↑/↓ move between fields, and out of the body from
+// its first or last line, as the hint says; enter moves on from a field.
 func (c *Compose) Update(msg tea.Msg) tea.Cmd {
-	if k, ok := msg.(tea.KeyPressMsg); ok {
-		switch k.String() {
-		case "esc":
-			c.StopEditing()
-			return nil
-		case "ctrl+n", "down":
-			if c.field != FieldBody || k.String() == "ctrl+n" {
-				c.field = (c.field + 1) % fieldCount
-				return c.focus()
-			}
-		case "ctrl+p", "up":
-			if c.field != FieldBody || k.String() == "ctrl+p" {
-				c.field = (c.field + fieldCount - 1) % fieldCount
-				return c.focus()
-			}
-		case "enter":
-			if c.field != FieldBody {
-				c.field++
-				return c.focus()
-			}
+	if k, ok := msg.(tea.KeyPressMsg); ok && c.editing {
+		keys := c.ctx.Keys
+		inBody := c.field == FieldBody
+		switch {
+		case key.Matches(k, keys.Field) && (!inBody || k.String() == "ctrl+n" || (k.String() == "down" && c.atBodyEnd())):
+			c.field = (c.field + 1) % fieldCount
+			return c.focus()
+		case key.Matches(k, keys.PrevField) && (!inBody || k.String() == "ctrl+p" || c.atBodyStart()):
+			c.field = (c.field + fieldCount - 1) % fieldCount
+			return c.focus()
 		}
+	}
+	if !c.editing {
+		return nil
 	}
 	var cmd tea.Cmd
 	if c.field == FieldBody {
@@ -225,20 +271,27 @@ func (c *Compose) Update(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-// View renders the form into w×h cells.
-func (c *Compose) View(th themes.Theme, w, h int) []string {
+func (c *Compose) atBodyStart() bool { return c.body.Line() == 0 && c.body.LineInfo().RowOffset == 0 }
+
+func (c *Compose) atBodyEnd() bool {
+	li := c.body.LineInfo()
+	return c.body.Line() == c.body.LineCount()-1 && li.RowOffset >= li.Height-1
+}
+
+// View renders the form.
+func (c *Compose) View() string {
+	th := c.ctx.Theme
 	label := func(f int) string {
 		name := fmt.Sprintf("%-8s", fieldNames[f])
-		if c.Editing && c.field == f {
+		if c.editing && c.field == f {
 			return th.Accent.Render("›" + name)
 		}
 		return th.Muted.Render(" " + name)
 	}
 	var l []string
 	for f := 0; f < FieldBody; f++ {
-		c.inputs[f].SetWidth(max(1, w-11))
 		v := c.inputs[f].View()
-		if !c.Editing && c.inputs[f].Value() == "" {
+		if !c.editing && c.inputs[f].Value() == "" {
 			v = th.Muted.Render("(none)")
 			if f == FieldTo {
 				v = th.Warn.Render("(none: the message will have no To: header)")
@@ -247,23 +300,17 @@ func (c *Compose) View(th themes.Theme, w, h int) []string {
 		l = append(l, label(f)+" "+v)
 	}
 	l = append(l, label(FieldBody))
-	bodyH := max(1, h-len(l)-2-len(c.Problems))
-	c.body.SetWidth(max(1, w-2))
-	c.body.SetHeight(bodyH)
 	for _, bl := range strings.Split(c.body.View(), "\n") {
 		l = append(l, "  "+bl)
 	}
-	for _, p := range c.Problems {
+	for _, p := range c.problems {
 		st, sym := th.Status("fail")
 		l = append(l, st.Render(sym+" "+p))
 	}
-	if c.Route != "" {
-		l = append(l, th.Muted.Render(c.Route))
-	}
-	if !c.Editing {
+	if !c.editing {
 		l = append(l, th.Muted.Render("e edit · s send"))
 	} else {
 		l = append(l, th.Muted.Render("↑/↓ field · esc done"))
 	}
-	return l
+	return strings.Join(Fit(l, c.w, c.h), "\n")
 }

@@ -1,7 +1,8 @@
-// Package panes holds the workbench's panes. Each pane owns its state and
-// renders itself into the size it is given; the root model in tui routes
-// messages and keys to them and lays them out. Rendering is pure: no I/O,
-// styles come from the theme value passed in.
+// Package panes holds the workbench's panes. Each pane is a Component: it
+// owns its state, updates itself from the messages the root routes to it,
+// and renders itself into the size it was given; the root model in tui
+// routes and lays out. Rendering is pure: no I/O, nothing set, styles come
+// from the shared Context.
 package panes
 
 import (
@@ -15,38 +16,49 @@ import (
 
 // Frame draws a bordered box of exactly w×h cells with a title, around
 // body lines (cut or padded to fit). Focus changes the border colour and
-// marks the title, so focus is visible without colour too.
-func Frame(th themes.Theme, title string, body []string, w, h int, focused bool) string {
+// marks the title, so focus is visible without colour too. The border is
+// drawn directly (not through a lipgloss border style, which re-measures
+// and re-wraps every line of every pane on every frame).
+func Frame(th themes.Theme, title string, body string, w, h int, focused bool) string {
+	return strings.Join(FrameLines(th, title, body, w, h, focused), "\n")
+}
+
+// FrameLines is Frame as rows, for the root to compose side by side.
+func FrameLines(th themes.Theme, title string, body string, w, h int, focused bool) []string {
 	if w < 4 || h < 3 {
-		return ""
+		return Fit(nil, max(0, w), max(0, h))
 	}
-	border := lipgloss.NormalBorder()
-	style := lipgloss.NewStyle().Border(border).Width(w).Height(h)
+	b := lipgloss.NormalBorder()
+	paint := lipgloss.NewStyle()
 	if focused {
-		style = style.Border(lipgloss.ThickBorder())
+		b = lipgloss.ThickBorder()
 		if th.Focus != nil {
-			style = style.BorderForeground(th.Focus)
+			paint = paint.Foreground(th.Focus)
 		}
 		title = "▶ " + title
 	} else if th.Border != nil {
-		style = style.BorderForeground(th.Border)
+		paint = paint.Foreground(th.Border)
 	}
 	inner := w - 2
-	lines := Fit(body, inner, h-2)
-	box := style.Render(strings.Join(lines, "\n"))
-	// Put the title into the top border line.
-	boxLines := strings.Split(box, "\n")
-	if len(boxLines) > 0 && inner > 4 {
+	out := make([]string, 0, h)
+	top := paint.Render(b.TopLeft + b.Top)
+	used := 1
+	if inner > 4 {
 		t := " " + ansi.Truncate(title, inner-3, "…") + " "
-		top := boxLines[0]
-		tw := ansi.StringWidth(t)
-		styledTitle := th.Title.Render(t)
+		styled := th.Title.Render(t)
 		if focused {
-			styledTitle = th.Accent.Render(t)
+			styled = th.Accent.Render(t)
 		}
-		boxLines[0] = ansi.Cut(top, 0, 2) + styledTitle + ansi.Cut(top, 2+tw, w)
+		top += styled
+		used += ansi.StringWidth(t)
 	}
-	return strings.Join(boxLines, "\n")
+	top += paint.Render(strings.Repeat(b.Top, max(0, inner-used)) + b.TopRight)
+	out = append(out, top)
+	left, right := paint.Render(b.Left), paint.Render(b.Right)
+	for _, l := range Fit(strings.Split(body, "\n"), inner, h-2) {
+		out = append(out, left+l+right)
+	}
+	return append(out, paint.Render(b.BottomLeft+strings.Repeat(b.Bottom, inner)+b.BottomRight))
 }
 
 // Fit cuts or pads lines to exactly w columns and h rows.

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/safetext"
 	"github.com/mailcred/mailcred/session/sign"
@@ -11,16 +14,39 @@ import (
 	"github.com/mailcred/mailcred/themes"
 )
 
+// static is the part of a component every read-only pane shares: the
+// context and the size; no keys of its own.
+type static struct {
+	ctx  *Context
+	w, h int
+}
+
+func (s *static) Init() tea.Cmd             { return nil }
+func (s *static) Update(tea.Msg) tea.Cmd    { return nil }
+func (s *static) SetSize(w, h int)          { s.w, s.h = w, h }
+func (s *static) ShortHelp() []key.Binding  { return nil }
+func (s *static) FullHelp() [][]key.Binding { return nil }
+func (s *static) fit(lines []string) string { return strings.Join(Fit(lines, s.w, s.h), "\n") }
+
 // TLS shows what the last send learned about transport security.
 type TLS struct {
+	static
 	Offered bool // the server announced STARTTLS
 	Info    *smtpc.TLSInfo
 	Sent    bool // a send has happened
 	Route   string
 }
 
+// NewTLS returns the pane before any connection.
+func NewTLS(ctx *Context) *TLS { return &TLS{static: static{ctx: ctx}} }
+
+// Title names the pane.
+func (p *TLS) Title() string { return "TLS" }
+
 // View renders the pane body.
-func (p TLS) View(th themes.Theme, w, h int) []string {
+func (p *TLS) View() string { return p.fit(p.lines(p.ctx.Theme, p.w)) }
+
+func (p *TLS) lines(th themes.Theme, w int) []string {
 	if !p.Sent {
 		return []string{th.Muted.Render("No connection yet.")}
 	}
@@ -64,14 +90,23 @@ func (p TLS) View(th themes.Theme, w, h int) []string {
 // DKIM shows the signing key, what was signed, and how the signature of
 // the exact bytes sent verified.
 type DKIM struct {
+	static
 	Signed    *sign.Info
 	Published []dkim.SignatureResult
 	Offline   error // verification against the key itself
 	Note      string
 }
 
+// NewDKIM returns the pane before any send.
+func NewDKIM(ctx *Context) *DKIM { return &DKIM{static: static{ctx: ctx}} }
+
+// Title names the pane.
+func (p *DKIM) Title() string { return "DKIM" }
+
 // View renders the pane body.
-func (p DKIM) View(th themes.Theme, w, h int) []string {
+func (p *DKIM) View() string { return p.fit(p.lines(p.ctx.Theme, p.w)) }
+
+func (p *DKIM) lines(th themes.Theme, w int) []string {
 	if p.Signed == nil {
 		msg := "Not signing: no DKIM key loaded."
 		if p.Note != "" {

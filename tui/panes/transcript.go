@@ -1,119 +1,201 @@
 package panes
 
 import (
+	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/mailcred/mailcred/scoring/safetext"
 	"github.com/mailcred/mailcred/session/smtpc"
-	"github.com/mailcred/mailcred/themes"
 )
 
 // MaxTranscriptLines bounds the transcript kept in memory: an endless
 // stream from a hostile server must not grow the session without limit.
 const MaxTranscriptLines = 50_000
 
-// Transcript is the live SMTP conversation, swaks-style, scrollable. It
-// renders only the visible window, so a 10,000-line transcript costs what
-// a screenful does.
+// Source says who wrote a transcript line, so the screen can tell the
+// wire and the session from mailcred's own notes and the demo world's.
+type Source int
+
+// The sources of transcript lines.
+const (
+	FromSession   Source = iota // an SMTP event: a wire line, the session's or a local MTA's own line
+	FromWorkbench               // mailcred's note: what a reply means, a failure put in words
+	FromWorld                   // the demo world's news
+)
+
+// Transcript is the live SMTP conversation, swaks-style, scrollable.
+// Lines are wrapped once, when they arrive or the width changes, so a
+// frame costs what a screenful does however long the transcript is.
 type Transcript struct {
+	ctx    *Context
 	lines  []tline
-	offset int  // first visible line when not following
-	follow bool // stick to the end as lines arrive
-	height int  // last rendered height, for paging
-	Header string
+	rows   []trow // lines wrapped to the width
+	w, h   int
+	scroll Scroll
 }
 
 type tline struct {
+	text string // one display line, already safe for the terminal
+	kind smtpc.Kind
+	src  Source
+}
+
+type trow struct {
 	text string
 	kind smtpc.Kind
+	src  Source
 }
 
 // NewTranscript returns an empty transcript that follows new lines.
-func NewTranscript() Transcript { return Transcript{follow: true} }
+func NewTranscript(ctx *Context) *Transcript {
+	return &Transcript{ctx: ctx, scroll: Scroll{Follow: true}}
+}
 
 // Append adds an event's lines (already sanitised by smtpc).
 func (t *Transcript) Append(e smtpc.Event) {
 	for _, l := range strings.Split(smtpc.Format(e), "\n") {
-		t.lines = append(t.lines, tline{text: l, kind: e.Kind})
+		t.add(tline{text: l, kind: e.Kind, src: FromSession})
 	}
 	t.trim()
 }
 
-// Note adds a line of the workbench's own (not from the wire).
-func (t *Transcript) Note(text string) {
-	t.lines = append(t.lines, tline{text: "         **   " + text, kind: smtpc.KindInfo})
+// noteMarkers mark mailcred's and the world's lines in the direction
+// column, where an MTA's own lines show "**": the two cannot be confused.
+var noteMarkers = map[Source]string{FromWorkbench: "»", FromWorld: "◆"}
+
+// Note adds a line of mailcred's own (not from the wire).
+func (t *Transcript) Note(src Source, text string) {
+	for _, l := range strings.Split(text, "\n") {
+		t.add(tline{text: fmt.Sprintf("%9s %-3s %s", "", noteMarkers[src], safetext.Line(l, 0)), kind: smtpc.KindInfo, src: src})
+	}
 	t.trim()
 }
 
+func (t *Transcript) add(l tline) {
+	t.lines = append(t.lines, l)
+	for _, r := range wrapTranscript(l.text, t.w) {
+		t.rows = append(t.rows, trow{text: r, kind: l.kind, src: l.src})
+	}
+	t.scroll.Set(len(t.rows), t.h)
+}
+
+// trim drops the oldest tenth once over the bound (then rewraps), so the
+// cost is paid once per 5,000 lines, not on every line.
 func (t *Transcript) trim() {
-	if over := len(t.lines) - MaxTranscriptLines; over > 0 {
-		t.lines = append(t.lines[:0:0], t.lines[over:]...)
-		t.offset = max(0, t.offset-over)
+	if len(t.lines) <= MaxTranscriptLines {
+		return
 	}
+	drop := len(t.lines) - MaxTranscriptLines + MaxTranscriptLines/10
+	t.lines = append(t.lines[:0:0], t.lines[drop:]...)
+	t.rewrap()
+}
+
+func (t *Transcript) rewrap() {
+	t.rows = t.rows[:0]
+	for _, l := range t.lines {
+		for _, r := range wrapTranscript(l.text, t.w) {
+			t.rows = append(t.rows, trow{text: r, kind: l.kind, src: l.src})
+		}
+	}
+	t.scroll.Set(len(t.rows), t.h)
 }
 
 // Clear empties the transcript for a new send.
-func (t *Transcript) Clear() { *t = Transcript{follow: true, Header: t.Header} }
-
-// Len is the number of lines.
-func (t *Transcript) Len() int { return len(t.lines) }
-
-// Scroll moves the view by d lines; scrolling to the end resumes following.
-func (t *Transcript) Scroll(d int) {
-	if t.follow {
-		t.offset = max(0, len(t.lines)-t.height)
-	}
-	t.offset = clamp(t.offset+d, 0, max(0, len(t.lines)-t.height))
-	t.follow = t.offset >= len(t.lines)-t.height
+func (t *Transcript) Clear() {
+	t.lines, t.rows = nil, nil
+	t.scroll = Scroll{Follow: true}
+	t.scroll.Set(0, t.h)
 }
 
-// Page scrolls by a screenful.
-func (t *Transcript) Page(d int) { t.Scroll(d * max(1, t.height-1)) }
+// Len is the number of lines (before wrapping).
+func (t *Transcript) Len() int { return len(t.lines) }
 
-// View renders the visible window into w×h cells. Long lines wrap (an
-// SMTP reply is worth reading whole at 80 columns), with the time column
-// kept clear; only the lines on screen are wrapped and styled.
-func (t *Transcript) View(th themes.Theme, w, h int) []string {
-	t.height = h
-	if len(t.lines) == 0 {
-		return []string{th.Muted.Render("Nothing sent yet. Compose a message and press s to send it;"),
-			th.Muted.Render("the SMTP conversation appears here as it happens.")}
+// Title names the pane; a position shows when scrolled back.
+func (t *Transcript) Title() string {
+	if !t.scroll.AtEnd() {
+		from, _ := t.scroll.Window()
+		return fmt.Sprintf("Transcript (line %d of %d)", from+1, len(t.rows))
 	}
-	style := func(l tline, text string) string {
-		switch l.kind {
-		case smtpc.KindSent:
-			return th.Info.Render(text)
-		case smtpc.KindError:
-			return th.Fail.Render(text)
-		case smtpc.KindInfo, smtpc.KindConnect, smtpc.KindTLS, smtpc.KindDone:
-			return th.Muted.Render(text)
-		}
-		return text
+	return "Transcript"
+}
+
+// Init does nothing: events come from the root.
+func (t *Transcript) Init() tea.Cmd { return nil }
+
+// SetSize rewraps the lines to the new width.
+func (t *Transcript) SetSize(w, h int) {
+	if w != t.w {
+		t.w, t.h = w, h
+		t.rewrap()
+		return
 	}
-	if t.follow {
-		// Fill from the last line upwards.
-		var rows []string
-		for i := len(t.lines) - 1; i >= 0 && len(rows) < h; i-- {
-			wrapped := wrapTranscript(t.lines[i].text, w)
-			for j := len(wrapped) - 1; j >= 0 && len(rows) < h; j-- {
-				rows = append(rows, style(t.lines[i], wrapped[j]))
-			}
-		}
-		for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
-			rows[i], rows[j] = rows[j], rows[i]
-		}
-		return rows
+	t.h = h
+	t.scroll.Set(len(t.rows), h)
+}
+
+// Update scrolls (keys reach a pane only while it has the focus).
+func (t *Transcript) Update(msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
 	}
-	var rows []string
-	for i := t.offset; i < len(t.lines) && len(rows) < h; i++ {
-		for _, r := range wrapTranscript(t.lines[i].text, w) {
-			if len(rows) < h {
-				rows = append(rows, style(t.lines[i], r))
-			}
-		}
+	keys := t.ctx.Keys
+	switch {
+	case key.Matches(k, keys.Up):
+		t.scroll.By(-1)
+	case key.Matches(k, keys.Down):
+		t.scroll.By(1)
+	case key.Matches(k, keys.PageUp):
+		t.scroll.Page(-1)
+	case key.Matches(k, keys.PageDown):
+		t.scroll.Page(1)
+	case key.Matches(k, keys.Top):
+		t.scroll.Top()
+	case key.Matches(k, keys.Bottom):
+		t.scroll.Bottom()
 	}
-	return rows
+	return nil
+}
+
+// ShortHelp lists the pane's keys.
+func (t *Transcript) ShortHelp() []key.Binding {
+	k := t.ctx.Keys
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown}
+}
+
+// FullHelp lists the pane's keys in one column.
+func (t *Transcript) FullHelp() [][]key.Binding {
+	k := t.ctx.Keys
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}}
+}
+
+// View renders the visible rows; only they are styled.
+func (t *Transcript) View() string {
+	th := t.ctx.Theme
+	if len(t.rows) == 0 {
+		return strings.Join(Fit(Wrap("Nothing sent yet. Compose a message and press s to send it; the SMTP conversation appears here as it happens.", t.w), t.w, t.h), "\n")
+	}
+	from, to := t.scroll.Window()
+	out := make([]string, 0, t.h)
+	for _, r := range t.rows[from:to] {
+		text := r.text
+		switch {
+		case r.src != FromSession:
+			text = th.Accent.Render(text)
+		case r.kind == smtpc.KindSent:
+			text = th.Info.Render(text)
+		case r.kind == smtpc.KindError:
+			text = th.Fail.Render(text)
+		case r.kind == smtpc.KindInfo, r.kind == smtpc.KindConnect, r.kind == smtpc.KindTLS, r.kind == smtpc.KindDone:
+			text = th.Muted.Render(text)
+		}
+		out = append(out, text)
+	}
+	return strings.Join(Fit(out, t.w, t.h), "\n")
 }
 
 // transcriptIndent is the width of the time and direction columns
@@ -121,6 +203,9 @@ func (t *Transcript) View(th themes.Theme, w, h int) []string {
 const transcriptIndent = 14
 
 func wrapTranscript(line string, w int) []string {
+	if w <= 0 {
+		return nil
+	}
 	if ansi.StringWidth(line) <= w || w <= transcriptIndent+10 {
 		return []string{ansi.Truncate(line, w, "…")}
 	}

@@ -52,7 +52,7 @@ func TestDemoWorkbenchSendsAndFixes(t *testing.T) {
 	// world's events); give the world's event time to re-run the checks.
 	time.Sleep(2 * time.Second)
 	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
-	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(tui.Model).Screen()
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*tui.Model).Screen()
 	if !strings.Contains(final, "One valid SPF record") || !strings.Contains(final, "(was fail,") {
 		t.Fatalf("after applying the SPF fix:\n%s", final)
 	}

@@ -1,0 +1,291 @@
+package panes
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/session/smtpc"
+)
+
+func testContext() *Context {
+	c := NewContext()
+	c.Now = func() time.Time { return time.Date(2026, 11, 26, 14, 2, 0, 0, time.UTC) }
+	return c
+}
+
+func keyMsg(k string) tea.KeyPressMsg {
+	switch k {
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "pgup":
+		return tea.KeyPressMsg{Code: tea.KeyPgUp}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	}
+	return tea.KeyPressMsg{Code: rune(k[0]), Text: k}
+}
+
+// assertSize checks a view is exactly h rows of exactly w cells.
+func assertSize(t *testing.T, view string, w, h int) []string {
+	t.Helper()
+	rows := strings.Split(view, "\n")
+	if len(rows) != h {
+		t.Fatalf("%d rows, want %d:\n%s", len(rows), h, view)
+	}
+	for i, r := range rows {
+		if n := ansi.StringWidth(r); n != w {
+			t.Fatalf("row %d is %d cells, want %d: %q", i, n, w, r)
+		}
+	}
+	return rows
+}
+
+func blank(r string) bool { return strings.TrimSpace(ansi.Strip(r)) == "" }
+
+func wireLines(tr *Transcript, n int) {
+	for i := 0; i < n; i++ {
+		tr.Append(smtpc.Event{At: time.Duration(i) * time.Millisecond, Kind: smtpc.KindReceived, Lines: []string{fmt.Sprintf("250-line %d", i)}})
+	}
+}
+
+func TestScrollStaysInBounds(t *testing.T) {
+	s := Scroll{}
+	s.Set(5, 20) // less content than room
+	for _, d := range []int{-3, 7, -100, 100} {
+		s.By(d)
+		if from, to := s.Window(); from != 0 || to != 5 {
+			t.Fatalf("short content scrolled to [%d,%d)", from, to)
+		}
+	}
+	s.Set(100, 10)
+	s.By(1000)
+	if from, to := s.Window(); from != 90 || to != 100 || !s.AtEnd() {
+		t.Fatalf("past the end: [%d,%d)", from, to)
+	}
+	s.By(-1) // one step back from the end moves one row, not to the top
+	if s.Offset() != 89 {
+		t.Fatalf("one up from the end: offset %d", s.Offset())
+	}
+	s.Page(-1)
+	if s.Offset() != 80 {
+		t.Fatalf("page up: offset %d, want 80 (a screen less one row)", s.Offset())
+	}
+	s.Set(50, 10) // content shrank below the offset
+	if from, to := s.Window(); to > 50 || to-from != 10 {
+		t.Fatalf("after shrinking: [%d,%d)", from, to)
+	}
+}
+
+// One k in the transcript used to show the last line over blank rows, and
+// PgUp moved one line per press.
+func TestTranscriptScrollsByLinesAndPages(t *testing.T) {
+	tr := NewTranscript(testContext())
+	tr.SetSize(60, 20)
+	wireLines(tr, 100)
+	rows := assertSize(t, tr.View(), 60, 20)
+	if !strings.Contains(rows[19], "250-line 99") {
+		t.Fatalf("following: last row %q", rows[19])
+	}
+	tr.Update(keyMsg("k"))
+	rows = assertSize(t, tr.View(), 60, 20)
+	for i, r := range rows {
+		if blank(r) {
+			t.Fatalf("row %d blank after one k:\n%s", i, tr.View())
+		}
+	}
+	if !strings.Contains(rows[19], "250-line 98") || !strings.Contains(rows[0], "250-line 79") {
+		t.Fatalf("one k: rows %q … %q", rows[0], rows[19])
+	}
+	tr.Update(keyMsg("pgup"))
+	rows = assertSize(t, tr.View(), 60, 20)
+	if !strings.Contains(rows[0], "250-line 60") {
+		t.Fatalf("PgUp moved to %q, want a page (19 rows) up", rows[0])
+	}
+	for i := 0; i < 20; i++ {
+		tr.Update(keyMsg("pgup"))
+	}
+	if rows = assertSize(t, tr.View(), 60, 20); !strings.Contains(rows[0], "250-line 0") {
+		t.Fatalf("top: %q", rows[0])
+	}
+	for i := 0; i < 20; i++ {
+		tr.Update(keyMsg("pgdown"))
+	}
+	rows = assertSize(t, tr.View(), 60, 20)
+	if !strings.Contains(rows[19], "250-line 99") || !tr.scroll.Follow {
+		t.Fatalf("bottom: %q, following %v", rows[19], tr.scroll.Follow)
+	}
+	wireLines(tr, 1) // follows new lines again
+	if rows = assertSize(t, tr.View(), 60, 20); !strings.Contains(rows[19], "250-line 0") {
+		t.Fatalf("a new line while following: %q", rows[19])
+	}
+}
+
+func TestTranscriptScrolledBackStaysPut(t *testing.T) {
+	tr := NewTranscript(testContext())
+	tr.SetSize(60, 10)
+	wireLines(tr, 50)
+	tr.Update(keyMsg("pgup"))
+	before := tr.View()
+	wireLines(tr, 5)
+	if tr.View() != before {
+		t.Fatal("new lines moved a transcript the user scrolled back in")
+	}
+	if !strings.Contains(tr.Title(), "line") {
+		t.Fatalf("title %q does not say where the view is", tr.Title())
+	}
+}
+
+func TestTranscriptEmptyAndTiny(t *testing.T) {
+	tr := NewTranscript(testContext())
+	tr.SetSize(40, 5)
+	if rows := assertSize(t, tr.View(), 40, 5); !strings.Contains(strings.Join(rows, " "), "Nothing sent yet") {
+		t.Fatalf("empty transcript: %q", rows)
+	}
+	tr.Update(keyMsg("k"))
+	tr.Update(keyMsg("pgdown"))
+	assertSize(t, tr.View(), 40, 5)
+	tr.SetSize(1, 1)
+	wireLines(tr, 3)
+	assertSize(t, tr.View(), 1, 1)
+}
+
+func TestTranscriptWrapsLongRepliesUnderTheTimeColumn(t *testing.T) {
+	tr := NewTranscript(testContext())
+	tr.SetSize(50, 10)
+	tr.Append(smtpc.Event{Kind: smtpc.KindReceived, Lines: []string{"550-5.7.1 " + strings.Repeat("word ", 30)}})
+	rows := assertSize(t, tr.View(), 50, 10)
+	if !strings.HasPrefix(rows[1], strings.Repeat(" ", transcriptIndent)+"word") {
+		t.Fatalf("continuation row not indented: %q", rows[1])
+	}
+	tr.SetSize(120, 10) // a wider terminal rewraps
+	rows = assertSize(t, tr.View(), 120, 10)
+	if blank(rows[0]) || !blank(rows[2]) {
+		t.Fatalf("after widening:\n%s", tr.View())
+	}
+}
+
+func TestTranscriptHugeIsBounded(t *testing.T) {
+	tr := NewTranscript(testContext())
+	tr.SetSize(80, 20)
+	wireLines(tr, MaxTranscriptLines+10)
+	if tr.Len() > MaxTranscriptLines {
+		t.Fatalf("%d lines kept", tr.Len())
+	}
+	rows := assertSize(t, tr.View(), 80, 20)
+	if !strings.Contains(rows[19], fmt.Sprintf("250-line %d", MaxTranscriptLines+9)) {
+		t.Fatalf("last row %q", rows[19])
+	}
+}
+
+func TestNotesAreMarkedApartFromMTALines(t *testing.T) {
+	tr := NewTranscript(testContext())
+	tr.SetSize(80, 10)
+	tr.Append(smtpc.Event{Kind: smtpc.KindInfo, Lines: []string{"** R=dnslookup T=remote_smtp defer"}})
+	tr.Note(FromWorkbench, "Fix: publish SPF")
+	tr.Note(FromWorld, "demo world: 14:02:03 SPF published")
+	rows := assertSize(t, tr.View(), 80, 10)
+	if !strings.Contains(rows[1], "»") || strings.Contains(rows[1], "**") {
+		t.Fatalf("mailcred's note looks like an MTA line: %q", rows[1])
+	}
+	if !strings.Contains(rows[2], "◆") {
+		t.Fatalf("world note not marked: %q", rows[2])
+	}
+}
+
+func detailChecklist(ctx *Context, detailLines int) *Checklist {
+	c := NewChecklist(ctx, []scoring.Check{{ID: "spf.record"}, {ID: "dkim.record"}})
+	c.Reset()
+	var b strings.Builder
+	for i := 0; i < detailLines; i++ {
+		fmt.Fprintf(&b, "detail line %d\n", i)
+	}
+	c.Apply(scoring.Result{ID: "spf.record", Status: scoring.Fail, Title: "No SPF", Detail: b.String()}, ctx.Now())
+	return c
+}
+
+// The detail area used to scroll past its end and stick there.
+func TestChecklistDetailScrollsWithinItsEnd(t *testing.T) {
+	ctx := testContext()
+	c := detailChecklist(ctx, 40)
+	c.SetSize(60, 20)
+	for i := 0; i < 30; i++ {
+		c.Update(keyMsg("pgdown"))
+	}
+	rows := assertSize(t, c.View(), 60, 20)
+	if !strings.Contains(rows[19], "detail line 39") {
+		t.Fatalf("after many PgDn the last row is %q, want the detail's end", rows[19])
+	}
+	c.Update(keyMsg("pgup")) // one PgUp from the end moves back at once
+	rows = assertSize(t, c.View(), 60, 20)
+	if strings.Contains(rows[19], "detail line 39") {
+		t.Fatal("PgUp after scrolling to the end did not move: the detail stuck")
+	}
+	c.Update(keyMsg("down")) // another check: its detail from the top
+	if rows = assertSize(t, c.View(), 60, 20); !strings.Contains(strings.Join(rows, "\n"), "dkim.record") {
+		t.Fatalf("selection move:\n%s", c.View())
+	}
+}
+
+func TestChecklistShortDetailDoesNotScroll(t *testing.T) {
+	ctx := testContext()
+	c := detailChecklist(ctx, 1)
+	c.SetSize(60, 20)
+	before := c.View()
+	c.Update(keyMsg("pgdown"))
+	if c.View() != before {
+		t.Fatal("a detail shorter than its area scrolled")
+	}
+}
+
+func TestChecklistEveryHeight(t *testing.T) {
+	ctx := testContext()
+	c := detailChecklist(ctx, 40)
+	for h := 0; h < 30; h++ {
+		c.SetSize(50, h)
+		c.Update(keyMsg("pgdown"))
+		if h == 0 {
+			continue
+		}
+		assertSize(t, c.View(), 50, h)
+	}
+}
+
+func TestComposeArrowsLeaveTheBody(t *testing.T) {
+	c := NewCompose(testContext(), composeDraft(), []string{"a@b.example"})
+	c.SetSize(60, 16)
+	c.StartEditing()
+	for c.field != FieldBody {
+		c.Update(keyMsg("down"))
+	}
+	c.Update(keyMsg("up")) // the cursor starts on the body's first line
+	if c.field != FieldSubject {
+		t.Fatalf("↑ on the body's first line stayed in field %d", c.field)
+	}
+	c.Update(keyMsg("down"))
+	for i := 0; i < 10; i++ { // down through the body's lines, then out
+		c.Update(keyMsg("down"))
+	}
+	if c.field == FieldBody {
+		t.Fatal("↓ on the body's last line did not leave the body")
+	}
+}
+
+func TestComposeViewFits(t *testing.T) {
+	c := NewCompose(testContext(), composeDraft(), nil)
+	for _, size := range [][2]int{{76, 18}, {40, 8}, {20, 3}} {
+		c.SetSize(size[0], size[1])
+		assertSize(t, c.View(), size[0], size[1])
+	}
+}
