@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/mailcred/mailcred/scoring"
 )
 
@@ -27,6 +29,8 @@ func runRecord(ctx context.Context, env *scoring.Env) scoring.Result {
 		return multipleRecords(d, own)
 	case d.Record == nil:
 		return noRecord(d, own)
+	case publishedBySuffix(d):
+		return suffixRecord(d)
 	case d.Status == StatusPermError || d.Status == StatusNone:
 		return unusableRecord(d)
 	}
@@ -80,19 +84,102 @@ func noRecord(d *Discovery, own *Step) scoring.Result {
 		fmt.Fprintf(&b, ", nor above it (asked: %s)", strings.Join(d.Queries, ", "))
 	}
 	b.WriteString(": receivers apply no DMARC policy, and mail providers (Gmail, Yahoo, Outlook) require one of bulk senders.")
+	rec := starterRecord(d.AuthorDomain)
+	title := "No DMARC record"
 	for _, txt := range own.TXT {
-		if _, fs, err := Parse(txt); errors.Is(err, ErrNotDMARC) && strings.HasPrefix(strings.ToLower(strings.TrimSpace(txt)), "v=") {
+		if _, fs, err := Parse(txt); errors.Is(err, ErrNotDMARC) && mentionsDMARC(txt) {
 			fmt.Fprintf(&b, "\nIgnored TXT at %s: %q%s", own.Name, txt, findingLines(fs))
+			if fixed, ok := versionFirst(txt); ok {
+				// The intent is plain: the same tags with v=DMARC1 moved
+				// first (RFC 9989 §4.7: v MUST be the first tag).
+				title = "DMARC record ignored: v=DMARC1 is not its first tag"
+				rec = scoring.TXTRecord(own.Name, fixed)
+			} else if title == "No DMARC record" {
+				title = "DMARC record ignored: it does not start with v=DMARC1"
+			}
 		}
 	}
-	rec := starterRecord(d.AuthorDomain)
+	summary := fmt.Sprintf("Publish a DMARC record for %s. Start with p=none and read the aggregate reports sent to %s@%s; once all your mail passes SPF or DKIM aligned, move to p=quarantine, then p=reject.",
+		d.AuthorDomain, reportMailbox, d.AuthorDomain)
+	if title != "No DMARC record" {
+		summary = fmt.Sprintf("Replace the ignored TXT record at %s with this one, which starts with v=DMARC1:", own.Name)
+	}
 	return scoring.Result{
-		ID: CheckRecord, Status: scoring.Fail, Title: "No DMARC record",
+		ID: CheckRecord, Status: scoring.Fail, Title: title,
+		Detail: b.String(),
+		Fix:    &scoring.Fix{Summary: summary, Records: []scoring.DNSRecord{rec}},
+	}
+}
+
+// mentionsDMARC reports whether a TXT record was probably meant as DMARC:
+// it carries a v=DMARC1 tag anywhere, or starts with "v=".
+func mentionsDMARC(txt string) bool {
+	l := strings.ToLower(strings.TrimSpace(txt))
+	return strings.HasPrefix(l, "v=") || strings.Contains(strings.ReplaceAll(l, " ", ""), "v=dmarc1")
+}
+
+// versionFirst rewrites a record whose v=DMARC1 tag is not first into one
+// where it is, keeping the other tags in order; ok is false when the
+// result would still not parse.
+func versionFirst(txt string) (string, bool) {
+	var rest []string
+	found := false
+	for _, seg := range strings.Split(txt, ";") {
+		seg = strings.TrimSpace(seg)
+		name, value, _ := strings.Cut(seg, "=")
+		switch {
+		case seg == "":
+		case strings.EqualFold(strings.TrimSpace(name), "v") && strings.EqualFold(strings.TrimSpace(value), "DMARC1"):
+			found = true
+		default:
+			rest = append(rest, seg)
+		}
+	}
+	if !found {
+		return "", false
+	}
+	fixed := strings.Join(append([]string{"v=DMARC1"}, rest...), "; ")
+	if _, _, err := Parse(fixed); err != nil {
+		return "", false
+	}
+	return fixed, true
+}
+
+// publishedBySuffix reports whether the record that applies was published
+// by a public-suffix operator rather than the domain's owner: psd=y, or
+// a name on the Public Suffix List, above the author domain.
+func publishedBySuffix(d *Discovery) bool {
+	if d.Record == nil || d.RecordDomain == d.AuthorDomain || isUnder(d.RecordDomain, d.OrgDomainPSL) {
+		return false
+	}
+	if d.Record.PSD == "y" {
+		return true
+	}
+	ps, _ := publicsuffix.PublicSuffix(d.RecordDomain)
+	return ps == d.RecordDomain
+}
+
+// suffixRecord: the only record above the domain is a public-suffix
+// operator's (RFC 9989 §4.10.1 lets it apply). The domain owner cannot and
+// must not change that record; they publish their own, at the
+// Organizational Domain RFC 7489 receivers use, which both specs then find.
+func suffixRecord(d *Discovery) scoring.Result {
+	org := d.OrgDomainPSL
+	pol := d.Record.SubdomainPolicy()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n_dmarc.%s TXT %q\n", where(d), d.RecordDomain, d.Record.Raw)
+	fmt.Fprintf(&b, "That record is published by the operator of the public suffix %s, not by you. RFC 9989 receivers apply its "+
+		"policy (%s) to %s for want of a record of yours (RFC 9989 §4.10.1). RFC 7489 receivers, which find the "+
+		"Organizational Domain with the Public Suffix List, never read it: they apply only %s's own policy, and "+
+		"%s publishes none, so they apply no DMARC at all.", d.RecordDomain, pol, d.AuthorDomain, org, org)
+	return scoring.Result{
+		ID: CheckRecord, Status: scoring.Fail,
+		Title:  fmt.Sprintf("No DMARC record of your own: only the public suffix %s's policy (%s) applies", d.RecordDomain, pol),
 		Detail: b.String(),
 		Fix: &scoring.Fix{
-			Summary: fmt.Sprintf("Publish a DMARC record for %s. Start with p=none and read the aggregate reports sent to %s@%s; once all your mail passes SPF or DKIM aligned, move to p=quarantine, then p=reject.",
-				d.AuthorDomain, reportMailbox, d.AuthorDomain),
-			Records: []scoring.DNSRecord{rec},
+			Summary: fmt.Sprintf("Publish your own DMARC record at _dmarc.%s (do not ask for a change under %s, which you do not control). "+
+				"Start with p=none and read the reports; move to p=quarantine, then p=reject, once all your mail aligns.", org, d.RecordDomain),
+			Records: []scoring.DNSRecord{starterRecord(org)},
 		},
 	}
 }
@@ -146,7 +233,11 @@ func gradeRecord(ctx context.Context, env *scoring.Env, d *Discovery, v *verdict
 		todo = append(todo, "state the policy with p=")
 	}
 	label := fmt.Sprintf("%s=%s at _dmarc.%s", e.PolicyTag, taggedPolicy(rec, e.PolicyTag), d.RecordDomain)
-	if d.RecordDomain != d.AuthorDomain {
+	switch {
+	case e.PolicyTag == "np":
+		// The fact the user acts on: the name does not exist, so np= rules.
+		label = fmt.Sprintf("np=%s of _dmarc.%s applies: %s does not exist", taggedPolicy(rec, e.PolicyTag), d.RecordDomain, d.AuthorDomain)
+	case d.RecordDomain != d.AuthorDomain:
 		label = fmt.Sprintf("%s=%s of _dmarc.%s applies to %s", e.PolicyTag, taggedPolicy(rec, e.PolicyTag), d.RecordDomain, d.AuthorDomain)
 	}
 	if e.Testing {
@@ -172,7 +263,13 @@ func gradeRecord(ctx context.Context, env *scoring.Env, d *Discovery, v *verdict
 		todo = append(todo, "remove t=y when testing is over")
 		suggest.T = false
 	}
-	gradeSubPolicies(rec, suggest, v, &todo)
+	if d.RecordDomain != d.AuthorDomain && rec.NP == "" && perr == nil {
+		if exists, _ := domainExists(ctx, env.DNS, d.AuthorDomain); !exists {
+			v.lines = append(v.lines, fmt.Sprintf("%s does not exist; the record has no np=, so %s=%s applies (RFC 9989: np defaults to sp, sp to p).",
+				d.AuthorDomain, e.PolicyTag, taggedPolicy(rec, e.PolicyTag)))
+		}
+	}
+	gradeSubPolicies(rec, suggest, v, &todo, e.PolicyTag == "np")
 	switch rec.PSD {
 	case "y":
 		v.add(scoring.Warn, fmt.Sprintf("psd=y declares %s a public suffix domain: only registries publish it, and each subdomain becomes its own organizational domain", d.RecordDomain))
@@ -186,6 +283,9 @@ func gradeRecord(ctx context.Context, env *scoring.Env, d *Discovery, v *verdict
 		suggest.PCT, suggest.RF, suggest.RI = nil, nil, nil
 	}
 	for _, f := range d.Findings {
+		if f.Tag == "rua" || f.Tag == "ruf" {
+			continue // dmarc.reporting grades report destinations, once
+		}
 		switch f.Severity {
 		case SevError, SevWarn:
 			v.bump(scoring.Warn, "DMARC: "+f.Message)
@@ -201,9 +301,13 @@ func gradeRecord(ctx context.Context, env *scoring.Env, d *Discovery, v *verdict
 
 // gradeSubPolicies warns when sp or np let subdomains off more lightly
 // than p (spoofers use made-up subdomains), and reports them otherwise.
-func gradeSubPolicies(rec, suggest *Record, v *verdict, todo *[]string) {
+func gradeSubPolicies(rec, suggest *Record, v *verdict, todo *[]string, npApplies bool) {
 	if rec.SP != "" {
-		if rec.SP.strength() < rec.P.strength() {
+		if rec.SP.strength() < rec.P.strength() && npApplies {
+			// The domain checked does not exist: np= is what applies to it,
+			// so a weak sp= is advice about the subdomains that do.
+			v.lines = append(v.lines, fmt.Sprintf("sp=%s is weaker than p=%s: existing subdomains get %s.", rec.SP, rec.P, rec.SP))
+		} else if rec.SP.strength() < rec.P.strength() {
 			v.add(scoring.Warn, fmt.Sprintf("sp=%s is weaker than p=%s: mail from subdomains gets %s", rec.SP, rec.P, rec.SP))
 			*todo = append(*todo, "drop sp= so subdomains get p=")
 			suggest.SP = ""

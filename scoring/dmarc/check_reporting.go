@@ -26,6 +26,12 @@ func runReporting(ctx context.Context, env *scoring.Env) scoring.Result {
 			Title:  "DMARC reporting: no usable DMARC record",
 			Detail: "Receivers send reports only for a usable DMARC record; dmarc.record says what to publish (its record includes rua=)."}
 	}
+	if publishedBySuffix(d) {
+		return scoring.Result{ID: CheckReporting, Status: scoring.Skip,
+			Title: "DMARC reporting: no DMARC record of your own",
+			Detail: fmt.Sprintf("The record that applies is the public suffix operator's, at _dmarc.%s; reports it asks for are theirs. "+
+				"dmarc.record says what to publish at _dmarc.%s (its record includes rua=).", d.RecordDomain, d.OrgDomainPSL)}
+	}
 	rec := d.Record
 	v := &verdict{}
 	name := "_dmarc." + d.RecordDomain
