@@ -166,18 +166,17 @@ func checkHosts(ctx context.Context, env *scoring.Env, domain string, hosts []dn
 		lines = append(lines, describeHost(st))
 	}
 
-	// An address literal is broken by the rules (RFC 5321 §5.1 wants a
-	// name) and exim refuses it unless allow_mx_to_ip is set, but some
-	// senders do deliver to it: a warning, not a failure.
-	resolving, temporary := 0, 0
+	// An IP address written as a name is an MX with no address: RFC 5321
+	// §5.1 has the name looked up as a domain (it finds nothing) and makes
+	// an unusable MX an error. Graded exactly as an MX host that does not
+	// resolve: it fails when no other host works.
+	resolving, temporary, literals := 0, 0, 0
 	for _, st := range states {
-		if st.literal {
-			resolving++
-		}
 		name := strings.TrimSuffix(st.mx.Host, ".")
 		switch {
 		case st.literal:
-			worse(scoring.Warn, fmt.Sprintf("MX of %s points to an IP address, %s", domain, name))
+			literals++
+			worse(scoring.Warn, fmt.Sprintf("MX host %s of %s is an IP address, not a name: it has no address", name, domain))
 		case st.alias != "":
 			worse(scoring.Warn, fmt.Sprintf("MX host %s is an alias (CNAME)", name))
 		}
@@ -193,6 +192,9 @@ func checkHosts(ctx context.Context, env *scoring.Env, domain string, hosts []dn
 	switch {
 	case resolving == 0 && temporary > 0:
 		r.status, r.title = scoring.Error, fmt.Sprintf("Could not resolve the MX hosts of %s", domain)
+	case resolving == 0 && literals > 0:
+		r.status, r.title = scoring.Fail, fmt.Sprintf("MX of %s is an IP address written as a name: it cannot receive bounces", domain)
+		r.fix = hostFix(states, domain, nullMixed)
 	case resolving == 0:
 		r.status, r.title = scoring.Fail, fmt.Sprintf("No MX host of %s resolves: it cannot receive bounces", domain)
 		r.fix = mxFix(env, domain, "")
@@ -211,7 +213,7 @@ func describeHost(st hostState) string {
 	s := fmt.Sprintf("MX %d %s", st.mx.Preference, name)
 	switch {
 	case st.literal:
-		return s + " — an IP address where a host name must be (RFC 5321 §5.1); exim refuses it (allow_mx_to_ip is off by default) and others look it up as a name and find nothing"
+		return s + " — an IP address where a host name must be: RFC 5321 §5.1 has it looked up as a name, which finds no address, so it is an MX with no address (exim refuses it unless allow_mx_to_ip is set)"
 	case st.alias != "":
 		s += fmt.Sprintf(" — an alias of %s; MX targets must not be aliases (RFC 2181 §10.3, RFC 5321 §5.1)", st.alias)
 	}

@@ -115,7 +115,11 @@ func TestRecordCheck(t *testing.T) {
 		{name: "nothing at all fails", domain: "none.test", status: scoring.Fail, title: "cannot receive bounces",
 			records: []string{"none.test MX 10 mail.none.test."}},
 		{name: "domain does not exist", domain: "nothing.test", status: scoring.Fail, title: "does not exist"},
-		{name: "MX is an IP literal", domain: "literal.test", status: scoring.Warn, title: "points to an IP address",
+		// RFC 5321 §5.1: "the domain name ... is looked up as a host name"; an
+		// address written there finds no address records, and a domain whose
+		// MX records all lack addresses is an error, as for dead.test.
+		{name: "MX is an IP written as a name", domain: "literal.test", status: scoring.Fail, title: "IP address written as a name",
+			detail:  []string{"MX with no address", "RFC 5321 §5.1"},
 			records: []string{"literal.test MX 10 mail.literal.test.", "mail.literal.test A 192.0.2.1"}},
 		{name: "MX is an alias", domain: "alias.test", status: scoring.Warn, title: "alias (CNAME)", detail: []string{"RFC 2181 §10.3", "192.0.2.20"}},
 		{name: "MX host does not resolve", domain: "dead.test", status: scoring.Fail, title: "No MX host of dead.test resolves"},
