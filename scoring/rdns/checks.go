@@ -100,7 +100,7 @@ func suggestedName(ev scoring.Evidence) string {
 	if h := normalizeHost(ev.HELO); h != "" && heloSyntaxProblem(h) == "" && receiverName(h, ev.Domain) == "" {
 		return h
 	}
-	if d := normalizeHost(ev.Domain); d != "" {
+	if d := normalizeHost(ev.Domain); d != "" && (heloSyntaxProblem("mail."+d) == "" || privateSuffix(d) == privateSuffix(normalizeHost(ev.HELO))) {
 		return "mail." + d
 	}
 	return "mail.your-domain.example"

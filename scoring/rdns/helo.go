@@ -52,9 +52,17 @@ func heloSyntaxProblem(h string) string {
 			}
 		}
 	}
+	if s := privateSuffix(h); s != "" {
+		return fmt.Sprintf("a private name (.%s) that does not exist on the Internet", s)
+	}
+	return ""
+}
+
+// privateSuffix is the reserved or private suffix h is under, or "".
+func privateSuffix(h string) string {
 	for _, s := range privateSuffixes {
 		if h == s || strings.HasSuffix(h, "."+s) {
-			return fmt.Sprintf("a private name (.%s) that does not exist on the Internet", s)
+			return s
 		}
 	}
 	return ""
@@ -92,14 +100,22 @@ func runHELO(ctx context.Context, env *scoring.Env) scoring.Result {
 	}
 	want := suggestedName(ev)
 	bad := func(title, detail string) scoring.Result {
-		return scoring.Result{ID: id, Status: scoring.Fail, Title: title, Detail: detail,
-			Fix: &scoring.Fix{Summary: fmt.Sprintf("Make the MTA say EHLO %s (a name with an A/AAAA record for the sending IP and the same name in its PTR).", want),
-				Snippet: heloSnippet(want)}}
+		fix := &scoring.Fix{Summary: fmt.Sprintf("Make the MTA say EHLO %s (a name with an A/AAAA record for the sending IP and the same name in its PTR).", want),
+			Snippet: heloSnippet(want)}
+		if want == helo || heloSyntaxProblem(want) != "" {
+			// Never suggest the name just refused, nor one with the same flaw.
+			fix = &scoring.Fix{Summary: fmt.Sprintf("Use a name in a domain you have registered, with an A/AAAA record for the sending IP "+
+				"and the same name in its PTR; %s cannot give one.", normalizeHost(ev.Domain))}
+		}
+		return scoring.Result{ID: id, Status: scoring.Fail, Title: title, Detail: detail, Fix: fix}
 	}
 	if strings.HasPrefix(helo, "[") {
 		return addressLiteral(id, helo, ev, want)
 	}
-	if p := heloSyntaxProblem(helo); p != "" {
+	// A HELO under the same reserved suffix as the sending domain itself
+	// (RFC 6761 §6.2: .test for testing) is a test setup: the domain is the
+	// issue, not the HELO, so the HELO is judged by what DNS says of it.
+	if p := heloSyntaxProblem(helo); p != "" && !(privateSuffix(helo) != "" && privateSuffix(helo) == privateSuffix(normalizeHost(ev.Domain))) {
 		return bad(fmt.Sprintf("HELO %s is %s", helo, strings.SplitN(p, ";", 2)[0]), "EHLO "+helo+": "+p+". Gmail answers 501 5.5.4 to such names and filters score them.")
 	}
 	if d := receiverName(helo, ev.Domain); d != "" {
