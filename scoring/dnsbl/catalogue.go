@@ -57,11 +57,13 @@ func spamhausRefusals() []Refusal {
 	return []Refusal{
 		{
 			Addr:   addr4(127, 255, 255, 252),
+			Cause:  "wrong zone name (a typo, or no such list), not a refusal",
 			Reason: "Spamhaus error 127.255.255.252: the zone name is wrong (a typo, or a list that does not exist)",
 			Remedy: "Check the zone name (zen.spamhaus.org, dbl.spamhaus.org; with DQS <key>.zen.dq.spamhaus.net).",
 		},
 		{
-			Addr: addr4(127, 255, 255, 254),
+			Addr:  addr4(127, 255, 255, 254),
+			Cause: "refused: public or unattributable resolver",
 			Reason: "Spamhaus error 127.255.255.254: the query came through a public/open resolver or one with " +
 				"generic, unattributable reverse DNS (Google 8.8.8.8, Cloudflare 1.1.1.1, Quad9, OVH, DigitalOcean, Azure, …)",
 			Remedy: remedyOwnResolver + " Or register a free Spamhaus DQS key (non-commercial use) " +
@@ -69,6 +71,7 @@ func spamhausRefusals() []Refusal {
 		},
 		{
 			Addr:   addr4(127, 255, 255, 255),
+			Cause:  "refused: too many queries from this resolver",
 			Reason: "Spamhaus error 127.255.255.255: too many queries from this resolver (rate limit)",
 			Remedy: "Query less often, or use a Spamhaus DQS key or data feed (free public use ends at 300,000 queries a day).",
 		},
@@ -248,6 +251,7 @@ func uceprotect3() List {
 func spamhausDBL() List {
 	refusals := append(spamhausRefusals(), Refusal{
 		Addr:   addr4(127, 0, 1, 255),
+		Cause:  "an IP address queried on a domain list",
 		Reason: "Spamhaus DBL error 127.0.1.255: an IP address was queried against a domain list",
 		Remedy: "Query the domain name on dbl.spamhaus.org, not an IP address (use an IP list such as ZEN for addresses).",
 	})
@@ -286,6 +290,7 @@ func surblMulti() List {
 		},
 		Refusals: []Refusal{{
 			Addr:   lo(1),
+			Cause:  "refused: public resolver or over the free-use limits",
 			Reason: "SURBL 127.0.0.1: access blocked — the query came through a public resolver or over the free-use limits (not a listing)",
 			Remedy: remedyOwnResolver,
 			Link:   "https://surbl.org/usage-policy",
@@ -309,7 +314,8 @@ func uriblMulti() List {
 		},
 		Refusals: []Refusal{
 			{
-				Addr: lo(1),
+				Addr:  lo(1),
+				Cause: "refused: too much volume or a public resolver",
 				Reason: "URIBL 127.0.0.1: query refused — too much volume or a public resolver " +
 					"(SpamAssassin calls it URIBL_BLOCKED; bit 0x1 is never a listing)",
 				Remedy: remedyOwnResolver,
@@ -317,6 +323,7 @@ func uriblMulti() List {
 			},
 			{
 				Addr:   lo(255),
+				Cause:  "an error answer, not a listing",
 				Reason: "URIBL 127.0.0.255: an error answer, not a listing",
 				Remedy: remedyOwnResolver,
 				Link:   "https://uribl.com/refused.shtml",

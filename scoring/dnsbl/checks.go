@@ -319,7 +319,11 @@ func refusedSummary(rs []ListResult) string {
 		var re *RefusalError
 		switch {
 		case errors.As(r.Err, &re):
-			parts = append(parts, fmt.Sprintf("%s refused the query (%s)", r.List.Name, re.Refusal.Addr))
+			cause := re.Refusal.Cause
+			if cause == "" {
+				cause = "refused the query"
+			}
+			parts = append(parts, fmt.Sprintf("%s answered %s: %s", r.List.Name, re.Refusal.Addr, cause))
 		default:
 			parts = append(parts, r.List.Name+" answer rewritten by the resolver")
 		}

@@ -346,3 +346,19 @@ func TestChecksApply(t *testing.T) {
 		t.Error("checks apply to empty evidence")
 	}
 }
+
+// Spamhaus's error 127.255.255.252 means the zone name is wrong (a typo
+// or a list that does not exist): the title says that, not "refused".
+func TestZoneTypoCodeTitleSaysWrongZoneName(t *testing.T) {
+	zen := byName(t, "Spamhaus ZEN")
+	w := newWorld(t, []List{zen})
+	w.publish(zen, testIP.String(), addr4(127, 255, 255, 252))
+	res := w.check([]List{zen}, "blocklist.ip", ipOnly)
+	if res.Status != scoring.Error {
+		t.Fatalf("status %v", res.Status)
+	}
+	contains(t, "title", res.Title, "127.255.255.252", "wrong zone name")
+	if strings.Contains(res.Title, "refused") {
+		t.Errorf("title says refused: %s", res.Title)
+	}
+}

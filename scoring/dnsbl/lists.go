@@ -75,7 +75,10 @@ type Bit struct {
 // it will not answer this resolver (public resolver, rate limit, wrong zone,
 // wrong kind of query). A refusal means "could not check", never "listed".
 type Refusal struct {
-	Addr   netip.Addr
+	Addr netip.Addr
+	// Cause is the fact in a few words, for a title: "wrong zone name
+	// (typo, or no such list)" is not "refused".
+	Cause  string
 	Reason string // what the code means
 	Remedy string // what to do about it
 	Link   string // where the operator explains it, if known
