@@ -38,7 +38,14 @@ func runAll(ctx context.Context, env *scoring.Env) scoring.Result {
 		}
 		chain = append(chain, name)
 		if rec.All() != nil || rec.Redirect == nil || hop >= MaxLookups || strings.Contains(rec.Redirect.Value, "%") {
-			return judgeAll(res, domain, name, text, rec, chain, ev.IPs)
+			res = judgeAll(res, domain, name, text, rec, chain, ev.IPs)
+			if res.Status == scoring.Pass || res.Status == scoring.Warn {
+				a := Inspect(ctx, env.DNS, domain, firstIP(ev), envelopeSender(ev))
+				if path := passAllPath(a.Tree, 0); path != nil {
+					return passesEveryone(res, domain, a.Record, path, ev.IPs)
+				}
+			}
+			return res
 		}
 		name = strings.ToLower(strings.TrimSuffix(rec.Redirect.Value, "."))
 	}
@@ -86,5 +93,62 @@ func judgeAll(res scoring.Result, domain, name, text string, rec *Record, chain 
 		res.Detail += "\n+all authorises the whole Internet; spammers can pass SPF as this domain and receivers distrust it."
 		res.Fix = fixRecord(QFail, "Replace +all with -all at once:")
 	}
+	return res
+}
+
+// passAllPath returns the chain of terms through which a record reaches a
+// pass-qualified "all" before any other all: include matches when the
+// included record passes (RFC 7208 §5.2), so an include whose tree ends in
+// +all matches every IP, and the including record's own -all is never
+// reached. nil when there is none.
+func passAllPath(n *Node, depth int) []string {
+	if n == nil || n.Record == "" || depth > MaxLookups {
+		return nil
+	}
+	rec, err := Parse(n.Record)
+	if err != nil {
+		return nil
+	}
+	for i := range rec.Directives {
+		d := &rec.Directives[i]
+		switch {
+		case d.Mechanism == MechAll && d.Qualifier == QPass:
+			return []string{n.Domain + ": " + d.Text}
+		case d.Mechanism == MechAll:
+			return nil
+		case d.Mechanism == MechInclude && d.Qualifier == QPass && i < len(n.Terms):
+			if p := passAllPath(n.Terms[i].Child, depth+1); p != nil {
+				return append([]string{n.Domain + ": " + d.Text}, p...)
+			}
+		}
+	}
+	if rec.Redirect != nil && len(n.Terms) > len(rec.Directives) {
+		if p := passAllPath(n.Terms[len(n.Terms)-1].Child, depth+1); p != nil {
+			return append([]string{n.Domain + ": " + rec.Redirect.Text}, p...)
+		}
+	}
+	return nil
+}
+
+// passesEveryone rewrites a result whose record ends in -all (or ~all,
+// ?all) but reaches +all through an include: every IP not matched before
+// that include passes.
+func passesEveryone(res scoring.Result, domain, record string, path []string, ips []netip.Addr) scoring.Result {
+	first := strings.TrimPrefix(path[0], domain+": ")
+	res.Status = scoring.Fail
+	res.Title = fmt.Sprintf("SPF passes every IP: %s reaches +all", first)
+	res.Detail += fmt.Sprintf("\nThe include tree reaches a +all: %s.\nAn include matches when the included record "+
+		"passes (RFC 7208 §5.2), and that record passes every IP, so every IP not listed before %s passes SPF as %s; "+
+		"the final all is never reached.", strings.Join(path, " → "), first, domain)
+	res.Fix = &scoring.Fix{Summary: fmt.Sprintf("Remove %s from the SPF record of %s (or have its owner replace +all with -all); "+
+		"list the addresses that service sends from with ip4:/ip6: instead.", first, domain)}
+	terms, _ := recordTerms(record)
+	kept := []string{"v=spf1"}
+	for _, t := range terms {
+		if !strings.EqualFold(t, first) {
+			kept = append(kept, t)
+		}
+	}
+	res.Fix.Records = []scoring.DNSRecord{scoring.TXTRecord(domain, AddIPs(strings.Join(kept, " "), ips))}
 	return res
 }

@@ -3,7 +3,6 @@ package spf
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/mailcred/mailcred/scoring"
@@ -51,28 +50,28 @@ func runLookups(ctx context.Context, env *scoring.Env) scoring.Result {
 	}
 	switch {
 	case loop:
-		res.Status, res.Title = scoring.Fail, "SPF include loop"
+		res.Status, res.Title = scoring.Fail, "SPF record broken (permerror): include loop"
 		res.Fix = &scoring.Fix{Summary: "Remove the include or redirect that points back up the chain; every receiver gives permerror."}
 	case a.Lookups > MaxLookups:
 		res.Status = scoring.Fail
-		res.Title = fmt.Sprintf("SPF needs %d DNS lookups; the limit is %d", a.Lookups, MaxLookups)
-		res.Fix = lookupFix(domain, a, ev.IPs)
+		res.Title = fmt.Sprintf("SPF record broken (permerror): needs %d DNS lookups, the limit is %d", a.Lookups, MaxLookups)
+		res.Fix = lookupFix(ctx, env, domain, a)
 	case a.VoidLookups > MaxVoidLookups:
 		res.Status = scoring.Fail
-		res.Title = fmt.Sprintf("SPF has %d void lookups; the limit is %d", a.VoidLookups, MaxVoidLookups)
+		res.Title = fmt.Sprintf("SPF record broken (permerror): %d void lookups, the limit is %d", a.VoidLookups, MaxVoidLookups)
 		res.Fix = &scoring.Fix{Summary: "Remove the terms marked void above: they point at names that do not exist or have no " +
 			"records, and past two of them receivers give permerror (RFC 7208 §4.6.4)."}
 	case a.Result == PermError:
-		res.Status, res.Title = scoring.Fail, "SPF tree is broken: "+a.Error
+		res.Status, res.Title = scoring.Fail, "SPF record broken (permerror): "+titleReason(a.Error)
 		res.Fix = &scoring.Fix{Summary: "Fix or remove the term named above; receivers give permerror when they reach it."}
 	case a.Lookups >= MaxLookups-1:
 		res.Status = scoring.Warn
 		res.Title = fmt.Sprintf("SPF needs %d of %d DNS lookups: close to the limit", a.Lookups, MaxLookups)
-		res.Fix = lookupFix(domain, a, ev.IPs)
+		res.Fix = lookupFix(ctx, env, domain, a)
 	case ptr || dup:
 		res.Status = scoring.Warn
 		res.Title = fmt.Sprintf("SPF needs %d DNS lookups, but uses discouraged terms", a.Lookups)
-		res.Fix = lookupFix(domain, a, ev.IPs)
+		res.Fix = lookupFix(ctx, env, domain, a)
 	default:
 		res.Status = scoring.Pass
 		res.Title = fmt.Sprintf("SPF needs %d of at most %d DNS lookups", a.Lookups, MaxLookups)
@@ -103,66 +102,25 @@ func writeCounts(b *strings.Builder, n *Node, indent string) {
 	}
 }
 
-// lookupFix suggests a record with fewer lookups: the top record's own
-// a, mx and ptr terms (no macros, own domain) replaced by the addresses
-// they resolved to, ptr dropped, the sending IPs listed; the includes that
-// cost the most named.
-func lookupFix(domain string, a *Analysis, ips []netip.Addr) *scoring.Fix {
-	terms, _ := recordTerms(a.Record)
-	var out []string
-	saved := 0
-	byText := map[string]*Term{}
-	for _, t := range a.Tree.Terms {
-		byText[t.Text] = t
-	}
-	for _, t := range terms {
-		name := strings.ToLower(strings.TrimLeft(t, "+-~?"))
-		mech := name
-		if i := strings.IndexAny(name, ":/"); i >= 0 {
-			mech = name[:i]
-		}
-		q := ""
-		if t != strings.TrimLeft(t, "+-~?") {
-			q = t[:1]
-		}
-		switch {
-		case mech == MechPTR:
-			saved++
-			continue
-		case (mech == MechA || mech == MechMX) && !strings.Contains(t, "%"):
-			term := byText[t]
-			if term == nil || len(term.Addrs) == 0 || strings.Contains(name, "/") {
-				out = append(out, t)
-				continue
-			}
-			saved++
-			for _, s := range term.Addrs {
-				if ip, err := netip.ParseAddr(s); err == nil {
-					if it := q + ipTerm(ip); !containsFold(out, it) {
-						out = append(out, it)
-					}
-				}
-			}
-			continue
-		}
-		out = append(out, t)
-	}
-	value := AddIPs(strings.Join(append([]string{"v=spf1"}, out...), " "), ips)
-	summary := "Publish this record: ip4:/ip6: terms cost no DNS lookup."
-	if saved > 0 {
-		summary = fmt.Sprintf("Publish this record: its a/mx/ptr terms are replaced by the addresses they resolve to today "+
-			"(%d lookup(s) fewer); update it when those hosts change.", saved)
+// lookupFix is the flattened record set (Flatten), proven for every
+// sending IP; or, when no flattening fits the limits, a fix that says why
+// and what to remove.
+func lookupFix(ctx context.Context, env *scoring.Env, domain string, a *Analysis) *scoring.Fix {
+	f, err := Flatten(ctx, env.DNS, domain, env.Evidence.IPs)
+	if err == nil {
+		return &scoring.Fix{Summary: flattenSummary(domain, f, a.Lookups), Records: f.Records}
 	}
 	var heavy []string
 	for _, t := range a.Tree.Terms {
-		if t.Child != nil && t.Child.TotalLookups >= 3 {
+		if t.Child != nil && t.Child.TotalLookups >= 2 {
 			heavy = append(heavy, fmt.Sprintf("%s costs %d", t.Text, t.Child.TotalLookups+1))
 		}
 	}
-	if a.Lookups-saved > MaxLookups && len(heavy) > 0 {
-		summary += " Still over the limit: remove includes of services you no longer send through (" + strings.Join(heavy, ", ") + ")."
+	summary := fmt.Sprintf("No record can be offered that is sure to work: %s.", strings.TrimPrefix(err.Error(), "spf: "))
+	if len(heavy) > 0 {
+		summary += " Remove includes of services you no longer send through (" + strings.Join(heavy, ", ") + "), or ask them for a record with fewer lookups."
 	}
-	return &scoring.Fix{Summary: summary, Records: []scoring.DNSRecord{scoring.TXTRecord(domain, value)}}
+	return &scoring.Fix{Summary: summary}
 }
 
 func containsFold(list []string, s string) bool {

@@ -47,7 +47,7 @@ func runRecord(ctx context.Context, env *scoring.Env) scoring.Result {
 		merged, dropped := MergeRecords(texts)
 		merged = AddIPs(merged, ev.IPs)
 		res.Status = scoring.Fail
-		res.Title = fmt.Sprintf("%d SPF records at %s; there must be exactly one", len(f.spf), domain)
+		res.Title = fmt.Sprintf("SPF record broken (permerror): %d records at %s, there must be one", len(f.spf), domain)
 		res.Detail = fmt.Sprintf("RFC 7208 §4.5: with more than one v=spf1 record the result is permerror for every "+
 			"message, as if there were no SPF at all. The records are:\n  %s", strings.Join(texts, "\n  "))
 		if len(dropped) > 0 {
@@ -74,7 +74,7 @@ func runRecord(ctx context.Context, env *scoring.Env) scoring.Result {
 	}
 	if _, err := Parse(text); err != nil {
 		res.Status = scoring.Fail
-		res.Title = "SPF record is invalid"
+		res.Title = "SPF record broken (permerror): " + titleReason(strings.TrimPrefix(err.Error(), "spf: "))
 		res.Detail = fmt.Sprintf("%v\nReceivers give permerror for every message (RFC 7208 §4.6). The record is:\n  %s",
 			strings.TrimPrefix(err.Error(), "spf: "), text)
 		if hint := concatenationHint(rec); hint != "" {

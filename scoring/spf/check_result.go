@@ -20,6 +20,7 @@ func runResult(ctx context.Context, env *scoring.Env) scoring.Result {
 	var lines []string
 	var bad, temp []netip.Addr
 	var badResults []string
+	permReason := ""
 	var heloBad []netip.Addr
 	var tempDetail string
 	for _, ip := range ev.IPs {
@@ -30,6 +31,10 @@ func runResult(ctx context.Context, env *scoring.Env) scoring.Result {
 		case TempError:
 			temp = append(temp, ip)
 			tempDetail = e.Explanation
+		case PermError:
+			permReason = e.Explanation
+			bad = append(bad, ip)
+			badResults = append(badResults, fmt.Sprintf("%s: %s", ip, e.Result))
 		default:
 			bad = append(bad, ip)
 			badResults = append(badResults, fmt.Sprintf("%s: %s", ip, e.Result))
@@ -45,6 +50,20 @@ func runResult(ctx context.Context, env *scoring.Env) scoring.Result {
 	}
 	res.Detail = strings.Join(lines, "\n")
 	switch {
+	case permReason != "":
+		// The record is broken for every IP, not the IPs unauthorised: say
+		// so, and fix the record (flattened, when the limit is the cause).
+		res.Status = scoring.Fail
+		res.Title = "SPF record broken (permerror): " + titleReason(permReason)
+		res.Detail = fmt.Sprintf("check_host() gives permerror: receivers treat it as a broken record, whatever the IP.\n%s", res.Detail)
+		if a := Inspect(ctx, env.DNS, domain, ev.IPs[0], sender); a.Lookups > MaxLookups {
+			res.Fix = lookupFix(ctx, env, domain, a)
+		} else {
+			res.Fix = &scoring.Fix{
+				Summary: fmt.Sprintf("Publish this as the only SPF record at %s (replacing what is there): the broken terms left out, %s listed first.", domain, joinAddrs(ev.IPs)),
+				Records: []scoring.DNSRecord{scoring.TXTRecord(domain, recordWithIPs(ctx, env.DNS, domain, ev.IPs))},
+			}
+		}
 	case len(bad) > 0:
 		res.Status = scoring.Fail
 		res.Title = fmt.Sprintf("SPF does not pass for %s", joinAddrs(bad))
@@ -91,6 +110,18 @@ func recordWithIPs(ctx context.Context, r *dnsx.Resolver, domain string, ips []n
 	}
 	merged, _ := MergeRecords(texts)
 	return AddIPs(merged, ips)
+}
+
+// titleReason shortens a permerror explanation to the fact for a title:
+// its first clause, without the RFC reference.
+func titleReason(s string) string {
+	if i := strings.Index(s, " (RFC"); i > 0 {
+		s = s[:i]
+	}
+	if i := strings.Index(s, "; "); i > 0 {
+		s = s[:i]
+	}
+	return s
 }
 
 func joinAddrs(ips []netip.Addr) string {

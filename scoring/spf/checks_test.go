@@ -108,9 +108,11 @@ example.com. TXT "v=spf1 ip4:198.51.100.9 -all"`,
 			zone: `example.com. TXT "v=spf1 a include:_spf.big.example include:spf.protection.example include:servers.mcsv.example include:_spf.mailer.example.net include:_spf.extra.example ~all"`,
 			want: map[string]scoring.Status{CheckRecord: scoring.Pass, CheckLookups: scoring.Fail, CheckAll: scoring.Pass, CheckResult: scoring.Fail},
 			exact: map[string]string{
-				// a replaced by what it resolves to; the includes kept.
-				CheckLookups: "v=spf1 ip4:203.0.113.5 ip6:2001:db8::5 ip4:203.0.113.80 include:_spf.big.example include:spf.protection.example include:servers.mcsv.example include:_spf.mailer.example.net include:_spf.extra.example ~all",
-				CheckResult:  "v=spf1 ip4:203.0.113.5 ip6:2001:db8::5 a include:_spf.big.example include:spf.protection.example include:servers.mcsv.example include:_spf.mailer.example.net include:_spf.extra.example ~all",
+				// Flattened: a and every include resolved to their addresses
+				// (0 lookups), the sending IPs first; the same fix for the
+				// permerror spf.result sees.
+				CheckLookups: "v=spf1 ip4:203.0.113.5 ip6:2001:db8::5 ip4:203.0.113.80 ip4:192.0.2.0/26 ip4:192.0.2.64/26 ip4:192.0.2.128/26 ip4:198.18.0.0/24 ip4:198.18.1.0/24 ip4:198.18.2.0/24 ip4:198.51.100.0/24 ip4:198.18.9.0/24 ~all",
+				CheckResult:  "v=spf1 ip4:203.0.113.5 ip6:2001:db8::5 ip4:203.0.113.80 ip4:192.0.2.0/26 ip4:192.0.2.64/26 ip4:192.0.2.128/26 ip4:198.18.0.0/24 ip4:198.18.1.0/24 ip4:198.18.2.0/24 ip4:198.51.100.0/24 ip4:198.18.9.0/24 ~all",
 			},
 		},
 		{

@@ -44,6 +44,10 @@ type Checker struct {
 	Now func() time.Time
 	// Timeout bounds one evaluation; default DefaultTimeout.
 	Timeout time.Duration
+	// Overlay holds TXT records (lower-case name → value) evaluated as if
+	// published there, in place of what DNS has: a suggested record is
+	// re-evaluated before it is offered.
+	Overlay map[string]string
 }
 
 // Evaluate runs check_host() (RFC 7208 §4) for ip, the MAIL FROM sender
@@ -100,6 +104,7 @@ func (c *Checker) withTimeout(ctx context.Context) (context.Context, context.Can
 // are shared across every include and redirect.
 type evaluator struct {
 	r          *dnsx.Resolver
+	overlay    map[string]string
 	ip         netip.Addr
 	env        macroEnv // sender, local, sdomain, helo, ip, receiver, now
 	exhaustive bool     // Inspect: evaluate every term, do not stop at limits
@@ -123,7 +128,7 @@ func (c *Checker) newEvaluator(ip netip.Addr, sender, helo string, exhaustive bo
 		now = c.Now
 	}
 	return &evaluator{
-		r: c.Resolver, ip: ip, exhaustive: exhaustive,
+		r: c.Resolver, overlay: c.Overlay, ip: ip, exhaustive: exhaustive,
 		env: macroEnv{
 			sender: sender, local: local, sdomain: domain, helo: helo,
 			ip: ip, receiver: c.Receiver, now: now(),
@@ -220,7 +225,7 @@ func (e *evaluator) checkHost(ctx context.Context, domain string) hostResult {
 	defer func() { e.stack = e.stack[:len(e.stack)-1] }()
 
 	// RFC 7208 §4.4: TXT only; SPF RR type 99 is not consulted (§3.1).
-	txts, ans := lookupTXT(ctx, e.r, domain)
+	txts, ans := e.lookupTXT(ctx, domain)
 	switch {
 	case ans.Outcome.Temporary():
 		return done(TempError, recordError(domain, ans))

@@ -32,7 +32,11 @@ type Analysis struct {
 // sender give the macros something to expand to (they may be the zero
 // value and ""); ptr terms look up ip's PTR names only when ip is valid.
 func Inspect(ctx context.Context, r *dnsx.Resolver, domain string, ip netip.Addr, sender string) *Analysis {
-	c := &Checker{Resolver: r}
+	return (&Checker{Resolver: r}).Inspect(ctx, domain, ip, sender)
+}
+
+// Inspect is the package Inspect with the Checker's settings (its Overlay).
+func (c *Checker) Inspect(ctx context.Context, domain string, ip netip.Addr, sender string) *Analysis {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	if sender == "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 )
 
@@ -28,6 +29,14 @@ func lookupTXT(ctx context.Context, r *dnsx.Resolver, name string) ([]txtRecord,
 		out = append(out, txtRecord{Strings: strs})
 	}
 	return out, ans
+}
+
+// lookupTXT is the package lookupTXT with the evaluator's overlay on top.
+func (e *evaluator) lookupTXT(ctx context.Context, name string) ([]txtRecord, *dnsx.Answer) {
+	if v, ok := e.overlay[strings.ToLower(strings.TrimSuffix(name, "."))]; ok {
+		return []txtRecord{{Strings: scoring.SplitTXT(v)}}, &dnsx.Answer{Name: dnsx.Fqdn(name), Type: dnsx.TypeTXT, Outcome: dnsx.Success}
+	}
+	return lookupTXT(ctx, e.r, name)
 }
 
 // spfRecords picks the SPF records out of a name's TXT records (RFC 7208

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -205,14 +206,24 @@ func fixTable() []fixDef {
 		},
 		{
 			id: "spf.flatten", title: "Flatten the SPF record", kind: KindDNS,
-			detail: "Replace the vendors' includes by the address ranges they resolve to, so check_host() needs " +
-				"no lookups at all (re-flatten when a vendor changes its ranges).",
+			detail: "Replace the vendors' includes by the address ranges they resolve to (the engine's own " +
+				"flattening, checked for every sending IP before it is offered), so check_host() stays within " +
+				"10 lookups; re-flatten when a vendor changes its ranges.",
 			checks: []string{"spf.lookups", "spf.result", "dmarc.alignment"},
-			done:   func(s state) bool { return !strings.Contains(s.spf, "include:") },
-			plan: func(_ *World, s state) (plan, error) {
-				rec := flattenSPF(s.spf, s.extra)
-				return plan{records: txt(senderDomain, rec), mutate: func(s *state) { s.spf = rec },
-					applied: "Flattened SPF record published at example.com: " + rec,
+			done:   func(s state) bool { return s.spf != "" && ownIncludesOnly(s.spf) },
+			plan: func(w *World, s state) (plan, error) {
+				f, err := w.flatten(s)
+				if err != nil {
+					return plan{}, err
+				}
+				top := f.Records[0].Value
+				return plan{records: f.Records, mutate: func(s *state) {
+					s.spf = top
+					for _, r := range f.Records[1:] {
+						s.extra[r.Name] = r.Value
+					}
+				},
+					applied: "Flattened SPF record published at example.com: " + top,
 					visible: "Flattened SPF record at example.com is visible"}, nil
 			},
 		},
@@ -258,6 +269,34 @@ func fixTable() []fixDef {
 			},
 		},
 	}
+}
+
+// flatten is spf.Flatten run against the world's own DNS server, exactly
+// as `mailcred check` computes the spf.lookups fix: what the fix shows is
+// what applying it publishes.
+func (w *World) flatten(s state) (*spf.Flattening, error) {
+	r, err := dnsx.New(dnsx.Config{Servers: []string{w.dns.Addr}, Timeout: time.Second, Attempts: 1})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(w.ctx, 5*time.Second)
+	defer cancel()
+	ips := []netip.Addr{senderIPv4()}
+	if s.ipv6 {
+		ips = append(ips, senderIPv6())
+	}
+	return spf.Flatten(ctx, r, senderDomain, ips)
+}
+
+// ownIncludesOnly reports whether every include of record targets a name
+// in the sender's own domain (the flattened _spfN records).
+func ownIncludesOnly(record string) bool {
+	for _, t := range strings.Fields(record) {
+		if name, ok := strings.CutPrefix(strings.TrimLeft(t, "+-~?"), "include:"); ok && !strings.HasSuffix(name, "."+senderDomain) {
+			return false
+		}
+	}
+	return true
 }
 
 // findFix looks a fix up by id in the whole table.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 
 	"github.com/mailcred/mailcred/scoring/dkim"
@@ -195,45 +194,6 @@ func thirdPartySPF() (string, map[string]string) {
 	}
 	terms = append(terms, "ip4:"+senderIPv4().String(), "ip6:"+senderIPv6().String(), "-all")
 	return strings.Join(terms, " "), extra
-}
-
-// flattenSPF replaces every include of record by the ip4:/ip6: terms it
-// reaches in extra (the world's own data, so the walk needs no DNS): the
-// server's own terms first, then the vendors', then -all. Depth is bounded
-// as RFC 7208 bounds lookups, so a loop in the data cannot hang it.
-func flattenSPF(record string, extra map[string]string) string {
-	own, vendors := ipTerms(record), []string{}
-	var walk func(rec string, depth int)
-	walk = func(rec string, depth int) {
-		if depth > spf.MaxLookups {
-			return
-		}
-		for _, t := range strings.Fields(rec) {
-			if name, ok := strings.CutPrefix(t, "include:"); ok {
-				vendors = append(vendors, ipTerms(extra[name])...)
-				walk(extra[name], depth+1)
-			}
-		}
-	}
-	walk(record, 0)
-	terms := []string{"v=spf1"}
-	for _, t := range append(own, vendors...) {
-		if !slices.Contains(terms, t) {
-			terms = append(terms, t)
-		}
-	}
-	return strings.Join(append(terms, "-all"), " ")
-}
-
-// ipTerms returns the ip4: and ip6: terms of a record, in order.
-func ipTerms(record string) []string {
-	var out []string
-	for _, t := range strings.Fields(record) {
-		if strings.HasPrefix(t, "ip4:") || strings.HasPrefix(t, "ip6:") {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // findScenario looks a scenario up by name.

@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
+	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/explain"
@@ -274,21 +278,30 @@ func onTheWire(r *smtptest.Reply) string {
 	return b.String()
 }
 
-func TestFlattenSPFReachesEveryRange(t *testing.T) {
-	record, extra := thirdPartySPF()
-	if n := strings.Count(record, "include:"); n != 4 {
-		t.Fatalf("%d top-level includes in %q", n, record)
+// What the demo shows for spf.flatten is the engine's spf.lookups fix, and
+// applying it publishes exactly those records.
+func TestFlattenShownIsTheEnginesFixAndIsWhatIsApplied(t *testing.T) {
+	w, clk := startWorld(t, ScenarioSPFLookups)
+	shown := fixByID(t, w, "spf.flatten").Records
+	results, _ := checkCatalogue(t, w)
+	engine := results["spf.lookups"].Fix
+	if engine == nil || !slices.EqualFunc(shown, engine.Records, func(a, b scoring.DNSRecord) bool { return a.ZoneLine() == b.ZoneLine() }) {
+		t.Fatalf("shown %+v\nengine %+v", shown, engine)
 	}
-	flat := flattenSPF(record, extra)
-	want := "v=spf1 ip4:192.0.2.25 ip6:2001:db8::25 ip4:198.51.100.0/28 ip4:198.51.100.16/28 ip4:198.51.100.32/28 " +
-		"ip4:198.51.100.48/28 ip4:198.51.100.64/28 ip4:198.51.100.80/28 ip4:203.0.113.0/28 ip4:203.0.113.16/28 -all"
-	if flat != want {
-		t.Fatalf("flattened:\n got %s\nwant %s", flat, want)
+	if len(shown) == 0 || strings.Count(shown[0].Value, "include:") != 0 {
+		t.Fatalf("not flattened: %+v", shown)
 	}
-	// A loop in the data ends.
-	loop := map[string]string{"a.example": "v=spf1 include:b.example ip4:198.51.100.1", "b.example": "v=spf1 include:a.example"}
-	if got := flattenSPF("v=spf1 include:a.example -all", loop); got != "v=spf1 ip4:198.51.100.1 -all" {
-		t.Fatalf("loop: %s", got)
+	apply(t, w, clk, "spf.flatten", testPropagation)
+	for _, rec := range shown {
+		var got []string
+		for _, rr := range w.dns.Records(rec.Name) {
+			if txt, ok := rr.(*dns.TXT); ok {
+				got = append(got, strings.Join(txt.Txt, ""))
+			}
+		}
+		if !slices.Contains(got, rec.Value) {
+			t.Errorf("%s: published %q, shown %q", rec.Name, got, rec.Value)
+		}
 	}
 }
 
