@@ -258,7 +258,6 @@ type (
 		ch  <-chan scoring.Result
 	}
 	checksDoneMsg struct{ run int }
-	sendEventMsg  struct{ ev smtpc.Event }
 	sendDoneMsg   struct {
 		res *SendResult
 		err error

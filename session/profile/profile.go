@@ -121,11 +121,8 @@ func (p *Profile) ApplyEnv(getenv func(string) string) {
 }
 
 func splitList(v string) []string {
-	var out []string
-	for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
-		out = append(out, s)
-	}
-	return out
+	// append keeps nil for an empty list (omitted when saved).
+	return append([]string(nil), strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })...)
 }
 
 // Complete reports whether the profile has what the workbench needs.

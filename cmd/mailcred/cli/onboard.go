@@ -50,10 +50,7 @@ func onboard(ctx context.Context, p profile.Profile) (profile.Profile, bool, err
 	if err := form.RunWithContext(ctx); err != nil {
 		return p, false, fmt.Errorf("onboarding: %w", err)
 	}
-	p.IPs = nil
-	for _, s := range strings.FieldsFunc(ips, func(r rune) bool { return r == ',' || r == ' ' }) {
-		p.IPs = append(p.IPs, s)
-	}
+	p.IPs = append([]string(nil), strings.FieldsFunc(ips, func(r rune) bool { return r == ',' || r == ' ' })...)
 	if p.Via == "relay" {
 		p.Via = ""
 	}
