@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"time"
 
 	"github.com/charmbracelet/colorprofile"
@@ -132,12 +131,13 @@ func newRoot(g *globals) *cobra.Command {
 		Short: "A terminal workbench for the credibility of your outgoing mail",
 		Long: `mailcred checks and explains everything receivers judge a sending mail server by:
 SPF, DKIM, DMARC, reverse DNS, blocklists, TLS and the SMTP conversation itself.`,
-		Version:       version(),
+		Version:       readBuildInfo().Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate(readBuildInfo().String())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &exitError{code: ExitError, err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
+		return &exitError{code: ExitError, err: fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath())}
 	})
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.resolver, "resolver", "", "DNS server HOST:PORT to ask (default: $MAILCRED_RESOLVER or /etc/resolv.conf)")
@@ -148,18 +148,13 @@ SPF, DKIM, DMARC, reverse DNS, blocklists, TLS and the SMTP conversation itself.
 	pf.StringVar(&g.theme, "theme", "default", "colour theme: "+fmt.Sprint(themes.Names()))
 	root.AddCommand(newCheckCmd(g), newSPFCmd(g), newSendCmd(g), newScoreCmd(g), newKeygenCmd(g), newDemoCmd(g))
 	root.AddCommand(newReceiveCmd(g))
+	root.AddCommand(newVersionCmd(g), newManCmd(g))
 	workbench := &profileFlags{}
 	workbench.register(root)
 	root.RunE = newWorkbenchRun(g, workbench)
+	registerCompletions(root)
 	root.Args = cobra.NoArgs
 	return root
-}
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
 }
 
 // usageError reports bad input: exit 2 with a specific message.
