@@ -102,8 +102,9 @@ type survey struct {
 }
 
 // runSurvey asks every list about every target and every list for its test
-// points, all in one batch under the MaxParallel bound, then discounts the
-// answers of lists that failed their test points.
+// points, all in one batch, all at once (under the MaxParallel cap, the
+// listing questions first: a test point never delays one), then discounts
+// the answers of lists that failed their test points.
 func runSurvey(ctx context.Context, r *dnsx.Resolver, lists []List, targets []string) survey {
 	s := survey{targets: targets, lists: lists, health: make([]Health, len(lists))}
 	var jobs []job
@@ -121,7 +122,7 @@ func runSurvey(ctx context.Context, r *dnsx.Resolver, lists []List, targets []st
 			jobs = append(jobs, healthJobs(l)...)
 		}
 	}
-	all := run(ctx, r, jobs, MaxParallel)
+	all := run(ctx, r, jobs, len(jobs))
 	for i, l := range lists {
 		if at := healthAt[i]; at >= 0 {
 			h := &s.health[i]

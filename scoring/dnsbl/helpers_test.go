@@ -2,6 +2,7 @@ package dnsbl
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -220,7 +221,7 @@ func syntheticLists(n int) []List {
 	out := make([]List, n)
 	for i := range out {
 		out[i] = List{
-			Name: "List " + string(rune('A'+i)), Zone: "l" + string(rune('a'+i)) + ".bound.test",
+			Name: fmt.Sprintf("List %d", i), Zone: fmt.Sprintf("l%d.bound.test", i),
 			Kind: IPList, Default: Blocking, Delist: "https://example.test/",
 		}
 	}

@@ -12,10 +12,13 @@ import (
 	"github.com/mailcred/mailcred/scoring/dnsx"
 )
 
-// MaxParallel is how many list queries are in flight at once: enough to ask
-// the whole catalogue in about one round trip, few enough not to look like
-// a flood to a list operator or a small local resolver.
-const MaxParallel = 8
+// MaxParallel caps the list queries in flight at once. Below it every
+// question of a survey is asked at once — concurrency is sized to the
+// lists (times the targets), so eight sending IPs on every list still cost
+// one round trip — and each list sees at most one question per target;
+// the cap only keeps a survey of very many targets from flooding a small
+// local resolver.
+const MaxParallel = 128
 
 // DNS types asked (RFC 1035 §3.2.2); dnsx takes the numeric type, and
 // keeping the two constants here spares this package a miekg/dns import.
@@ -82,7 +85,7 @@ type ListResult struct {
 func (r ListResult) Checked() bool { return r.Err == nil && r.Skipped == "" }
 
 // Query asks every list about target (an IP address or a domain name),
-// at most MaxParallel lists at a time, and returns one result per list in
+// all at once (at most MaxParallel), and returns one result per list in
 // the order given. It returns when all are answered or ctx is done; lists
 // still unanswered then carry the context's error.
 func Query(ctx context.Context, r *dnsx.Resolver, lists []List, target string) []ListResult {
@@ -90,7 +93,7 @@ func Query(ctx context.Context, r *dnsx.Resolver, lists []List, target string) [
 	for i, l := range lists {
 		jobs[i] = job{list: l, target: target}
 	}
-	return run(ctx, r, jobs, MaxParallel)
+	return run(ctx, r, jobs, len(jobs))
 }
 
 // Health is the outcome of asking a list for its test points.
@@ -118,14 +121,18 @@ func HealthCheck(ctx context.Context, r *dnsx.Resolver, l List) Health {
 	if !h.Tested() {
 		return h
 	}
-	res := run(ctx, r, healthJobs(l), MaxParallel)
+	res := run(ctx, r, healthJobs(l), 2)
 	h.Listed, h.Clean = res[0], res[1]
 	h.Err = judgeHealth(l, h.Listed, h.Clean)
 	return h
 }
 
+// healthJobs are a list's two test points. Their answers are asked with
+// dnsx's LookupShared: kept for their TTL across runs when the resolver
+// has a shared cache (the workbench's re-runs, receive's messages), as
+// they do not change when the user fixes their DNS.
 func healthJobs(l List) []job {
-	return []job{{list: l, target: l.TestListed}, {list: l, target: l.TestClean}}
+	return []job{{list: l, target: l.TestListed, probe: true}, {list: l, target: l.TestClean, probe: true}}
 }
 
 func judgeHealth(l List, listed, clean ListResult) error {
@@ -155,9 +162,11 @@ func judgeHealth(l List, listed, clean ListResult) error {
 type job struct {
 	list   List
 	target string
+	probe  bool // an RFC 5782 test point, not a listing question
 }
 
-// run answers the jobs with at most limit in flight, results in job order.
+// run answers the jobs with at most limit (and MaxParallel) in flight, in
+// job order, results in job order.
 // Jobs that need no query (skipped, bad target) are answered at once. On
 // cancellation it returns without waiting for queries in flight: they
 // finish in the background (dnsx bounds each by its timeout) and their
@@ -190,10 +199,10 @@ func run(ctx context.Context, r *dnsx.Resolver, jobs []job, limit int) []ListRes
 	}
 	out := make(chan done, len(pending)) // buffered: stragglers never block
 	next := make(chan int)
-	for range min(max(limit, 1), len(pending)) {
+	for range min(max(limit, 1), len(pending), MaxParallel) {
 		go func() {
 			for i := range next {
-				out <- done{i, ask(ctx, r, base[i], names[i])}
+				out <- done{i, ask(ctx, r, base[i], names[i], jobs[i].probe)}
 			}
 		}()
 	}
@@ -255,13 +264,17 @@ func prepare(j job) (res ListResult, name string, ok bool) {
 }
 
 // ask sends the A query, decodes it, and fetches the TXT reason when listed.
-func ask(ctx context.Context, r *dnsx.Resolver, base ListResult, name string) (res ListResult) {
+func ask(ctx context.Context, r *dnsx.Resolver, base ListResult, name string, probe bool) (res ListResult) {
 	start := time.Now()
 	res = base
 	defer func() { res.Elapsed = time.Since(start) }()
 	l := res.List
 	res.Name = name
-	ans := r.Lookup(ctx, name, typeA)
+	lookup := r.Lookup
+	if probe {
+		lookup = r.LookupShared
+	}
+	ans := lookup(ctx, name, typeA)
 	res.Outcome = ans.Outcome
 	switch {
 	case ans.Outcome.Void():
@@ -280,7 +293,9 @@ func ask(ctx context.Context, r *dnsx.Resolver, base ListResult, name string) (r
 		res.Err = &RefusalError{List: l.Name, Refusal: *d.Refusal}
 	case d.Listed:
 		res.Listed, res.Meanings = true, d.Meanings
-		res.Reason = reasonText(ctx, r, name)
+		if !probe { // a test point's reason text says nothing: not asked
+			res.Reason = reasonText(ctx, r, name)
+		}
 	}
 	return res
 }

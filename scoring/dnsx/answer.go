@@ -71,7 +71,8 @@ type Answer struct {
 	RTT     time.Duration
 	Err     error // the underlying error for Timeout and Failure
 
-	chain []string // CNAME targets from Name, in order, as the reply gave them
+	chain  []string // CNAME targets from Name, in order, as the reply gave them
+	negTTL uint32   // a negative answer's TTL from the SOA (RFC 2308 §5), for Cache
 }
 
 // Error returns nil on success and an *Error otherwise, for code that only

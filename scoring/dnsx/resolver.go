@@ -44,6 +44,11 @@ type Config struct {
 	AuthPort string
 	// Log, when set, receives every query as it completes (for -v).
 	Log func(Query)
+	// Shared, when set, keeps answers for their TTL beyond this resolver:
+	// Flush keeps it, and other resolvers may share it. Only answers
+	// asked with LookupShared go in, or all of them with ShareAll.
+	Shared   *Cache
+	ShareAll bool
 }
 
 // Resolver is safe for concurrent use. Its cache lasts as long as the value:
@@ -161,9 +166,30 @@ func (r *Resolver) Log() []Query {
 // Lookup asks one question. Identical questions in flight at once are sent
 // once; answered questions are served from the per-run cache.
 func (r *Resolver) Lookup(ctx context.Context, name string, qtype uint16) *Answer {
+	return r.lookup(ctx, name, qtype, r.cfg.ShareAll)
+}
+
+// LookupShared is Lookup for an answer worth keeping across runs for its
+// TTL in Config.Shared (a blocklist's test point: it does not change when
+// the user fixes their DNS). Without a shared cache it is Lookup.
+func (r *Resolver) LookupShared(ctx context.Context, name string, qtype uint16) *Answer {
+	return r.lookup(ctx, name, qtype, true)
+}
+
+func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16, share bool) *Answer {
 	name = Fqdn(name)
 	fresh := r.isFresh(name)
 	key := cacheKey{name, qtype, fresh}
+	shared := r.cfg.Shared
+	if fresh || !share {
+		shared = nil // --fresh asks for what was published a minute ago
+	}
+	if shared != nil {
+		if ans, ok := shared.get(key); ok {
+			r.record(ctx, ans, true, fresh)
+			return ans
+		}
+	}
 
 	r.mu.Lock()
 	if c, ok := r.cache[key]; ok {
@@ -176,7 +202,7 @@ func (r *Resolver) Lookup(ctx context.Context, name string, qtype uint16) *Answe
 		if cancelled(c.ans) && ctx.Err() == nil {
 			// The caller we waited on gave up; its cancellation is not
 			// our answer. Ask again (the entry was dropped).
-			return r.Lookup(ctx, name, qtype)
+			return r.lookup(ctx, name, qtype, share)
 		}
 		r.record(ctx, c.ans, true, fresh)
 		return c.ans
@@ -193,6 +219,9 @@ func (r *Resolver) Lookup(ctx context.Context, name string, qtype uint16) *Answe
 			return
 		}
 		c.ans = r.resolve(ctx, name, qtype, fresh, nil)
+		if shared != nil {
+			shared.put(key, c.ans)
+		}
 		if cancelled(c.ans) {
 			// A cancelled caller must not poison the cache for the others.
 			r.mu.Lock()
@@ -309,6 +338,7 @@ func (r *Resolver) exchange(ctx context.Context, servers []string, name string, 
 		}
 		ans.Err = nil
 		classify(ans, reply)
+		ans.negTTL = negativeTTL(reply)
 		if ans.Outcome == ServFail && attempt+1 < r.cfg.Attempts && len(servers) > 1 {
 			continue // another server may know better
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dnsx"
@@ -23,8 +24,29 @@ func runResult(ctx context.Context, env *scoring.Env) scoring.Result {
 	permReason := ""
 	var heloBad []netip.Addr
 	var tempDetail string
-	for _, ip := range ev.IPs {
-		e := Evaluate(ctx, env.DNS, ip, sender, ev.HELO)
+	checkHELO := ev.HELO != "" && !strings.EqualFold(strings.TrimSuffix(ev.HELO, "."), domain)
+	// Every evaluation at once: they are independent, and each is a chain
+	// of round trips (the answers they share are asked once).
+	mailFrom := make([]*Evaluation, len(ev.IPs))
+	helo := make([]*Evaluation, len(ev.IPs))
+	var wg sync.WaitGroup
+	for i, ip := range ev.IPs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mailFrom[i] = Evaluate(ctx, env.DNS, ip, sender, ev.HELO)
+		}()
+		if checkHELO {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				helo[i] = Evaluate(ctx, env.DNS, ip, "", ev.HELO)
+			}()
+		}
+	}
+	wg.Wait()
+	for i, ip := range ev.IPs {
+		e := mailFrom[i]
 		lines = append(lines, fmt.Sprintf("%s MAIL FROM %s: %s — %s (%d lookups)", ip, sender, e.Result, e.Explanation, e.Lookups))
 		switch e.Result {
 		case Pass:
@@ -39,8 +61,8 @@ func runResult(ctx context.Context, env *scoring.Env) scoring.Result {
 			bad = append(bad, ip)
 			badResults = append(badResults, fmt.Sprintf("%s: %s", ip, e.Result))
 		}
-		if ev.HELO != "" && !strings.EqualFold(strings.TrimSuffix(ev.HELO, "."), domain) {
-			h := Evaluate(ctx, env.DNS, ip, "", ev.HELO)
+		if checkHELO {
+			h := helo[i]
 			lines = append(lines, fmt.Sprintf("%s HELO %s: %s — %s", ip, ev.HELO, h.Result, h.Explanation))
 			switch h.Result {
 			case Fail, SoftFail, PermError:

@@ -221,6 +221,12 @@ func (e *evaluator) checkHost(ctx context.Context, domain string) hostResult {
 		e.problem("include/redirect loop: %s", loop)
 		return done(PermError, "loop: "+loop+" (RFC 7208 §4.6.4: evaluation would never end)")
 	}
+	if len(e.stack) == 0 && e.exhaustive {
+		// Inspect walks the whole tree: ask ahead for all of it. (A
+		// receiver's evaluation stops at the first match and asks no
+		// more than it needs.)
+		defer e.prefetch(ctx, domain)()
+	}
 	e.stack = append(e.stack, domain)
 	defer func() { e.stack = e.stack[:len(e.stack)-1] }()
 

@@ -196,8 +196,11 @@ func profileConfig(g *globals, p profile.Profile) (tui.Config, error) {
 	if resolverFlag == "" {
 		resolverFlag = p.Resolver
 	}
+	// One cache across the watch loop's runs, for what does not change
+	// while the user fixes their DNS: the blocklists' test points.
+	kept := dnsx.NewCache(0, nil)
 	newResolver := func() (*dnsx.Resolver, error) {
-		return dnsx.New(dnsx.Config{Servers: dnsx.ServersFromFlag(resolverFlag), Timeout: g.timeout, Fresh: []string{domain}})
+		return dnsx.New(dnsx.Config{Servers: dnsx.ServersFromFlag(resolverFlag), Timeout: g.timeout, Fresh: []string{domain}, Shared: kept})
 	}
 	kb, err := explain.Load()
 	if err != nil {

@@ -1,0 +1,131 @@
+package dnsx
+
+import (
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Cache keeps answers for their TTL across runs and across resolvers that
+// are given the same one (Config.Shared): what `receive` shares between
+// the messages it scores, and what keeps the blocklists' RFC 5782 test
+// points from being asked again on every re-run of the checks. It holds
+// at most a fixed number of answers; failures (timeouts, SERVFAIL, …) and
+// answers from --fresh mode are never kept. Safe for concurrent use.
+type Cache struct {
+	max    int
+	maxTTL time.Duration
+	now    func() time.Time
+
+	mu      sync.Mutex
+	entries map[cacheKey]cacheEntry
+}
+
+type cacheEntry struct {
+	ans     *Answer
+	expires time.Time
+}
+
+// DefaultCacheSize is NewCache's bound when given 0.
+const DefaultCacheSize = 10000
+
+// maxCacheTTL caps what a TTL can make us keep: a day-long TTL on a
+// record that changes is the publisher's mistake, not a reason to show
+// stale data for a day.
+const maxCacheTTL = time.Hour
+
+// NewCache returns a cache of at most size answers (DefaultCacheSize for
+// 0). now is the clock (time.Now when nil; tests pass a fake one).
+func NewCache(size int, now func() time.Time) *Cache {
+	if size <= 0 {
+		size = DefaultCacheSize
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Cache{max: size, maxTTL: maxCacheTTL, now: now, entries: map[cacheKey]cacheEntry{}}
+}
+
+// Len returns how many answers are kept, expired ones included until they
+// are met.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
+}
+
+func (c *Cache) get(k cacheKey) (*Answer, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[k]
+	if !ok {
+		return nil, false
+	}
+	if !c.now().Before(e.expires) {
+		delete(c.entries, k)
+		return nil, false
+	}
+	return e.ans, true
+}
+
+// put keeps ans for its TTL, if it is an answer (records, NXDOMAIN or
+// NODATA with an SOA to say for how long: RFC 2308 §5) and its TTL is
+// not 0.
+func (c *Cache) put(k cacheKey, ans *Answer) {
+	ttl, ok := ans.cacheTTL()
+	if !ok || ttl <= 0 {
+		return
+	}
+	ttl = min(ttl, c.maxTTL)
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= c.max {
+		for key, e := range c.entries {
+			if !now.Before(e.expires) {
+				delete(c.entries, key)
+			}
+		}
+		for key := range c.entries { // still full: drop any one
+			if len(c.entries) < c.max {
+				break
+			}
+			delete(c.entries, key)
+		}
+	}
+	c.entries[k] = cacheEntry{ans: ans, expires: now.Add(ttl)}
+}
+
+// cacheTTL is how long the answer may be kept: the smallest TTL of its
+// records, or for a negative answer the SOA's negative TTL.
+func (a *Answer) cacheTTL() (time.Duration, bool) {
+	switch a.Outcome {
+	case Success:
+		if len(a.Records) == 0 {
+			return 0, false
+		}
+		ttl := a.Records[0].Header().Ttl
+		for _, rr := range a.Records[1:] {
+			ttl = min(ttl, rr.Header().Ttl)
+		}
+		return time.Duration(ttl) * time.Second, true
+	case NXDomain, NoData:
+		if a.negTTL == 0 {
+			return 0, false
+		}
+		return time.Duration(a.negTTL) * time.Second, true
+	}
+	return 0, false
+}
+
+// negativeTTL is the TTL of a negative answer (RFC 2308 §5): the smaller
+// of the authority SOA's own TTL and its MINIMUM field; 0 without an SOA.
+func negativeTTL(reply *dns.Msg) uint32 {
+	for _, rr := range reply.Ns {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return min(soa.Hdr.Ttl, soa.Minttl)
+		}
+	}
+	return 0
+}

@@ -1,0 +1,145 @@
+package dnsx
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mailcred/mailcred/scoring/dnstest"
+)
+
+// fakeClock is a clock tests move by hand.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func TestSharedCacheKeepsAnswersForTheirTTL(t *testing.T) {
+	srv, err := dnstest.Start(`
+example.com.     300 IN SOA ns1.example.com. h.example.com. 1 7200 3600 1209600 60
+kept.example.com. 120 IN A 192.0.2.1
+kept.example.com. 30 IN A 192.0.2.2
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.SetFault("broken.example.com", dnstest.ServFail)
+	clock := &fakeClock{t: time.Unix(1e9, 0)}
+	cache := NewCache(0, clock.now)
+	newR := func(all bool) *Resolver {
+		r, err := New(Config{Servers: []string{srv.Addr}, Timeout: 2 * time.Second, Shared: cache, ShareAll: all})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	ctx := context.Background()
+	ask := func(r *Resolver, name string) *Answer {
+		t.Helper()
+		before := srv.Queries()
+		a := r.Lookup(ctx, name, TypeA)
+		t.Logf("%s: %s, %d question(s) sent", name, a.Outcome, srv.Queries()-before)
+		return a
+	}
+	sent := func() int64 { return srv.Queries() }
+
+	// One resolver asks; another sharing the cache is answered from it.
+	if a := ask(newR(true), "kept.example.com"); a.Outcome != Success {
+		t.Fatalf("outcome %s", a.Outcome)
+	}
+	n := sent()
+	r2 := newR(true)
+	if a := ask(r2, "kept.example.com"); a.Outcome != Success || len(a.Records) != 2 || sent() != n {
+		t.Fatalf("second resolver: %s with %d records, %d question(s) sent; want the kept answer, none sent", a.Outcome, len(a.Records), sent()-n)
+	}
+	// Kept for the smallest TTL of the set (30 s), then asked again.
+	clock.add(29 * time.Second)
+	ask(newR(true), "kept.example.com")
+	if sent() != n {
+		t.Errorf("asked again before the TTL ran out")
+	}
+	clock.add(2 * time.Second)
+	ask(newR(true), "kept.example.com")
+	if sent() != n+1 {
+		t.Errorf("not asked again after the TTL ran out")
+	}
+
+	// NXDOMAIN is kept for the SOA's negative TTL (60 s, RFC 2308 §5).
+	ask(newR(true), "gone.example.com")
+	n = sent()
+	clock.add(59 * time.Second)
+	if a := ask(newR(true), "gone.example.com"); a.Outcome != NXDomain || sent() != n {
+		t.Errorf("NXDOMAIN: %s, %d sent; want the kept NXDOMAIN", a.Outcome, sent()-n)
+	}
+	clock.add(time.Second)
+	ask(newR(true), "gone.example.com")
+	if sent() != n+1 {
+		t.Errorf("NXDOMAIN kept past its negative TTL")
+	}
+
+	// A failure is never kept.
+	ask(newR(true), "broken.example.com")
+	n = sent()
+	if a := ask(newR(true), "broken.example.com"); a.Outcome != ServFail || sent() == n {
+		t.Errorf("SERVFAIL was kept: %s, %d sent", a.Outcome, sent()-n)
+	}
+
+	// Without ShareAll only LookupShared goes through the cache.
+	clock.add(time.Hour)
+	r := newR(false)
+	ask(r, "kept.example.com")
+	n = sent()
+	r.Flush()
+	ask(r, "kept.example.com")
+	if sent() != n+1 {
+		t.Errorf("Lookup without ShareAll was answered from the shared cache")
+	}
+	r.Flush()
+	r.LookupShared(ctx, "kept.example.com", TypeA)
+	n = sent()
+	r.Flush() // Flush forgets the run, not the shared cache
+	r.LookupShared(ctx, "kept.example.com", TypeA)
+	if sent() != n {
+		t.Errorf("LookupShared after Flush asked again")
+	}
+}
+
+func TestSharedCacheIsBounded(t *testing.T) {
+	srv, err := dnstest.Start(`
+a.example.com. 300 IN A 192.0.2.1
+b.example.com. 300 IN A 192.0.2.2
+c.example.com. 300 IN A 192.0.2.3
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cache := NewCache(2, nil)
+	r, err := New(Config{Servers: []string{srv.Addr}, Timeout: 2 * time.Second, Shared: cache, ShareAll: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"a", "b", "c"} {
+		r.Lookup(context.Background(), n+".example.com", TypeA)
+		if cache.Len() > 2 {
+			t.Fatalf("%d answers kept, bound is 2", cache.Len())
+		}
+	}
+	if cache.Len() != 2 {
+		t.Errorf("%d answers kept, want 2", cache.Len())
+	}
+}
