@@ -10,8 +10,12 @@ import (
 	"strings"
 	"sync"
 
+	"os"
+	"os/user"
+
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/mx"
+	"github.com/mailcred/mailcred/session/mta"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
 
@@ -38,6 +42,13 @@ type Destination struct {
 	// Sendmail and SendmailArgs are the program run for ViaSendmail.
 	Sendmail     string
 	SendmailArgs []string
+	// MTA is the command of ViaMTA, with the arguments mailcred adds;
+	// Signer says who DKIM-signs and SubmitAs as which user the message
+	// is handed over — what the confirmation must say.
+	MTA      mta.Command
+	MTAArgs  []string
+	Signer   string
+	SubmitAs string
 
 	EnvelopeFrom string
 	Recipients   []string
@@ -84,6 +95,8 @@ func (p Plan) Describe(ctx context.Context, r *dnsx.Resolver) (*Destination, err
 		d.SendmailArgs = smtpc.SendmailArgs(d.EnvelopeFrom, d.Recipients)
 		d.LocalSource = "chosen by the local MTA (its -v output in the transcript shows the connection)"
 		return d, nil
+	case ViaMTA:
+		return d, d.describeMTA(p)
 	case ViaMX:
 		err = d.resolveMX(ctx, r, p.Route)
 	case ViaHost:
@@ -96,6 +109,50 @@ func (p Plan) Describe(ctx context.Context, r *dnsx.Resolver) (*Destination, err
 	}
 	d.Local, d.LocalSource = localGuess(ctx, p.Route, d.Hosts)
 	return d, nil
+}
+
+// describeMTA names the MTA (the one given, else the one detected), who
+// signs and as which user the message is submitted.
+func (d *Destination) describeMTA(p Plan) error {
+	d.MTA = p.Route.MTA
+	if len(d.MTA.Argv) == 0 {
+		found := mta.Detect("/")
+		f, ok := mta.Primary(found)
+		if !ok {
+			seen := "nothing"
+			if len(found) > 0 {
+				seen = fmt.Sprint(found)
+			}
+			return fmt.Errorf("no exim or postfix found on this host (found %s): name the MTA with --mta-command, or use --via sendmail or --via mx", seen)
+		}
+		cmd, err := mta.CommandFor(f)
+		if err != nil {
+			return err
+		}
+		d.MTA = cmd
+	}
+	if d.MTA.Kind == mta.Exim {
+		d.MTAArgs = mta.EximArgs(d.EnvelopeFrom, d.Recipients)
+	} else {
+		d.MTAArgs = append([]string{"-i", "-f", d.EnvelopeFrom, "--"}, d.Recipients...)
+	}
+	d.Signer = "the MTA: mailcred sends the message unsigned (--sign makes mailcred sign it too)"
+	if p.DKIM != nil {
+		d.Signer = "mailcred (--sign), with " + p.DKIM.Selector + "._domainkey." + p.DKIM.Domain + "; the MTA may add its own signature"
+	}
+	d.SubmitAs = currentUser()
+	d.HELO = "the MTA's own (shown in its transcript)"
+	d.LocalSource = "chosen by the MTA (its transcript shows the connection)"
+	return nil
+}
+
+// currentUser is "alice (uid 1000)", the user the MTA sees as submitter.
+func currentUser() string {
+	uid := os.Getuid()
+	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
+		return fmt.Sprintf("%s (uid %d)", u.Username, uid)
+	}
+	return fmt.Sprintf("uid %d", uid)
 }
 
 // resolveMX lists the MX hosts of the recipient domain (RFC 5321 §5.1).
@@ -269,6 +326,9 @@ func (d *Destination) Summary() string {
 	switch d.Route.Kind {
 	case ViaSendmail:
 		lines = append(lines, "via the local MTA: "+d.Sendmail+" "+strings.Join(d.SendmailArgs, " "))
+	case ViaMTA:
+		lines = append(lines, "via the local "+string(d.MTA.Kind)+": "+d.MTA.String()+" "+strings.Join(d.MTAArgs, " "),
+			"signed by "+d.Signer, "submitted as "+d.SubmitAs)
 	case ViaMX:
 		lines = append(lines, "via the MX hosts of "+d.Domain+" (RFC 5321 §5.1 order):")
 	default:

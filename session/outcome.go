@@ -7,6 +7,7 @@ import (
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/session/explain"
+	"github.com/mailcred/mailcred/session/mta"
 	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
@@ -27,6 +28,9 @@ const (
 	Deferred Verdict = "deferred"
 	Rejected Verdict = "rejected"
 	Failed   Verdict = "error"
+	// Frozen: the local MTA froze the message (--via mta); it stays in
+	// its queue until an admin acts.
+	Frozen Verdict = "frozen"
 )
 
 // Attempt is one connection of a send: one address of one host.
@@ -78,6 +82,9 @@ type Outcome struct {
 	Transcript []Event
 	// Facts are what tls.starttls and smtp.response judge.
 	Facts scoring.SMTPFacts
+	// MTA is the local MTA's delivery (--via mta): delivered, deferred
+	// with its retry time, bounced with its reason, or frozen.
+	MTA *mta.Result
 }
 
 // Evidence returns what the checks need to score this send: the plan's
@@ -130,9 +137,11 @@ func (o *Outcome) facts(route Route, tls tlsNote) {
 		Reply:    append([]string(nil), o.Reply.Lines...),
 		Err:      o.Err,
 	}
-	if route.Kind == ViaSendmail {
+	switch route.Kind {
+	case ViaSendmail:
 		f.Stage = "sendmail"
-	} else {
+	case ViaMTA:
+	default:
 		f.TLSMode = string(route.tlsMode())
 	}
 	if o.LocalAddr.IsValid() {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/explain"
+	"github.com/mailcred/mailcred/session/mta"
 	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
@@ -48,6 +49,9 @@ type Plan struct {
 	// Explainer explains the server's answer; nil loads the embedded
 	// knowledge base for each Send.
 	Explainer *explain.KB
+	// MTA are the options of ViaMTA: the postfix log source, how long to
+	// follow it; its Command and Events are set by Send from the route.
+	MTA mta.Options
 }
 
 // String describes the plan without secrets: printing a Plan with %v must
@@ -150,14 +154,17 @@ func (p Plan) validateRoute(rcpts []string) []error {
 		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
 			errs = append(errs, problem("Route", "server %q: want HOST:PORT with a port from 1 to 65535", r.HostPort))
 		}
-	case ViaSendmail:
+	case ViaSendmail, ViaMTA:
 		if p.RequireVerifiedTLS {
-			errs = append(errs, problem("Route", "--tls-verify has no effect with --via sendmail: configure the MTA instead"))
+			errs = append(errs, problem("Route", "--tls-verify has no effect with --via %s: configure the MTA instead", r.Kind))
+		}
+		if r.Kind == ViaMTA && len(r.MTA.Argv) > 0 && !r.MTA.Kind.Driven() {
+			errs = append(errs, problem("Route", "the MTA command %q is not exim or postfix: its delivery cannot be followed", r.MTA))
 		}
 	default:
-		errs = append(errs, problem("Route", "unknown route %q: want mx, host or sendmail", r.Kind))
+		errs = append(errs, problem("Route", "unknown route %q: want mx, host, sendmail or mta", r.Kind))
 	}
-	if r.Kind != ViaSendmail {
+	if r.Kind != ViaSendmail && r.Kind != ViaMTA {
 		if _, err := smtpc.ParseTLSMode(string(r.TLS)); err != nil {
 			errs = append(errs, problem("Route", "%v", err))
 		}

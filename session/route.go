@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mailcred/mailcred/session/mta"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
 
@@ -22,6 +23,10 @@ const (
 	ViaHost RouteKind = "host"
 	// ViaSendmail hands the message to the local MTA's sendmail program.
 	ViaSendmail RouteKind = "sendmail"
+	// ViaMTA hands the message, unsigned unless the plan signs, to the
+	// local MTA (exim or postfix) and follows the MTA's own delivery to
+	// its end: the MTA signs, chooses the address and says HELO.
+	ViaMTA RouteKind = "mta"
 )
 
 // Family restricts the IP family used to reach the server (-4 / -6).
@@ -68,6 +73,9 @@ type Route struct {
 	Port int
 	// LocalAddr is the local IP to send from; empty lets the OS choose.
 	LocalAddr string
+	// MTA is the MTA program of ViaMTA (--mta-command); an empty Argv
+	// means the one Describe detects on this host.
+	MTA mta.Command
 }
 
 // ParseRoute reads the --via and --tls flags: via is "mx" (or empty),
@@ -87,6 +95,11 @@ func ParseRoute(via, tls string) (Route, error) {
 			return Route{}, fmt.Errorf("--tls implicit cannot be used with --via mx: MX hosts take STARTTLS on port 25; implicit TLS is for submission on port 465 (RFC 8314)")
 		}
 		return Route{Kind: ViaMX, TLS: mode}, nil
+	case strings.EqualFold(via, "mta"):
+		if given {
+			return Route{}, fmt.Errorf("--tls has no effect with --via mta: the MTA's own TLS settings decide")
+		}
+		return Route{Kind: ViaMTA}, nil
 	case strings.EqualFold(via, "sendmail") || strings.HasPrefix(strings.ToLower(via), "sendmail:"):
 		if given {
 			return Route{}, fmt.Errorf("--tls has no effect with --via sendmail: the local MTA decides how it delivers")
@@ -101,7 +114,7 @@ func ParseRoute(via, tls string) (Route, error) {
 	}
 	host, port, err := net.SplitHostPort(via)
 	if err != nil || host == "" {
-		return Route{}, fmt.Errorf("--via %q: want mx, sendmail, or HOST:PORT such as smtp.example.com:587 or [2001:db8::1]:25", via)
+		return Route{}, fmt.Errorf("--via %q: want mx, mta, sendmail, or HOST:PORT such as smtp.example.com:587 or [2001:db8::1]:25", via)
 	}
 	n, err := strconv.Atoi(port)
 	if err != nil || n < 1 || n > 65535 {
@@ -124,6 +137,8 @@ func (r Route) String() string {
 		return r.HostPort
 	case ViaSendmail:
 		return "sendmail"
+	case ViaMTA:
+		return "mta"
 	}
 	return "mx"
 }

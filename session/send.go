@@ -11,6 +11,7 @@ import (
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/session/explain"
+	"github.com/mailcred/mailcred/session/mta"
 	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
@@ -55,9 +56,12 @@ func Send(ctx context.Context, plan Plan, r *dnsx.Resolver, events func(Event)) 
 	if err != nil {
 		return nil, fmt.Errorf("send: %w", err)
 	}
-	if plan.Route.Kind == ViaSendmail {
+	switch plan.Route.Kind {
+	case ViaSendmail:
 		runSendmail(ctx, dest, msg, t, o)
-	} else {
+	case ViaMTA:
+		runMTA(ctx, plan, dest, msg, kb, t, o)
+	default:
 		deliver(ctx, plan, dest, msg, kb, t, o)
 	}
 	o.Transcript = t.all()
@@ -161,6 +165,51 @@ func runSendmail(ctx context.Context, dest *Destination, msg []byte, t *transcri
 		o.Verdict, o.Err = Failed, err.Error()
 	}
 	o.facts(Route{Kind: ViaSendmail}, tlsNote{})
+}
+
+// runMTA hands the message to the local MTA and follows its delivery to
+// the end. The verdict is the MTA's, never "accepted" for a message the
+// MTA only queued: delivered is accepted (by the remote server), deferred
+// is deferred, bounced is rejected, frozen is frozen, and a delivery that
+// could not be followed to its end is an error.
+func runMTA(ctx context.Context, plan Plan, dest *Destination, msg []byte, kb *explain.KB, t *transcript, o *Outcome) {
+	opts := plan.MTA
+	opts.Command, opts.Events = dest.MTA, t.emit
+	res, err := mta.Deliver(ctx, opts, dest.EnvelopeFrom, dest.Recipients, msg)
+	o.MTA = &res
+	o.Server, o.Stage, o.Reply = res.Host, res.Stage, res.Reply
+	if res.HELO != "" {
+		o.HELO = res.HELO
+	}
+	if res.Local.IsValid() {
+		o.LocalAddr = res.Local
+	}
+	switch {
+	case err != nil:
+		o.Verdict, o.Err = Failed, err.Error()
+	case res.Status == mta.StatusDelivered:
+		o.Verdict = Accepted
+	case res.Status == mta.StatusDeferred:
+		o.Verdict, o.Err = Deferred, res.Reason
+	case res.Status == mta.StatusBounced:
+		o.Verdict, o.Err = Rejected, res.Reason
+	case res.Status == mta.StatusFrozen:
+		o.Verdict, o.Err = Frozen, "exim froze the message: "+res.Reason
+	default:
+		o.Verdict, o.Err = Failed, "the MTA's delivery could not be followed to its end"
+	}
+	if res.Reply.Code != 0 {
+		o.Explanation = explainReply(kb, res.Reply, res.Stage)
+	}
+	o.facts(plan.Route, tlsNote{})
+	if res.Addr.IsValid() {
+		o.Facts.Addr = res.Addr.String()
+	}
+	if tls := res.TLS; tls != nil {
+		o.Facts.TLS, o.Facts.StartTLSOffered = true, true
+		o.Facts.TLSVersion, o.Facts.CipherSuite = tls.Version, tls.CipherSuite
+		o.Facts.CertVerified, o.Facts.CertError = tls.Verified, tls.VerifyError
+	}
 }
 
 // transcript stamps events with the time since the send began, keeps

@@ -461,7 +461,7 @@ func TestParseRoute(t *testing.T) {
 		{"[2001:db8::1]:25", "none", "host [2001:db8::1]:25 none"},
 		{"sendmail", "", "sendmail  "},
 		{"sendmail:/opt/exim/bin/sendmail", "", "sendmail /opt/exim/bin/sendmail "},
-		{"smtp.example.com", "", "error: --via \"smtp.example.com\": want mx, sendmail, or HOST:PORT"},
+		{"smtp.example.com", "", "error: --via \"smtp.example.com\": want mx, mta, sendmail, or HOST:PORT"},
 		{"smtp.example.com:99999", "", "error: --via \"smtp.example.com:99999\": port"},
 		{"mx", "implicit", "error: --tls implicit cannot be used with --via mx"},
 		{"mx", "tls1.3", "error: --tls: unknown TLS mode"},

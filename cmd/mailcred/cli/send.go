@@ -41,6 +41,8 @@ type sendFlags struct {
 	authUser, authPW string // authPW: --auth-password-file
 
 	dkimKey, selector, dkimDomain, canon string
+	mtaCommand, mtaLog                  string
+	sign                                bool
 
 	yes bool
 	ips []string
@@ -49,7 +51,7 @@ type sendFlags struct {
 func newSendCmd(g *globals) *cobra.Command {
 	f := &sendFlags{}
 	cmd := &cobra.Command{
-		Use:   "send --from A --to B [--subject S] [--body-file F] [--via mx|HOST:PORT|sendmail] [--tls MODE] [--auth-user U] [--dkim-key F --selector S] [--yes]",
+		Use:   "send --from A --to B [--subject S] [--body-file F] [--via mx|mta|HOST:PORT|sendmail] [--tls MODE] [--auth-user U] [--dkim-key F --selector S] [--yes]",
 		Short: "Send a test message, print the SMTP conversation live, explain the answer and score it",
 		Long: `send composes a test message, DKIM-signs it when given a key, delivers it, and prints the SMTP
 conversation as it happens (swaks-style: -> and <- in plaintext, ~> and <~ under TLS, ** for notes).
@@ -59,7 +61,11 @@ scores the send: every DNS check, the message's headers, TLS and the answer.
 Routes: --via mx (the default) delivers to the recipient domain's MX hosts in preference order,
 trying the next one after a temporary failure (RFC 5321 §5.1), on port 25; --via HOST:PORT talks to
 one server, typically your submission server with --auth-user; --via sendmail hands the message to
-the local MTA (sendmail -v), whose own delivery appears in the transcript.
+the local MTA (sendmail -v), whose own delivery appears in the transcript; --via mta hands it to
+exim or postfix (found on this host, or named with --mta-command) unsigned, so the MTA signs as it
+does for real mail, and follows the MTA's own delivery to its end: exim's SMTP dialogue with the
+remote server, or postfix's queue ID in its log. The outcome is delivered, deferred (with the retry
+time), bounced (with the reason) or frozen. --sign makes mailcred sign as well.
 
 Before sending, it shows where the message will go and asks "Send? [y/N]" on a terminal. Without a
 terminal it refuses unless --yes is given. The password (--auth-password-file, $MAILCRED_SMTP_PASSWORD,
@@ -74,6 +80,7 @@ server is a runtime error.
 ` + exitStatusHelp,
 		Example: `  mailcred send --from me@example.com --to check@mail-tester.example --subject Test --body "Hello"
   mailcred send --from me@example.com --to you@gmail.com -4 --dkim-key /etc/exim4/dkim.pem --selector s1
+  mailcred send --from me@example.com --to you@example.net --via mta --mta-command "exim4 -C /etc/exim4/candidate.conf"
   mailcred send --from me@example.com --to you@example.net --via smtp.example.com:587 --tls starttls \
       --auth-user me@example.com --auth-password-file ~/.smtp-pass --yes --format json`,
 		Args: cobra.NoArgs,
@@ -89,7 +96,10 @@ server is a runtime error.
 	fl.StringVar(&f.bodyFile, "body-file", "", "read the body from this file")
 	fl.StringArrayVar(&f.headers, "header", nil, `an extra header field "Name: value" (repeat)`)
 	fl.StringArrayVar(&f.omit, "omit", nil, "leave out a standard header on purpose, e.g. To or Date (repeat)")
-	fl.StringVar(&f.via, "via", "mx", "route: mx, HOST:PORT, sendmail or sendmail:PATH")
+	fl.StringVar(&f.via, "via", "mx", "route: mx, mta, HOST:PORT, sendmail or sendmail:PATH")
+	fl.StringVar(&f.mtaCommand, "mta-command", "", `the MTA for --via mta, e.g. "exim4 -C /etc/exim4/candidate.conf" (default: the exim or postfix found)`)
+	fl.StringVar(&f.mtaLog, "mta-log", "", "postfix's log for --via mta: a file, or journald (default: /var/log/mail.log, else journald)")
+	fl.BoolVar(&f.sign, "sign", false, "with --via mta: DKIM-sign with --dkim-key too (default: the MTA signs)")
 	fl.StringVar(&f.tls, "tls", "", "TLS: starttls (required), implicit (port 465), none, or opportunistic (default; implicit for port 465)")
 	fl.BoolVar(&f.tlsVerify, "tls-verify", false, "stop if the server's certificate does not verify for its name (default: report only, as MTAs do)")
 	fl.StringVar(&f.tlsCA, "tls-ca", "", "PEM file of CA certificates to verify the server with, instead of the system's")

@@ -13,6 +13,7 @@ import (
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/session"
 	"github.com/mailcred/mailcred/session/compose"
+	"github.com/mailcred/mailcred/session/mta"
 	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
@@ -79,6 +80,7 @@ func (f *sendFlags) build(environ []string, tty bool) built {
 	case f.ipv6:
 		route.Family = session.Family6
 	}
+	f.buildMTA(&route, &b, add)
 	b.plan.Route = route
 	if f.tlsCA != "" {
 		pool, err := loadCAs(f.tlsCA)
@@ -89,6 +91,9 @@ func (f *sendFlags) build(environ []string, tty bool) built {
 	}
 	f.buildAuth(&b, environ, tty, add)
 	f.buildDKIM(&b, add)
+	if route.Kind == session.ViaMTA && !f.sign {
+		b.plan.DKIM = nil // the MTA signs; the selector stays for the checks
+	}
 	ips, bad := parseIPs(f.ips)
 	b.ips = ips
 	b.problems = append(b.problems, bad...)
@@ -98,6 +103,36 @@ func (f *sendFlags) build(environ []string, tty bool) built {
 		}
 	}
 	return b
+}
+
+// buildMTA reads --mta-command, --mta-log and --sign.
+func (f *sendFlags) buildMTA(route *session.Route, b *built, add func(string, ...any)) {
+	if route.Kind != session.ViaMTA {
+		if f.mtaCommand != "" || f.mtaLog != "" {
+			add("--mta-command and --mta-log need --via mta")
+		}
+		if f.sign {
+			add("--sign is for --via mta; other routes sign whenever --dkim-key is given")
+		}
+		return
+	}
+	if f.sign && f.dkimKey == "" {
+		add("--sign needs --dkim-key and --selector")
+	}
+	if f.mtaCommand != "" {
+		cmd, err := mta.ParseCommand(f.mtaCommand, "")
+		if err != nil {
+			add("%v", err)
+		}
+		route.MTA = cmd
+	}
+	switch strings.ToLower(strings.TrimSpace(f.mtaLog)) {
+	case "":
+	case "journald", "journal":
+		b.plan.MTA.Log = mta.LogSource{Journal: true}
+	default:
+		b.plan.MTA.Log = mta.LogSource{File: f.mtaLog}
+	}
 }
 
 // buildAuth sets the AUTH credentials: the password from the file or

@@ -79,6 +79,10 @@ func (s *sendOutput) destination(p session.Plan, d *session.Destination) {
 	switch r.Kind {
 	case session.ViaSendmail:
 		s.line(w, "route", "the local MTA: "+d.Sendmail+" "+strings.Join(d.SendmailArgs, " "))
+	case session.ViaMTA:
+		s.line(w, "route", "the local "+string(d.MTA.Kind)+", followed to the end of its delivery: "+d.MTA.String()+" "+strings.Join(d.MTAArgs, " "))
+		s.line(w, "signed by", d.Signer)
+		s.line(w, "submits as", d.SubmitAs)
 	case session.ViaMX:
 		how := "the MX hosts of " + d.Domain + ", in preference order (RFC 5321 §5.1)"
 		if d.Implicit {
@@ -111,7 +115,9 @@ func (s *sendOutput) destination(p session.Plan, d *session.Destination) {
 	if r.Kind != session.ViaSendmail {
 		s.line(w, "HELO", d.HELO)
 	}
-	if k := p.DKIM; k != nil {
+	if r.Kind == session.ViaMTA && p.DKIM == nil {
+		// "signed by" said it
+	} else if k := p.DKIM; k != nil {
 		s.line(w, "DKIM", fmt.Sprintf("%s, %s key, c=%s/%s", dkim.RecordName(k.Selector, k.Domain), keyDesc(k.Key),
 			orRelaxed(k.Header), orRelaxed(k.Body)))
 	} else {
@@ -181,7 +187,7 @@ func (s *sendOutput) result(o *session.Outcome, ev scoring.Evidence, rep report.
 
 // outcome prints the verdict, the reply and its explanation.
 func (s *sendOutput) outcome(w io.Writer, o *session.Outcome) {
-	status := map[session.Verdict]string{session.Accepted: "pass", session.Deferred: "warn", session.Rejected: "fail", session.Failed: "error"}[o.Verdict]
+	status := map[session.Verdict]string{session.Accepted: "pass", session.Deferred: "warn", session.Rejected: "fail", session.Failed: "error", session.Frozen: "fail"}[o.Verdict]
 	style, sym := s.text.Theme.Status(status)
 	where := serverName(o.Server, o.Facts.Addr)
 	head := fmt.Sprintf("%s %s at %s by %s", sym, strings.ToUpper(string(o.Verdict)), o.Facts.Stage, where)
@@ -194,6 +200,15 @@ func (s *sendOutput) outcome(w io.Writer, o *session.Outcome) {
 	}
 	if o.Err != "" {
 		s.line(w, "", o.Err)
+	}
+	if m := o.MTA; m != nil {
+		s.line(w, "", fmt.Sprintf("%s: %s (queue ID %s)", m.Kind, m.Status, orNone(m.QueueID)))
+		if !m.RetryAt.IsZero() {
+			s.line(w, "", "next try after "+m.RetryAt.Format("2006-01-02 15:04:05 MST")+" ("+m.RetryNote+")")
+		}
+		for _, n := range m.Notes {
+			s.line(w, "", "note: "+n)
+		}
 	}
 	if e := o.Explanation; e != nil && o.Verdict != session.Accepted {
 		if e.Provider != "" && e.Provider != "generic" {
