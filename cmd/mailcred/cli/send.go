@@ -41,8 +41,8 @@ type sendFlags struct {
 	authUser, authPW string // authPW: --auth-password-file
 
 	dkimKey, selector, dkimDomain, canon string
-	mtaCommand, mtaLog                  string
-	sign                                bool
+	mtaCommand, mtaLog                   string
+	sign                                 bool
 
 	yes bool
 	ips []string
