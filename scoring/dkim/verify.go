@@ -31,6 +31,10 @@ const (
 	Fail      Status = "fail"
 	PermError Status = "permerror"
 	TempError Status = "temperror"
+	// Policy: the signature verifies, but not for the whole message — l=
+	// leaves content after it unsigned — so a receiver may refuse it by
+	// local policy (RFC 8601 §2.7.1).
+	Policy Status = "policy"
 )
 
 // Failure says which part of a signature went wrong.
@@ -45,7 +49,8 @@ const (
 	SignatureMismatch Failure = "signature"        // the header hash does not verify with the key (§6.1.3 step 5)
 	KeyUnusable       Failure = "key"              // no key record, revoked, malformed, wrong type or too short (§6.1.2)
 	DNSFailure        Failure = "dns"              // the key record could not be fetched now
-	SignatureUnusable Failure = "signature-syntax" // the DKIM-Signature itself: syntax, version, From unsigned, expired, l=, sha1 (§6.1.1)
+	SignatureUnusable Failure = "signature-syntax" // the DKIM-Signature itself: syntax, version, From unsigned, expired, sha1 (§6.1.1)
+	BodyAppended      Failure = "body-length"      // verifies for the l= octets it covers; content follows them (§3.5, §8.2)
 )
 
 // maxSignatures bounds the work a hostile message can ask for.
@@ -89,6 +94,8 @@ func (r SignatureResult) Explain() string {
 		return who + ": the key record cannot be used: " + r.Reason
 	case DNSFailure:
 		return who + ": the key record could not be fetched now (temporary): " + r.Reason
+	case BodyAppended:
+		return who + ": " + r.Reason + " (l=, RFC 6376 §8.2)"
 	}
 	return who + ": the signature cannot be used: " + r.Reason
 }
@@ -188,6 +195,9 @@ func verify(signed []byte, lookup func(string) ([]string, error)) ([]SignatureRe
 			Expiration:       v.Expiration,
 		}
 		r.Status, r.Failure, r.Reason = classify(v.Err)
+		if v.Err != nil && strings.Contains(v.Err.Error(), errBodyLength) && c.Field != "" {
+			r.Status, r.Failure, r.Reason = verifyBodyLength(signed, c.Field, lookup)
+		}
 		out = append(out, r)
 	}
 	return out, nil

@@ -132,6 +132,12 @@ func TestMessagesSignedByDkimpyAndMailauth(t *testing.T) {
 	}
 }
 
+// oursDiffer are the vectors where our verdict is deliberately not
+// go-msgauth's: it refuses every l= signature; we verify it as dkimpy,
+// OpenDKIM and mailauth do, and report content after l= as policy
+// (RFC 8601 §2.7.1).
+var oursDiffer = map[string]string{"g06-l-tag-appended-content": "policy"}
+
 // The shared verification vectors run whole through VerifyPublished, the
 // in-process DNS server standing in for each case's zone. Our verdicts
 // are go-msgauth's, so they must equal what go-msgauth was observed to
@@ -190,6 +196,10 @@ func TestVerificationCases(t *testing.T) {
 				observed = append(observed, strings.SplitN(o, ":", 2)[0])
 			}
 			n++
+			if want, ok := oursDiffer[c.ID]; ok {
+				// Deliberately not go-msgauth's verdict (see bodylength.go).
+				observed = []string{want}
+			}
 			if strings.Join(got, ",") == strings.Join(observed, ",") {
 				agreeObserved++
 			} else {
@@ -303,4 +313,42 @@ func FuzzVerifyOffline(f *testing.F) {
 		}
 		_ = err.Error()
 	})
+}
+
+// RFC 6376 §3.5 and §8.2: l= signs only the first l octets of the
+// canonicalized body. With nothing after them the signature passes, as
+// dkimpy and OpenDKIM say; with content appended it verifies but the
+// receiver's policy may refuse it: dkim=policy (RFC 8601 §2.7.1); a change
+// inside the signed octets is a body hash failure.
+func TestBodyLengthSignatures(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "vectors", "g06-l-tag-appended-content.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newDNS(t)
+	w.publish(t, "brisbane._domainkey.example.com", "v=DKIM1; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP/UC3SBsEmGqZ9ZJW3/DkMoGeLnQg1fWn7/zYtIxN2SnFCjxOCKG9v3b4jYfcTNh5ijSsq631uBItLa7od+v/RtdC2UzJ1lWT947qR+Rcac2gbto/NMqJ0fzfVjH4OuKhitdY9tf6mcwGjaNBcWToIMmPSPDdQPNUYckcQ2QIDAQAB")
+	appended := "\r\nClick http://evil.example/ now\r\n"
+	if !bytes.HasSuffix(raw, []byte(appended)) {
+		t.Fatal("vector changed")
+	}
+	exact := bytes.TrimSuffix(raw, []byte(appended))
+	tampered := bytes.Replace(exact, []byte("hungry"), []byte("thirsty"), 1)
+	for _, tc := range []struct {
+		name    string
+		msg     []byte
+		status  Status
+		failure Failure
+	}{
+		{"content appended after l=", raw, Policy, BodyAppended},
+		{"l= covers the whole body", exact, Pass, NoFailure},
+		{"signed octets changed", tampered, Fail, BodyHashMismatch},
+	} {
+		res, err := VerifyPublished(context.Background(), tc.msg, w.r)
+		if err != nil || len(res) != 1 {
+			t.Fatalf("%s: %v %v", tc.name, res, err)
+		}
+		if res[0].Status != tc.status || res[0].Failure != tc.failure {
+			t.Errorf("%s: %s/%s %s, want %s/%s", tc.name, res[0].Status, res[0].Failure, res[0].Reason, tc.status, tc.failure)
+		}
+	}
 }

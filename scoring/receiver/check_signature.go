@@ -64,7 +64,7 @@ func orExample(d string) string {
 // rest fail, with the first failure's fix.
 func judgeSignatures(sigs []Signature, ev scoring.Evidence, fromDomain string) scoring.Result {
 	var lines []string
-	var good, testing, temp, bad []Signature
+	var good, testing, policy, temp, bad []Signature
 	for _, s := range sigs {
 		lines = append(lines, describe(s, fromDomain)...)
 		switch {
@@ -72,6 +72,8 @@ func judgeSignatures(sigs []Signature, ev scoring.Evidence, fromDomain string) s
 			good = append(good, s)
 		case s.Status == dkim.Pass:
 			testing = append(testing, s)
+		case s.Status == dkim.Policy:
+			policy = append(policy, s)
 		case s.Status == dkim.TempError:
 			temp = append(temp, s)
 		default:
@@ -92,6 +94,16 @@ func judgeSignatures(sigs []Signature, ev scoring.Evidence, fromDomain string) s
 		res.Status = scoring.Warn
 		res.Title = fmt.Sprintf("DKIM signature verifies, but the key %s is in testing mode (t=y)", dkim.RecordName(s.Selector, s.Domain))
 		res.Fix = testingFix(s)
+	case len(policy) > 0:
+		// Verified, but l= leaves appended content unsigned: dkim=policy
+		// (RFC 8601 §2.7.1). dkimpy, OpenDKIM and mailauth pass it, so it
+		// warns; DMARC does not count it as a pass here.
+		s := bestOf(policy)
+		res.Status = scoring.Warn
+		res.Title = fmt.Sprintf("DKIM signature verifies only up to l= (d=%s): content after it is unsigned", s.Domain)
+		res.Fix = &scoring.Fix{Summary: "Sign without l= (no body length tag: exim and OpenDKIM do not set it unless told to); " +
+			"anything after the signed octets can be replaced by whoever relays the message (RFC 6376 §8.2). If a list " +
+			"or gateway appends a footer after your signer, that is the content shown here."}
 	case len(temp) > 0:
 		s := temp[0]
 		res.Status = scoring.Error
