@@ -58,6 +58,9 @@ func TestSendViaMTAReportsTheMTAsOutcome(t *testing.T) {
 			if c.want == Accepted && (o.HELO != "mail.sender.test" || o.Reply.Code != 250 || o.Facts.Route != "mta") {
 				t.Errorf("HELO %q reply %v route %q, want exim's HELO and the remote's 250", o.HELO, o.Reply, o.Facts.Route)
 			}
+			if c.recording == "bounced-nonlocal.txt" && (o.MTAFailure == nil || o.MTAFailure.ID != "exim.remote-domains-not-supported" || o.Facts.Fix == "") {
+				t.Errorf("the router's bounce is explained as %+v", o.MTAFailure)
+			}
 			if c.want == Deferred && (o.Stage != smtpc.StageRCPT || o.Explanation == nil) {
 				t.Errorf("deferral at %v explained %v, want RCPT with an explanation", o.Stage, o.Explanation)
 			}

@@ -85,6 +85,9 @@ type Outcome struct {
 	// MTA is the local MTA's delivery (--via mta): delivered, deferred
 	// with its retry time, bounced with its reason, or frozen.
 	MTA *mta.Result
+	// MTAFailure explains a failure on the MTA's own side (frozen, retry
+	// not reached, network unreachable); nil when none applies.
+	MTAFailure *mta.Failure
 }
 
 // Evidence returns what the checks need to score this send: the plan's

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/session/explain"
+	"github.com/mailcred/mailcred/session/mta"
 	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
@@ -31,6 +32,19 @@ type outcomeJSON struct {
 	Attempts    []attemptJSON        `json:"attempts"`
 	DKIM        *dkimJSON            `json:"dkim,omitempty"`
 	Bytes       int                  `json:"message_bytes"`
+	MTA         *mtaJSON             `json:"mta,omitempty"`
+}
+
+// mtaJSON is the local MTA's delivery (--via mta).
+type mtaJSON struct {
+	Kind      string       `json:"kind"`
+	Status    string       `json:"status"`
+	QueueID   string       `json:"queue_id,omitempty"`
+	Reason    string       `json:"reason,omitempty"`
+	RetryAt   string       `json:"retry_at,omitempty"`
+	RetryNote string       `json:"retry_note,omitempty"`
+	Notes     []string     `json:"notes,omitempty"`
+	Failure   *mta.Failure `json:"failure,omitempty"`
 }
 
 type tlsJSON struct {
@@ -102,6 +116,13 @@ func (o *Outcome) MarshalJSON() ([]byte, error) {
 	}
 	if o.SignInfo != nil {
 		j.DKIM = dkimView(o.SignInfo, o.PublishedDKIM)
+	}
+	if m := o.MTA; m != nil {
+		j.MTA = &mtaJSON{Kind: string(m.Kind), Status: m.Status.String(), QueueID: m.QueueID, Reason: m.Reason,
+			RetryNote: m.RetryNote, Notes: m.Notes, Failure: o.MTAFailure}
+		if !m.RetryAt.IsZero() {
+			j.MTA.RetryAt = m.RetryAt.UTC().Format(time.RFC3339)
+		}
 	}
 	return json.Marshal(j)
 }

@@ -201,7 +201,14 @@ func runMTA(ctx context.Context, plan Plan, dest *Destination, msg []byte, kb *e
 	if res.Reply.Code != 0 {
 		o.Explanation = explainReply(kb, res.Reply, res.Stage)
 	}
+	if failures, ferr := mta.LoadFailures(); ferr == nil {
+		o.MTAFailure = failures.Explain(res)
+	}
 	o.facts(plan.Route, tlsNote{})
+	if f := o.MTAFailure; f != nil && o.Explanation == nil {
+		o.Facts.Meaning, o.Facts.Fix = f.Meaning, f.Fix
+		o.Facts.Related = append([]string(nil), f.Checks...)
+	}
 	if res.Addr.IsValid() {
 		o.Facts.Addr = res.Addr.String()
 	}

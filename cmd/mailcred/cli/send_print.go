@@ -210,6 +210,11 @@ func (s *sendOutput) outcome(w io.Writer, o *session.Outcome) {
 			s.line(w, "", "note: "+n)
 		}
 	}
+	if f := o.MTAFailure; f != nil {
+		s.line(w, "", "Meaning: "+f.Meaning)
+		s.line(w, "", "Fix: "+f.Fix)
+		s.line(w, "", "Source: "+f.Source)
+	}
 	if e := o.Explanation; e != nil && o.Verdict != session.Accepted {
 		if e.Provider != "" && e.Provider != "generic" {
 			s.line(w, "", "Provider: "+e.Provider)
