@@ -42,7 +42,7 @@ func TestFailuresExplainTheMTAsOwnWords(t *testing.T) {
 
 func TestFailuresDataIsChecked(t *testing.T) {
 	for _, bad := range []string{
-		"entries:\n  - id: x\n    meaning: m\n    fix: f\n",                           // no source
+		"entries:\n  - id: x\n    meaning: m\n    fix: f\n",                                  // no source
 		"entries:\n  - id: x\n    meaning: m\n    fix: f\n    source: s\n    match: \"(\"\n", // bad regexp
 		"entries:\n  - id: x\n    meaning: m\n    fix: f\n    source: s\n    status: gone\n",
 	} {
