@@ -44,7 +44,7 @@ send_to() {
   done
   status | grep -q "recipient: .*@$domain" || fail "could not pick a $domain recipient"
   key s
-  wait_for "Send this message\\?" 10
+  wait_for "y send" 10
   screen | grep -q "(simulated" || fail "the confirmation does not say where the mail goes"
   key y
   wait_for "(accepted|rejected|deferred|error)( at|:)" 20 status

@@ -7,6 +7,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -18,38 +19,12 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mailcred/mailcred/scoring"
-	"github.com/mailcred/mailcred/scoring/dkim"
-	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/session"
 	"github.com/mailcred/mailcred/session/compose"
-	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtpc"
 	"github.com/mailcred/mailcred/themes"
 	"github.com/mailcred/mailcred/tui/panes"
 )
-
-// SendResult is what the screen shows of a finished send.
-type SendResult struct {
-	Outcome     string // accepted, deferred, rejected, error
-	Summary     string // one line: "rejected at MAIL FROM: 550 5.7.1 … (S3140)"
-	Explanation string // meaning, what the stage rules out, the fix
-	// Evidence for the message and session checks: the message as sent,
-	// the SMTP facts, the sending IP the receiver saw.
-	Evidence   scoring.Evidence
-	Route      string
-	TLSOffered bool
-	TLS        *smtpc.TLSInfo
-	Sign       *sign.Info
-	Published  []dkim.SignatureResult
-	Offline    error
-}
-
-// SendFunc sends a draft to the envelope recipients, reporting transcript
-// events as they happen. It is called from a tea.Cmd, never from Update.
-type SendFunc func(ctx context.Context, draft compose.Message, rcpt []string, events func(smtpc.Event)) (*SendResult, error)
-
-// DescribeFunc says where a draft would go (route, host, sending IP),
-// without sending: the confirmation shows it first.
-type DescribeFunc func(ctx context.Context, draft compose.Message, rcpt []string) (string, error)
 
 // World is the demo world as the screen sees it: fixes that can be applied
 // to the simulated zone and servers, and the world's news.
@@ -66,26 +41,17 @@ type World interface {
 // screen applies it to its own draft, which the world does not hold.
 const FixAddTo = "add-to"
 
-// Config is everything the screen needs; cmd/mailcred builds it from the
-// profile or the demo world.
+// Config is everything the screen needs; cmd/mailcred builds it from
+// flags: a Bench (a real host from the profile, or the demo world) and
+// how to show it.
 type Config struct {
-	Title    string
-	Theme    string
-	Evidence scoring.Evidence
-	// CurrentEvidence, when set, is asked before each run instead of
-	// Evidence (the demo world's sending IPs change as fixes apply).
-	CurrentEvidence func() scoring.Evidence
-	NewResolver     func() (*dnsx.Resolver, error) // a fresh cache for each run
-	Checks          []scoring.Check                // the DNS checks
-	// MessageChecks join the list once something has been sent.
-	MessageChecks []scoring.Check
-	Draft         compose.Message
-	Rcpt          []string
-	Send          SendFunc     // nil: sending disabled
-	Describe      DescribeFunc // nil: the confirmation shows the recipients only
-	Watch         time.Duration
-	World         World // nil outside the demo
-	Now           func() time.Time
+	Theme string
+	Bench session.Bench
+	// ReadOnly disables sending (s).
+	ReadOnly bool
+	Watch    time.Duration
+	World    World // the demo world's fixes and news; nil outside the demo
+	Now      func() time.Time
 	// Extra are more panes (onboarding, …), after the built-in ones in
 	// the Tab order; each gets the shared context and every non-key
 	// message, and keys while it has the focus.
@@ -124,9 +90,13 @@ type Model struct {
 	// asking numbers each request for a route description, so an answer
 	// that arrives after a cancel opens no confirmation.
 	asking    int
-	confirm   string // the confirmation text (mode confirm)
+	confirm   []string // the confirmation's lines (mode confirm)
 	sending   bool
-	lastSend  *SendResult
+	lastSend  *session.Sent
+	title     string
+	base      compose.Message // the starting draft: headers the form does not show
+	dnsChecks []scoring.Check
+	msgChecks []scoring.Check
 	status    string
 	timeline  []point
 	rcptIndex int
@@ -186,16 +156,22 @@ func New(cfg Config) (*Model, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Bench == nil {
+		return nil, errors.New("tui: no bench")
+	}
 	ctx := &panes.Context{Theme: th, Keys: panes.NewKeyMap(), Now: cfg.Now, Width: 80, Height: 24}
+	draft, rcpt := cfg.Bench.Draft()
 	m := &Model{
 		cfg: cfg, ctx: ctx, help: help.New(),
-		checks:     panes.NewChecklist(ctx, cfg.Checks),
-		compose:    panes.NewCompose(ctx, cfg.Draft, cfg.Rcpt),
+		title: cfg.Bench.Title(), base: draft,
+		dnsChecks: cfg.Bench.Checks(), msgChecks: cfg.Bench.MessageChecks(),
+		compose:    panes.NewCompose(ctx, draft, rcpt),
 		transcript: panes.NewTranscript(ctx),
 		tls:        panes.NewTLS(ctx),
 		dkim:       panes.NewDKIM(ctx),
 		watching:   cfg.Watch > 0,
 	}
+	m.checks = panes.NewChecklist(ctx, m.dnsChecks)
 	m.panes = []panes.Component{m.checks, m.compose, m.transcript, m.tls, m.dkim}
 	for _, f := range cfg.Extra {
 		m.panes = append(m.panes, f(ctx))
@@ -205,7 +181,7 @@ func New(cfg Config) (*Model, error) {
 		m.recipients = cfg.World.Recipients()
 	}
 	keys := ctx.Keys
-	if cfg.Send == nil {
+	if cfg.ReadOnly {
 		keys.Send.SetEnabled(false)
 	}
 	m.run = 1
@@ -259,13 +235,13 @@ type (
 	}
 	checksDoneMsg struct{ run int }
 	sendDoneMsg   struct {
-		res *SendResult
+		res *session.Sent
 		err error
 	}
 	sendStartedMsg struct{ stream <-chan tea.Msg }
 	describedMsg   struct {
-		ask  int
-		text string
+		ask   int
+		lines []string
 	}
 	watchTickMsg  struct{}
 	worldEventMsg struct {
@@ -286,22 +262,37 @@ func (m *Model) startRunCmd() tea.Cmd {
 	return m.runCmd(m.run)
 }
 
-// runCmd runs the checks as run number run.
+// runCmd runs the checks as run number run. The evidence is asked of the
+// bench here, in the command (it may settle the demo world), and joined
+// with what the last send saw.
 func (m *Model) runCmd(run int) tea.Cmd {
-	cfg := m.cfg
-	ev := m.evidence()
+	bench, last := m.cfg.Bench, m.lastSend
 	checks := m.allChecks()
 	return func() tea.Msg {
-		r, err := cfg.NewResolver()
-		if err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		unable := func(title string, err error) tea.Msg {
+			defer cancel()
 			ch := make(chan scoring.Result, len(checks))
 			for _, c := range checks {
-				ch <- scoring.Result{ID: c.ID, Status: scoring.Error, Title: "No DNS resolver", Detail: err.Error()}
+				ch <- scoring.Result{ID: c.ID, Status: scoring.Error, Title: title, Detail: err.Error()}
 			}
 			close(ch)
 			return runStartedMsg{run: run, ch: ch}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ev, err := bench.Evidence(ctx)
+		if err != nil {
+			return unable("The sending setup could not be read", err)
+		}
+		if last != nil {
+			ev.Message, ev.SMTP = last.Evidence.Message, last.Evidence.SMTP
+			if len(last.Evidence.IPs) > 0 {
+				ev.IPs = last.Evidence.IPs
+			}
+		}
+		r, err := bench.Resolver()
+		if err != nil {
+			return unable("No DNS resolver", err)
+		}
 		ch := scoring.Run(ctx, &scoring.Env{Evidence: ev, DNS: r}, checks)
 		out := make(chan scoring.Result, len(checks))
 		go func() {
@@ -343,25 +334,9 @@ func watchTick(d time.Duration) tea.Cmd {
 // has been sent (there is a message to judge only then).
 func (m *Model) allChecks() []scoring.Check {
 	if m.lastSend != nil {
-		return append(append([]scoring.Check(nil), m.cfg.Checks...), m.cfg.MessageChecks...)
+		return append(append([]scoring.Check(nil), m.dnsChecks...), m.msgChecks...)
 	}
-	return m.cfg.Checks
-}
-
-// evidence is the configured sending setup plus what the last send saw.
-func (m *Model) evidence() scoring.Evidence {
-	ev := m.cfg.Evidence
-	if m.cfg.CurrentEvidence != nil {
-		ev = m.cfg.CurrentEvidence()
-	}
-	if s := m.lastSend; s != nil {
-		ev.Message = s.Evidence.Message
-		ev.SMTP = s.Evidence.SMTP
-		if len(s.Evidence.IPs) > 0 {
-			ev.IPs = s.Evidence.IPs
-		}
-	}
-	return ev
+	return m.dnsChecks
 }
 
 // Update routes messages; it never blocks and never does I/O. Keys go to
@@ -453,7 +428,7 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		if m.mode != modeDescribing || msg.ask != m.asking {
 			return nil // cancelled meanwhile
 		}
-		m.confirm = msg.text
+		m.confirm = msg.lines
 		m.mode = modeConfirm
 		return nil
 	case sendStartedMsg:
@@ -488,10 +463,10 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		// y acts only here, where the confirmation is on screen.
 		switch {
 		case key.Matches(k, keys.Confirm):
-			m.confirm, m.mode = "", modeBrowse
+			m.confirm, m.mode = nil, modeBrowse
 			return m, m.sendCmd()
 		case key.Matches(k, keys.Cancel), k.String() == "q":
-			m.confirm, m.mode = "", modeBrowse
+			m.confirm, m.mode = nil, modeBrowse
 			m.status = "not sent"
 		}
 		return m, nil
@@ -603,7 +578,7 @@ func (m *Model) applyFix() (tea.Model, tea.Cmd) {
 // askSend validates the draft and asks where it will go; the send starts
 // only after an explicit y.
 func (m *Model) askSend() (tea.Model, tea.Cmd) {
-	if m.cfg.Send == nil {
+	if m.cfg.ReadOnly {
 		m.status = "sending is not configured"
 		return m, nil
 	}
@@ -611,7 +586,7 @@ func (m *Model) askSend() (tea.Model, tea.Cmd) {
 		m.status = "a send is in progress"
 		return m, nil
 	}
-	draft, rcpt, problems := m.compose.Draft(m.cfg.Draft)
+	draft, rcpt, problems := m.compose.Draft(m.base)
 	m.compose.SetProblems(problems)
 	if len(problems) > 0 {
 		m.focus = PaneCompose
@@ -622,19 +597,19 @@ func (m *Model) askSend() (tea.Model, tea.Cmd) {
 	m.asking++
 	m.mode = modeDescribing
 	ask := m.asking
-	describe := m.cfg.Describe
+	bench := m.cfg.Bench
 	return m, func() tea.Msg {
-		text := "To: " + strings.Join(rcpt, ", ")
-		if describe != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			d, err := describe(ctx, draft, rcpt)
-			if err != nil {
-				d = "route: " + err.Error()
-			}
-			text += "\n" + d
+		lines := []string{"To: " + strings.Join(rcpt, ", ")}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		d, err := bench.Describe(ctx, draft, rcpt)
+		if err != nil {
+			lines = append(lines, "route: "+err.Error())
+		} else {
+			lines = append(lines, strings.Split(d.Destination.Summary(), "\n")...)
+			lines = append(lines, d.Notes...)
 		}
-		return describedMsg{ask: ask, text: text}
+		return describedMsg{ask: ask, lines: lines}
 	}
 }
 
@@ -654,13 +629,13 @@ func (m *Model) sendCmd() tea.Cmd {
 	m.sending = true
 	m.transcript.Clear()
 	m.status = "sending…"
-	send, draft, rcpt := m.cfg.Send, m.draft, m.rcpt
+	bench, draft, rcpt := m.cfg.Bench, m.draft, m.rcpt
 	return func() tea.Msg {
 		stream := make(chan tea.Msg, 256)
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			res, err := send(ctx, draft, rcpt, func(e smtpc.Event) { stream <- sendEventsMore{ev: e, ch: stream} })
+			res, err := bench.Send(ctx, draft, rcpt, func(e smtpc.Event) { stream <- sendEventsMore{ev: e, ch: stream} })
 			stream <- sendDoneMsg{res: res, err: err}
 		}()
 		return sendStartedMsg{stream: stream}
@@ -674,15 +649,28 @@ func (m *Model) sendDone(msg sendDoneMsg) tea.Cmd {
 		m.transcript.Note(panes.FromWorkbench, "send failed: "+msg.err.Error())
 		return nil
 	}
-	res := msg.res
+	res, o := msg.res, msg.res.Outcome
 	first := m.lastSend == nil
 	m.lastSend = res
-	m.status = res.Summary
-	if res.Explanation != "" {
-		m.transcript.Note(panes.FromWorkbench, res.Explanation)
+	m.status = o.Summary()
+	if e := o.Explanation; e != nil && e.Meaning != "" {
+		m.transcript.Note(panes.FromWorkbench, e.Meaning)
+		if e.RulesOut != "" {
+			m.transcript.Note(panes.FromWorkbench, e.RulesOut)
+		}
+		if e.Fix != "" {
+			m.transcript.Note(panes.FromWorkbench, "Fix: "+e.Fix)
+		}
+		if e.Link != "" {
+			m.transcript.Note(panes.FromWorkbench, "See "+e.Link)
+		}
 	}
-	m.tls.Sent, m.tls.Offered, m.tls.Info, m.tls.Route = true, res.TLSOffered, res.TLS, res.Route
-	m.dkim.Signed, m.dkim.Published, m.dkim.Offline = res.Sign, res.Published, res.Offline
+	m.tls.Sent, m.tls.Offered, m.tls.Route = true, o.Facts.StartTLSOffered, o.Facts.Route
+	m.tls.Info = nil
+	if d := o.Delivery; d != nil {
+		m.tls.Info = d.TLS
+	}
+	m.dkim.Signed, m.dkim.Published = o.SignInfo, o.PublishedDKIM
 	if first {
 		m.checks.SetRows(m.allChecks())
 	}
@@ -780,7 +768,7 @@ func (m *Model) header(w int) string {
 	if m.watching {
 		right += m.ctx.Theme.Muted.Render(" watch")
 	}
-	left := m.ctx.Theme.Title.Render("mailcred") + " " + m.ctx.Theme.Muted.Render(m.cfg.Title)
+	left := m.ctx.Theme.Title.Render("mailcred") + " " + m.ctx.Theme.Muted.Render(m.title)
 	gap := w - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if gap < 1 {
 		left = ansi.Truncate(left, max(0, w-ansi.StringWidth(right)-1), "…")
@@ -821,22 +809,24 @@ func (m *Model) tabBar(w int) string {
 func (m *Model) footer(w int) string {
 	keys := m.ctx.Keys
 	fixed := m.help.ShortHelpView([]key.Binding{keys.Help, keys.Quit})
+	var bindings []key.Binding
 	switch m.mode {
 	case modeEdit:
 		fixed = m.help.ShortHelpView([]key.Binding{keys.Done})
-	case modeConfirm, modeDescribing, modeHelp:
-		fixed = ""
+		bindings = m.compose.ShortHelp()
+	case modeConfirm:
+		fixed = m.help.ShortHelpView([]key.Binding{keys.Confirm, keys.Cancel})
+	case modeDescribing:
+		fixed = m.help.ShortHelpView([]key.Binding{keys.Cancel})
+	case modeHelp:
+		fixed = m.ctx.Theme.Muted.Render("any key closes help")
+	default:
+		bindings = append(keys.ShortHelp(), m.panes[m.focus].ShortHelp()...)
 	}
 	room := max(0, w-ansi.StringWidth(fixed)-2)
-	var left string
+	left := m.help.ShortHelpView(bindings)
 	if m.status != "" {
 		left = m.ctx.Theme.Accent.Render(m.status)
-	} else {
-		bindings := append(keys.ShortHelp(), m.panes[m.focus].ShortHelp()...)
-		if m.mode == modeEdit {
-			bindings = m.compose.ShortHelp()
-		}
-		left = m.help.ShortHelpView(bindings)
 	}
 	left = ansi.Truncate(left, room, "…")
 	gap := max(1, w-ansi.StringWidth(left)-ansi.StringWidth(fixed))
@@ -857,14 +847,14 @@ func (m *Model) helpView(w, h int) string {
 }
 
 func (m *Model) describingView(w, h int) string {
-	return m.box(w, h, []string{m.ctx.Theme.Title.Render("Send this message?"), "",
-		"To: " + strings.Join(m.rcpt, ", "), "Finding where it would go…", "",
+	return m.box(w, h, []string{m.ctx.Theme.Title.Render("Finding where the message would go…"), "",
+		"To: " + strings.Join(m.rcpt, ", "), "",
 		m.ctx.Theme.Accent.Render("n/esc cancel")})
 }
 
 func (m *Model) confirmView(w, h int) string {
 	body := []string{m.ctx.Theme.Title.Render("Send this message?"), ""}
-	body = append(body, strings.Split(m.confirm, "\n")...)
+	body = append(body, m.confirm...)
 	body = append(body, "", m.ctx.Theme.Accent.Render("y send · n/esc cancel"))
 	return m.box(w, h, body)
 }

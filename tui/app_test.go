@@ -1,10 +1,7 @@
 package tui
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +12,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/mailcred/mailcred/scoring"
-	"github.com/mailcred/mailcred/scoring/dnsx"
-	"github.com/mailcred/mailcred/session/compose"
+	"github.com/mailcred/mailcred/session"
 	"github.com/mailcred/mailcred/session/smtpc"
 	"github.com/mailcred/mailcred/tui/panes"
 )
@@ -45,27 +41,10 @@ func testResults() []scoring.Result {
 	}
 }
 
-type sendRecorder struct{ calls int }
-
-func (s *sendRecorder) send(ctx context.Context, draft compose.Message, rcpt []string, events func(smtpc.Event)) (*SendResult, error) {
-	s.calls++
-	events(smtpc.Event{Kind: smtpc.KindReceived, Code: 220, Lines: []string{"220 mx.gmail.example ESMTP"}})
-	return &SendResult{Outcome: "accepted", Summary: "accepted: 250 2.0.0 OK", Route: "mx"}, nil
-}
-
-func newTestModel(t *testing.T, w, h int) (*Model, *sendRecorder) {
+func newTestModel(t *testing.T, w, h int) (*Model, *testBench) {
 	t.Helper()
-	rec := &sendRecorder{}
-	m, err := New(Config{
-		Title: "example.com · demo: story", Theme: "mono", Checks: testChecks(),
-		NewResolver: func() (*dnsx.Resolver, error) { return nil, errors.New("no resolver in this test") },
-		Draft:       compose.Message{From: mail.Address{Address: "you@example.com"}, Subject: "test", Body: "hello"},
-		Rcpt:        []string{"someone@gmail.example"}, Send: rec.send,
-		Describe: func(context.Context, compose.Message, []string) (string, error) {
-			return "via MX mx.gmail.example [127.0.0.2]:2525 from 192.0.2.25", nil
-		},
-		Now: func() time.Time { return fixedNow },
-	})
+	b := newTestBench()
+	m, err := New(Config{Theme: "mono", Bench: b, Now: func() time.Time { return fixedNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +56,7 @@ func newTestModel(t *testing.T, w, h int) (*Model, *sendRecorder) {
 		m = next.(*Model)
 	}
 	next, _ = m.Update(checksDoneMsg{run: 1})
-	return next.(*Model), rec
+	return next.(*Model), b
 }
 
 func press(t *testing.T, m *Model, keys ...string) (*Model, tea.Cmd) {
@@ -166,7 +145,7 @@ func TestSendAsksFirstAndCancelSendsNothing(t *testing.T) {
 		t.Fatalf("confirmation does not show route and recipient:\n%s", m.render())
 	}
 	m, cmd = press(t, m, "n")
-	if cmd != nil || rec.calls != 0 || m.confirm != "" {
+	if cmd != nil || rec.calls != 0 || m.confirm != nil {
 		t.Fatalf("cancel: cmd %v, %d sends", cmd, rec.calls)
 	}
 	m, cmd = press(t, m, "s")
@@ -186,7 +165,7 @@ func TestSendAsksFirstAndCancelSendsNothing(t *testing.T) {
 		next, _ := m.Update(msg)
 		m = next.(*Model)
 	}
-	if rec.calls != 1 || done.res.Outcome != "accepted" || m.transcript.Len() != 1 {
+	if rec.calls != 1 || done.res.Outcome.Verdict != session.Accepted || m.transcript.Len() != 1 {
 		t.Fatalf("after y: %d sends, %+v, %d transcript lines", rec.calls, done.res, m.transcript.Len())
 	}
 }
@@ -354,9 +333,7 @@ func (p *extraPane) Update(msg tea.Msg) tea.Cmd {
 func TestAnExtraPanePlugsIn(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {160, 48}} {
 		var extra *extraPane
-		rec := &sendRecorder{}
-		m, err := New(Config{Theme: "mono", Checks: testChecks(), Send: rec.send, Now: func() time.Time { return fixedNow },
-			NewResolver: func() (*dnsx.Resolver, error) { return nil, errors.New("none") },
+		m, err := New(Config{Theme: "mono", Bench: newTestBench(), Now: func() time.Time { return fixedNow },
 			Extra: []func(*panes.Context) panes.Component{func(c *panes.Context) panes.Component {
 				extra = &extraPane{ctx: c}
 				return extra

@@ -81,34 +81,48 @@ func Fit(lines []string, w, h int) []string {
 	return out
 }
 
-// Wrap breaks plain text at spaces to width w (hard-breaking long words).
+// Wrap breaks plain text at spaces to width w. A paragraph's leading
+// indentation is kept, on its continuation lines too (an SPF include tree
+// stays a tree). A word longer than a line goes on a line of its own and
+// is broken there only if it must be (URLs: see Link).
 func Wrap(text string, w int) []string {
 	if w < 1 {
 		return nil
 	}
 	var out []string
 	for _, para := range strings.Split(text, "\n") {
+		body := strings.TrimLeft(para, " ")
+		indent := para[:len(para)-len(body)]
+		if len(indent) > w/2 {
+			indent = indent[:w/2]
+		}
+		room := w - len(indent)
 		line := ""
-		for _, word := range strings.Fields(para) {
-			for ansi.StringWidth(word) > w {
+		flush := func() {
+			out = append(out, indent+line)
+			line = ""
+		}
+		for _, word := range strings.Fields(body) {
+			for ansi.StringWidth(word) > room {
 				if line != "" {
-					out = append(out, line)
-					line = ""
+					flush()
 				}
-				out = append(out, ansi.Cut(word, 0, w))
-				word = ansi.Cut(word, w, ansi.StringWidth(word))
+				line = ansi.Cut(word, 0, room)
+				flush()
+				word = ansi.Cut(word, room, ansi.StringWidth(word))
 			}
 			switch {
+			case word == "":
 			case line == "":
 				line = word
-			case ansi.StringWidth(line)+1+ansi.StringWidth(word) <= w:
+			case ansi.StringWidth(line)+1+ansi.StringWidth(word) <= room:
 				line += " " + word
 			default:
-				out = append(out, line)
+				flush()
 				line = word
 			}
 		}
-		out = append(out, line)
+		flush()
 	}
 	return out
 }

@@ -1,23 +1,14 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mailcred/mailcred/scoring"
-	"github.com/mailcred/mailcred/scoring/catalog"
-	"github.com/mailcred/mailcred/scoring/dnsx"
-	"github.com/mailcred/mailcred/session"
-	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/demo"
-	"github.com/mailcred/mailcred/session/explain"
-	"github.com/mailcred/mailcred/session/smtpc"
 	"github.com/mailcred/mailcred/tui"
 )
 
@@ -55,11 +46,7 @@ Scenarios:
 				return usageError("%v", err)
 			}
 			defer w.Close()
-			cfg, err := demoConfig(w, g.theme, f.watch)
-			if err != nil {
-				return err
-			}
-			return runWorkbench(ctx, g, cfg)
+			return runWorkbench(ctx, g, demoConfig(w, g.theme, f.watch))
 		},
 	}
 	fl := cmd.Flags()
@@ -70,100 +57,16 @@ Scenarios:
 	return cmd
 }
 
-// demoConfig wires the screen to the world: its resolver, its sender and
-// a send that goes through the same session code as `mailcred send`, on
-// the plan the world's own sends use (demo.World.Plan).
-func demoConfig(w *demo.World, theme string, watch time.Duration) (tui.Config, error) {
-	kb, err := explain.Load()
-	if err != nil {
-		return tui.Config{}, err
-	}
-	world := &demoWorld{w: w}
-	sender := w.Sender()
-	draft := w.Draft()
-	rcpt := world.Recipients()
-	plan := func(d compose.Message, rc []string) (session.Plan, error) {
-		p, err := world.provider(rc)
-		if err != nil {
-			return session.Plan{}, err
-		}
-		pl := w.Plan(p, d, rc)
-		pl.Explainer = kb
-		return pl, nil
-	}
-	return tui.Config{
-		Title:           fmt.Sprintf("%s · demo: %s (offline)", sender.Domain, w.Scenario().Name),
-		Theme:           theme,
-		CurrentEvidence: func() scoring.Evidence { return w.Sender().Evidence() },
-		NewResolver:     w.Resolver,
-		Checks:          catalog.DNS(), MessageChecks: messageChecks(),
-		Draft: draft, Rcpt: rcpt[:1], Watch: watch, World: world,
-		Describe: func(ctx context.Context, d compose.Message, rc []string) (string, error) {
-			pl, err := plan(d, rc)
-			if err != nil {
-				return "", err
-			}
-			r, err := w.Resolver()
-			if err != nil {
-				return "", err
-			}
-			dest, err := pl.Describe(ctx, r)
-			if err != nil {
-				return "", err
-			}
-			ipv6 := "off"
-			if w.Sender().IPv6Enabled {
-				ipv6 = "on"
-			}
-			return dest.Summary() + fmt.Sprintf("\nThe providers see it come from %s (simulated; IPv6 %s). Nothing leaves this machine.",
-				w.SourceIP(), ipv6), nil
-		},
-		Send: func(ctx context.Context, d compose.Message, rc []string, events func(smtpc.Event)) (*tui.SendResult, error) {
-			pl, err := plan(d, rc)
-			if err != nil {
-				return nil, err
-			}
-			r, err := w.Resolver()
-			if err != nil {
-				return nil, err
-			}
-			o, err := session.Send(ctx, pl, r, events)
-			if err != nil {
-				return nil, err
-			}
-			ips := append([]netip.Addr{w.SourceIP()}, w.Sender().IPs()...)
-			return sendResult(ctx, o, pl, r, uniqueAddrs(ips)...), nil
-		},
-	}, nil
-}
-
-func uniqueAddrs(ips []netip.Addr) []netip.Addr {
-	var out []netip.Addr
-	for _, ip := range ips {
-		if !slices.Contains(out, ip) {
-			out = append(out, ip)
-		}
-	}
-	return out
+// demoConfig opens the screen on the world: its Bench (sends go through
+// the same session code as `mailcred send`) and its fixes and news.
+func demoConfig(w *demo.World, theme string, watch time.Duration) tui.Config {
+	return tui.Config{Theme: theme, Bench: w.Bench(), Watch: watch, World: &demoWorld{w: w}}
 }
 
 // demoWorld adapts the demo world to what the screen asks of it.
 type demoWorld struct {
 	w      *demo.World
 	events chan string
-}
-
-func (d *demoWorld) provider(rcpt []string) (demo.Provider, error) {
-	if len(rcpt) == 0 {
-		return demo.Provider{}, fmt.Errorf("no recipient")
-	}
-	at := strings.LastIndexByte(rcpt[0], '@')
-	for _, p := range d.w.Providers() {
-		if at >= 0 && strings.EqualFold(rcpt[0][at+1:], p.Domain) {
-			return p, nil
-		}
-	}
-	return demo.Provider{}, fmt.Errorf("%s is not a mailbox of the demo world (press p to pick one)", rcpt[0])
 }
 
 // FixFor finds an available fix that addresses the check. The world's
@@ -204,7 +107,3 @@ func (d *demoWorld) Recipients() []string {
 	}
 	return out
 }
-
-// demoResolver is unused by the screen but keeps the world's resolver type
-// honest for the compiler: it must be what tui.Config wants.
-var _ func() (*dnsx.Resolver, error) = (*demo.World)(nil).Resolver

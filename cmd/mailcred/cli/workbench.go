@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -14,10 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mailcred/mailcred/scoring"
-	"github.com/mailcred/mailcred/scoring/catalog"
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dnsx"
-	"github.com/mailcred/mailcred/scoring/transport"
 	"github.com/mailcred/mailcred/session"
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/explain"
@@ -27,48 +24,6 @@ import (
 	"github.com/mailcred/mailcred/themes"
 	"github.com/mailcred/mailcred/tui"
 )
-
-// messageChecks join the checklist once something has been sent.
-func messageChecks() []scoring.Check {
-	return append(catalog.Message(), transport.Checks()...)
-}
-
-// sendResult turns a session outcome into what the screen shows.
-func sendResult(ctx context.Context, o *session.Outcome, plan session.Plan, r *dnsx.Resolver, sendingIPs ...netip.Addr) *tui.SendResult {
-	res := &tui.SendResult{
-		Outcome:  string(o.Verdict),
-		Evidence: o.Evidence(plan, sendingIPs...),
-		Route:    o.Facts.Route,
-		Sign:     o.SignInfo, Published: o.PublishedDKIM,
-	}
-	res.TLSOffered = o.Facts.StartTLSOffered
-	if d := o.Delivery; d != nil {
-		res.TLS = d.TLS
-	}
-	res.Summary = string(o.Verdict)
-	if len(o.Reply.Lines) > 0 {
-		res.Summary = fmt.Sprintf("%s at %s: %d %s %s", o.Verdict, o.Stage, o.Reply.Code, o.Reply.Enhanced, o.Reply.Message())
-	} else if o.Err != "" {
-		res.Summary = fmt.Sprintf("%s: %s", o.Verdict, o.Err)
-	}
-	if e := o.Explanation; e != nil && e.Meaning != "" {
-		lines := []string{e.Meaning}
-		if e.RulesOut != "" {
-			lines = append(lines, e.RulesOut)
-		}
-		if e.Fix != "" {
-			lines = append(lines, "Fix: "+e.Fix)
-		}
-		if e.Link != "" {
-			lines = append(lines, "See "+e.Link)
-		}
-		res.Explanation = strings.Join(lines, "\n")
-	}
-	if o.SignInfo != nil && plan.DKIM != nil {
-		res.Offline = dkim.VerifyOffline(o.Message, plan.DKIM.Key.Public())
-	}
-	return res
-}
 
 // runWorkbench runs the screen until the user quits.
 func runWorkbench(ctx context.Context, g *globals, cfg tui.Config) error {
@@ -167,30 +122,44 @@ func newWorkbenchRun(g *globals, f *profileFlags) func(*cobra.Command, []string)
 		if errs := p.Validate(); len(errs) > 0 {
 			return usageError("profile %s: %v", path, errors.Join(errs...))
 		}
-		cfg, err := profileConfig(g, p)
+		bench, err := profileBench(g, p)
 		if err != nil {
 			return err
 		}
-		return runWorkbench(cmd.Context(), g, cfg)
+		watch, _ := time.ParseDuration(p.Watch)
+		theme := g.theme
+		if theme == "default" && p.Theme != "" {
+			theme = p.Theme
+		}
+		return runWorkbench(cmd.Context(), g, tui.Config{Theme: theme, Bench: bench, Watch: watch})
 	}
 }
 
-// profileConfig builds the screen's configuration from a profile.
-func profileConfig(g *globals, p profile.Profile) (tui.Config, error) {
+// profileBench is the sending setup a profile describes: the plan
+// template of every send (route, HELO, DKIM key, AUTH) and the evidence
+// of the DNS checks.
+func profileBench(g *globals, p profile.Profile) (*session.HostBench, error) {
 	domain := p.SendingDomain()
 	ev := scoring.Evidence{Domain: domain, IPs: p.Addrs(), HELO: p.HELO, Selector: p.Selector}
-	var signOpts *sign.Options
+	route, err := session.ParseRoute(p.Via, p.TLS)
+	if err != nil {
+		return nil, usageError("profile via/tls: %v", err)
+	}
+	kb, err := explain.Load()
+	if err != nil {
+		return nil, err
+	}
+	plan := session.Plan{Domain: domain, Route: route, HELO: p.HELO, Explainer: kb}
 	if p.KeyPath != "" {
 		key, err := dkim.LoadPrivateKey(p.KeyPath)
 		if err != nil {
-			return tui.Config{}, usageError("profile dkim_key: %v", err)
+			return nil, usageError("profile dkim_key: %v", err)
 		}
 		ev.DKIMKey = key
-		signOpts = &sign.Options{Domain: domain, Selector: p.Selector, Key: key}
+		plan.DKIM = &sign.Options{Domain: domain, Selector: p.Selector, Key: key}
 	}
-	route, err := session.ParseRoute(p.Via, p.TLS)
-	if err != nil {
-		return tui.Config{}, usageError("profile via/tls: %v", err)
+	if plan.Auth, err = profileAuth(g, p); err != nil {
+		return nil, err
 	}
 	resolverFlag := g.resolver
 	if resolverFlag == "" {
@@ -199,13 +168,6 @@ func profileConfig(g *globals, p profile.Profile) (tui.Config, error) {
 	// One cache across the watch loop's runs, for what does not change
 	// while the user fixes their DNS: the blocklists' test points.
 	kept := dnsx.NewCache(0, nil)
-	newResolver := func() (*dnsx.Resolver, error) {
-		return dnsx.New(dnsx.Config{Servers: dnsx.ServersFromFlag(resolverFlag), Timeout: g.timeout, Fresh: []string{domain}, Shared: kept})
-	}
-	kb, err := explain.Load()
-	if err != nil {
-		return tui.Config{}, err
-	}
 	from := parseAddress(p.From)
 	draft := compose.Message{From: from, Subject: "mailcred test", Body: "A test message from mailcred.\n"}
 	var rcpt []string
@@ -214,40 +176,47 @@ func profileConfig(g *globals, p profile.Profile) (tui.Config, error) {
 		draft.To = append(draft.To, to)
 		rcpt = []string{to.Address}
 	}
-	plan := func(d compose.Message, rc []string) session.Plan {
-		return session.Plan{Message: d, Domain: domain, Recipients: rc, Route: route, HELO: p.HELO, DKIM: signOpts,
-			Explainer: kb, Auth: nil}
-	}
-	watch, _ := time.ParseDuration(p.Watch)
-	theme := g.theme
-	if theme == "default" && p.Theme != "" {
-		theme = p.Theme
-	}
-	return tui.Config{
-		Title: domain, Theme: theme, Evidence: ev, NewResolver: newResolver,
-		Checks: catalog.DNS(), MessageChecks: messageChecks(), Draft: draft, Rcpt: rcpt, Watch: watch,
-		Describe: func(ctx context.Context, d compose.Message, rc []string) (string, error) {
-			r, err := newResolver()
-			if err != nil {
-				return "", err
-			}
-			dest, err := plan(d, rc).Describe(ctx, r)
-			if err != nil {
-				return "", err
-			}
-			return dest.Summary(), nil
-		},
-		Send: func(ctx context.Context, d compose.Message, rc []string, events func(smtpc.Event)) (*tui.SendResult, error) {
-			r, err := newResolver()
-			if err != nil {
-				return nil, err
-			}
-			pl := plan(d, rc)
-			o, err := session.Send(ctx, pl, r, events)
-			if err != nil {
-				return nil, err
-			}
-			return sendResult(ctx, o, pl, r, p.Addrs()...), nil
+	return &session.HostBench{
+		Name: domain, Plan: plan, Setup: ev, StartDraft: draft, StartRcpt: rcpt,
+		NewResolver: func() (*dnsx.Resolver, error) {
+			return dnsx.New(dnsx.Config{Servers: dnsx.ServersFromFlag(resolverFlag), Timeout: g.timeout, Fresh: []string{domain}, Shared: kept})
 		},
 	}, nil
+}
+
+// profileAuth is the relay's AUTH credentials: the profile's user, with
+// the password from the profile's password file, else $MAILCRED_SMTP_PASSWORD,
+// else the profile itself (only there when the user asked to store it),
+// else asked for on the terminal before the workbench opens.
+func profileAuth(g *globals, p profile.Profile) (*smtpc.Credentials, error) {
+	if p.AuthUser == "" {
+		return nil, nil
+	}
+	creds := &smtpc.Credentials{User: p.AuthUser}
+	switch pw, fromEnv := lookupEnv(g.io.Env, envPassword); {
+	case p.PasswordFile != "":
+		data, err := readLimited(p.PasswordFile, maxSmallFile)
+		if err != nil {
+			return nil, usageError("profile auth_password_file: %v", err)
+		}
+		creds.Password = strings.TrimRight(string(data), "\r\n")
+	case fromEnv && pw != "":
+		creds.Password = pw
+	case p.Password != "":
+		creds.Password = p.Password
+	default:
+		in, ok := g.io.In.(*os.File)
+		if !ok || !term.IsTerminal(in.Fd()) {
+			return nil, usageError("profile auth_user %s needs a password: auth_password_file in the profile or $%s", p.AuthUser, envPassword)
+		}
+		pw, err := promptPassword(in, g.io.Err, p.AuthUser, &session.Destination{})
+		if err != nil {
+			return nil, err
+		}
+		creds.Password = pw
+	}
+	if creds.Password == "" {
+		return nil, usageError("profile auth_user %s: the password is empty", p.AuthUser)
+	}
+	return creds, nil
 }
