@@ -53,7 +53,13 @@ func checks(now func() time.Time) []scoring.Check {
 			Title:   d.title,
 			Applies: hasMessage,
 			Run: func(_ context.Context, env *scoring.Env) scoring.Result {
-				res := d.run(Parse(env.Evidence.Message), env.Evidence, now())
+				m := Parse(env.Evidence.Message)
+				var res scoring.Result
+				if m.Truncated && d.id != IDFormat {
+					res = notRead(m)
+				} else {
+					res = d.run(m, env.Evidence, now())
+				}
 				res.ID = d.id
 				return res
 			},
@@ -63,6 +69,15 @@ func checks(now func() time.Time) []scoring.Check {
 }
 
 func hasMessage(ev scoring.Evidence) bool { return len(ev.Message) > 0 }
+
+// notRead is every header check's result on a header section over the
+// limits: only part of it was read, so no verdict on a field would be
+// sound (the From: could be field 700,000).
+func notRead(m *Message) scoring.Result {
+	return scoring.Result{Status: scoring.Error,
+		Title:  "Not checked: the header section is over the limits",
+		Detail: (&LimitError{Size: m.Header}).Error() + ". message.format says what receivers do with it."}
+}
 
 // addressParser decodes RFC 2047 display names in any charset leniently:
 // the checks judge the structure of addresses, not the charset of names.

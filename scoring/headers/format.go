@@ -29,6 +29,20 @@ type problem struct {
 // In-Reply-To and References (§3.6), and size.
 func checkFormat(m *Message, _ scoring.Evidence, _ time.Time) scoring.Result {
 	var ps []problem
+	switch h := m.Header; {
+	case h.Over():
+		ps = append(ps, problem{scoring.Fail,
+			fmt.Sprintf("The header section has %d fields in %s: receivers refuse it", h.Fields, sizeText(h.Bytes)),
+			fmt.Sprintf("mailcred reads at most %d header fields and %s of header (Exim's limit); past that nothing else "+
+				"about the message is checked. Exim refuses a header section over 1 MB, sendmail one over 32 KB "+
+				"(552 5.0.0 Headers too large), Gmail answers 552 5.3.4, Postfix discards a field past 100 KB.",
+				MaxFields, sizeText(MaxHeaderBytes)),
+			"Find what writes so many header fields (a loop in a filter or a template) and fix it; real mail has a few dozen."})
+	case h.Bytes > sendmailHeaderBytes:
+		ps = append(ps, problem{scoring.Warn, fmt.Sprintf("The header section is %s", sizeText(h.Bytes)),
+			"sendmail refuses a header section over 32 KB by default (MaxHeadersLength: 552 5.0.0 Headers too large).",
+			"Trim the header: drop long custom fields and old Received lines a relay copied in."})
+	}
 	if m.BareLFCount > 0 {
 		ps = append(ps, problem{scoring.Fail,
 			fmt.Sprintf("%s end in a bare LF, not CRLF", plural(m.BareLFCount, "line")),

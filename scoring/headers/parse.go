@@ -45,6 +45,11 @@ type Message struct {
 	// Malformed lists header lines that are neither a field nor the
 	// continuation of one (first few).
 	Malformed []Length
+	// Header is the size of the whole header section, counted even past
+	// the limits; Truncated says Fields stops short of it (at MaxFields
+	// fields or MaxHeaderBytes bytes), so that memory stays bounded.
+	Header    HeaderSize
+	Truncated bool
 }
 
 // Length points at one line: its number and its length in octets.
@@ -107,7 +112,18 @@ func Parse(raw []byte) *Message {
 				m.Separated = true
 				m.Body = raw[next:]
 			} else {
-				p.headerLine(line, lineNo)
+				m.Header.Bytes += next - pos
+				if line[0] != ' ' && line[0] != '\t' {
+					m.Header.Fields++
+				}
+				if m.Header.Over() {
+					if !m.Truncated {
+						p.finish()
+						m.Truncated = true
+					}
+				} else {
+					p.headerLine(line, lineNo)
+				}
 			}
 		}
 		pos = next

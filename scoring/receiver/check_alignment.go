@@ -2,11 +2,13 @@ package receiver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
+	"github.com/mailcred/mailcred/scoring/headers"
 	"github.com/mailcred/mailcred/scoring/dmarc"
 	"github.com/mailcred/mailcred/scoring/spf"
 )
@@ -29,6 +31,13 @@ func runAlignment(ctx context.Context, env *scoring.Env) scoring.Result {
 		}
 	}
 	e := v.DMARC
+	var limit *headers.LimitError
+	if errors.As(v.DKIMErr, &limit) && e.Result != dmarc.ResultPass {
+		// Without the DKIM half, "fail" would be a guess.
+		return scoring.Result{Status: scoring.Error,
+			Title:  "DMARC not evaluated: the header section is over the limits",
+			Detail: limit.Error() + ". message.format says what receivers do with it."}
+	}
 	detail := strings.Join(identifierLines(v), "\n")
 	switch e.Result {
 	case dmarc.ResultTempError:

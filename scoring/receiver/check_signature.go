@@ -2,11 +2,13 @@ package receiver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
+	"github.com/mailcred/mailcred/scoring/headers"
 )
 
 // runSignature is dkim.signature: every DKIM-Signature of the message is
@@ -18,6 +20,14 @@ func runSignature(ctx context.Context, env *scoring.Env) scoring.Result {
 	ev := env.Evidence
 	_, fromDomain, _ := AuthorAddress(ev.Message)
 	sigs, err := verifySignatures(ctx, env.DNS, ev.Message, fromDomain)
+	var limit *headers.LimitError
+	if errors.As(err, &limit) {
+		return scoring.Result{
+			Status: scoring.Error,
+			Title:  "Not verified: the header section is over the limits",
+			Detail: limit.Error() + ". message.format says what receivers do with it.",
+		}
+	}
 	if err != nil {
 		return scoring.Result{
 			Status: scoring.Fail,

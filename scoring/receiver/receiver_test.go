@@ -320,3 +320,14 @@ func TestMissingKeyRecordFailsWithTheWayToPublishIt(t *testing.T) {
 	expect(t, res[CheckSignature], scoring.Fail, "DKIM key record s1._domainkey.example.com cannot be used",
 		"--from-key FILE", "mailcred keygen --domain example.com --selector s1")
 }
+
+// A header bomb signed by the From domain and sent from an IP SPF does
+// not list: DKIM is not read past the limits, so neither DKIM nor DMARC
+// may be a verdict (DMARC "fail" would be a guess without DKIM).
+func TestHeaderBombIsNotVerifiedAndNotFailed(t *testing.T) {
+	srv := setup(t, nil)
+	bomb := plain[:strings.Index(plain, "\r\n\r\n")+2] + strings.Repeat("X-B: 1\r\n", 5000) + "\r\nHello Bob.\r\n"
+	res := run(t, srv, evidence(signAs(t, bomb, "example.com", "s1"), otherIP, "bounce@example.com"))
+	expect(t, res[CheckSignature], scoring.Error, "over the limits", "5008 fields")
+	expect(t, res[CheckAlignment], scoring.Error, "over the limits")
+}

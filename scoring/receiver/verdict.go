@@ -197,6 +197,10 @@ func AuthorAddress(msg []byte) (addr, domain, problem string) {
 // verifySignatures verifies every DKIM-Signature against DNS and adds the
 // key record's testing flag and the d= alignment with the From domain.
 func verifySignatures(ctx context.Context, r *dnsx.Resolver, msg []byte, fromDomain string) ([]Signature, error) {
+	// The verifier reads every header field into memory: the gate first.
+	if err := headers.CheckLimits(msg); err != nil {
+		return nil, err
+	}
 	results, err := dkim.VerifyPublished(ctx, msg, r)
 	if err != nil {
 		return nil, err

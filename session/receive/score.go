@@ -28,7 +28,8 @@ type transaction struct {
 // score judges the message as `mailcred score` does, with what the SMTP
 // session saw as evidence: the peer's IP, the HELO name, the MAIL FROM.
 // It fails only when no resolver can be made or the server is closing.
-func (s *Server) score(tr transaction, raw []byte) (rep Report, err error) {
+func (s *Server) score(tr transaction, in capture) (rep Report, err error) {
+	raw := in.kept
 	defer func() {
 		// Judge reads hostile input outside scoring.Run's own guard.
 		if p := recover(); p != nil {
@@ -40,6 +41,10 @@ func (s *Server) score(tr transaction, raw []byte) (rep Report, err error) {
 
 	msg, lfLines := receiver.ToCRLF(raw)
 	var notes []string
+	if in.cut {
+		notes = append(notes, fmt.Sprintf("the header section ran to %d fields in %d bytes (the message to %d bytes): "+
+			"over the limits, so only its first %d bytes were kept and judged", in.header.Fields, in.header.Bytes, in.size, len(raw)))
+	}
 	if lfLines > 0 {
 		notes = append(notes, fmt.Sprintf("%d line(s) end in LF alone: converted to CRLF for verification, as an MTA would on receipt "+
 			"(message.format judges the message as received)", lfLines))
@@ -78,7 +83,7 @@ func (s *Server) score(tr transaction, raw []byte) (rep Report, err error) {
 		HELO:     safetext.Line(tr.helo, maxEnvelopeText),
 		MailFrom: safetext.Line(tr.mailFrom, maxEnvelopeText),
 		Rcpts:    rcpts,
-		Size:     len(raw),
+		Size:     in.size,
 		TLS:      tr.tls,
 		Domain:   fromDomain,
 		Score:    s.opts.Weights.Compute(results),

@@ -53,7 +53,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 // 5.3.4: RFC 1870's SIZE limit, RFC 3463 §3.4), scores it, hands the
 // report over and puts the score in the 250 reply.
 func (s *session) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
+	msg, err := readCapped(r)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (s *session) Data(r io.Reader) error {
 		rcpts:    append([]string(nil), s.rcpts...),
 		tls:      tlsSummary(s.conn),
 	}
-	rep, err := s.s.score(tr, raw)
+	rep, err := s.s.score(tr, msg)
 	if err != nil {
 		if s.s.ctx.Err() != nil {
 			return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "shutting down, message not scored"}
