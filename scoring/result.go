@@ -76,11 +76,18 @@ var severity = map[Status]int{Pending: 0, Skip: 1, Pass: 2, Info: 3, Warn: 4, Er
 // Fix is what to do about a result that is not a pass: a DNS record to
 // publish, a configuration snippet, a page to read. Mox calls these
 // instructions; a bare boolean helps nobody.
+//
+// Records are published exactly as printed (ZoneLine) in the zone their
+// names belong to; publishing them and checking again makes the check pass
+// (scoring/fixproof proves it). A fix that cannot be applied that way says
+// so in Manual: who must act and where ("set at your VPS provider's
+// panel", "the MTA's configuration").
 type Fix struct {
 	Summary string      `json:"summary"`
 	Records []DNSRecord `json:"records,omitempty"`
 	Snippet string      `json:"snippet,omitempty"`
 	Link    string      `json:"link,omitempty"`
+	Manual  string      `json:"manual,omitempty"`
 }
 
 // DNSRecord is one record to publish, with its value already split into

@@ -377,7 +377,8 @@ func delistFix(blocking []ListResult) *scoring.Fix {
 	return &scoring.Fix{
 		Summary: "Find and stop what caused the listing first (a compromised account or host, a bad mailing list, " +
 			"missing reverse DNS), then ask for removal — " + strings.Join(links, "; "),
-		Link: blocking[0].List.Delist,
+		Link:   blocking[0].List.Delist,
+		Manual: "A listing is removed by the list's operator, on request at the link given; nothing you publish in DNS clears it.",
 	}
 }
 

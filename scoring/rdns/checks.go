@@ -60,10 +60,32 @@ func rollUp(id string, vs []verdict, allGood string, extra ...string) scoring.Re
 	if len(advice) > 0 || len(fix.Records) > 0 {
 		fix.Summary = strings.Join(advice, "\n")
 		fix.Records = dedupe(fix.Records)
+		fix.Manual = manualFor(fix.Records)
 		res.Fix = fix
 	}
 	return res
 }
+
+// manualFor says who publishes what a fix cannot publish itself: PTR
+// records live in the address owner's reverse zone; a fix without records
+// is a change to the MTA's configuration (its snippet).
+func manualFor(recs []scoring.DNSRecord) string {
+	if len(recs) == 0 {
+		return heloManual
+	}
+	for _, r := range recs {
+		if r.Type == "PTR" {
+			return ptrManual
+		}
+	}
+	return ""
+}
+
+// The places a fix is applied when not in the user's own zone.
+const (
+	ptrManual  = "PTR records are set by whoever owns the address: in your VPS provider's panel (reverse DNS), or by asking them; the A/AAAA records go in your own zone."
+	heloManual = "The HELO name is set in the MTA's configuration (the snippet), not in DNS; then check again with --helo."
+)
 
 func dedupe(rs []scoring.DNSRecord) []scoring.DNSRecord {
 	var out []scoring.DNSRecord

@@ -101,11 +101,11 @@ func runHELO(ctx context.Context, env *scoring.Env) scoring.Result {
 	want := suggestedName(ev)
 	bad := func(title, detail string) scoring.Result {
 		fix := &scoring.Fix{Summary: fmt.Sprintf("Make the MTA say EHLO %s (a name with an A/AAAA record for the sending IP and the same name in its PTR).", want),
-			Snippet: heloSnippet(want)}
+			Snippet: heloSnippet(want), Manual: heloManual}
 		if want == helo || heloSyntaxProblem(want) != "" {
 			// Never suggest the name just refused, nor one with the same flaw.
 			fix = &scoring.Fix{Summary: fmt.Sprintf("Use a name in a domain you have registered, with an A/AAAA record for the sending IP "+
-				"and the same name in its PTR; %s cannot give one.", normalizeHost(ev.Domain))}
+				"and the same name in its PTR; %s cannot give one.", normalizeHost(ev.Domain)), Manual: heloManual}
 		}
 		return scoring.Result{ID: id, Status: scoring.Fail, Title: title, Detail: detail, Fix: fix}
 	}
@@ -148,6 +148,9 @@ func runHELO(ctx context.Context, env *scoring.Env) scoring.Result {
 		for _, v := range vs {
 			if v.heloName != "" {
 				res.Fix.Snippet = heloSnippet(v.heloName)
+				if len(res.Fix.Records) == 0 {
+					res.Fix.Manual = heloManual
+				}
 				break
 			}
 		}
@@ -219,7 +222,7 @@ func joinAddrs(as []netip.Addr) string {
 func addressLiteral(id, helo string, ev scoring.Evidence, want string) scoring.Result {
 	lit := strings.TrimPrefix(strings.TrimSuffix(strings.TrimPrefix(helo, "["), "]"), "ipv6:")
 	ip, err := netip.ParseAddr(lit)
-	fix := &scoring.Fix{Summary: fmt.Sprintf("Give the host a name and say EHLO %s.", want), Snippet: heloSnippet(want)}
+	fix := &scoring.Fix{Summary: fmt.Sprintf("Give the host a name and say EHLO %s.", want), Snippet: heloSnippet(want), Manual: heloManual}
 	if err != nil || !slices.ContainsFunc(ev.IPs, func(a netip.Addr) bool { return a.Unmap() == ip.Unmap() }) {
 		return scoring.Result{ID: id, Status: scoring.Fail, Title: "HELO " + helo + " is not the sending IP's address literal",
 			Detail: "An address literal must be the client's own address (RFC 5321 §4.1.3).", Fix: fix}
@@ -241,5 +244,5 @@ func heloNotGiven(ctx context.Context, env *scoring.Env) scoring.Result {
 	return scoring.Result{ID: "rdns.helo", Status: scoring.Info,
 		Title:  "HELO name not given; it should be " + want,
 		Detail: "Pass --helo with the name your MTA uses to check it. The right one is the sending IP's forward-confirmed PTR name.",
-		Fix:    &scoring.Fix{Summary: "Make sure your MTA says EHLO " + want + ".", Snippet: heloSnippet(want)}}
+		Fix:    &scoring.Fix{Summary: "Make sure your MTA says EHLO " + want + ".", Snippet: heloSnippet(want), Manual: heloManual}}
 }

@@ -59,8 +59,9 @@ func runLookups(ctx context.Context, env *scoring.Env) scoring.Result {
 	case a.VoidLookups > MaxVoidLookups:
 		res.Status = scoring.Fail
 		res.Title = fmt.Sprintf("SPF record broken (permerror): %d void lookups, the limit is %d", a.VoidLookups, MaxVoidLookups)
-		res.Fix = &scoring.Fix{Summary: "Remove the terms marked void above: they point at names that do not exist or have no " +
-			"records, and past two of them receivers give permerror (RFC 7208 §4.6.4)."}
+		res.Fix = lookupFix(ctx, env, domain, a)
+		res.Fix.Summary = "Remove the terms marked void above: they point at names that do not exist or have no " +
+			"records, and past two of them receivers give permerror (RFC 7208 §4.6.4). " + res.Fix.Summary
 	case a.Result == PermError:
 		res.Status, res.Title = scoring.Fail, "SPF record broken (permerror): "+titleReason(a.Error)
 		res.Fix = &scoring.Fix{Summary: "Fix or remove the term named above; receivers give permerror when they reach it."}

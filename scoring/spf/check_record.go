@@ -92,8 +92,13 @@ func runRecord(ctx context.Context, env *scoring.Env) scoring.Result {
 		res.Title = fmt.Sprintf("SPF record is long (%d bytes)", len(text))
 		res.Detail = fmt.Sprintf("Records over about %d bytes risk a DNS answer larger than 512 bytes, which needs "+
 			"EDNS0 or TCP; some receivers then fail to fetch it (temperror). The record is:\n  %s", maxRecordSize, text)
-		res.Fix = &scoring.Fix{Summary: "Shorten it: list address ranges with ip4:/ip6: CIDR (e.g. ip4:203.0.113.0/28), " +
-			"drop includes of services you no longer send through, or move part into an include of your own."}
+		if fl, err := Flatten(ctx, env.DNS, domain, ev.IPs); err == nil {
+			res.Fix = &scoring.Fix{Summary: flattenSummary(domain, fl, fl.Lookups), Records: fl.Records}
+		} else {
+			res.Fix = &scoring.Fix{Summary: "Shorten it: list address ranges with ip4:/ip6: CIDR (e.g. ip4:203.0.113.0/28), " +
+				"drop includes of services you no longer send through, or move part into an include of your own. " +
+				"No split record can be offered: " + strings.TrimPrefix(err.Error(), "spf: ") + "."}
+		}
 		return res
 	}
 	res.Status = scoring.Pass

@@ -93,8 +93,15 @@ func Flatten(ctx context.Context, r *dnsx.Resolver, domain string, ips []netip.A
 		case MechAll:
 			all = d.Text
 		case MechPTR:
-			f.Dropped = append(f.Dropped, d.Text)
+			f.Dropped = append(f.Dropped, d.Text+" (discouraged, RFC 7208 §5.5)")
 		default:
+			if term != nil && term.Void && !strings.Contains(d.Domain, "%") {
+				// It found nothing: an include of it is a permerror (RFC
+				// 7208 §5.2), an a/mx/exists matches nothing, and each
+				// costs one of the two void lookups (§4.6.4).
+				f.Dropped = append(f.Dropped, d.Text+" (void: it found nothing)")
+				continue
+			}
 			if ts, ok := resolvedTerms(ctx, r, a.Tree.Domain, d, term); ok {
 				place(d.Qualifier, ts)
 				f.Resolved = append(f.Resolved, d.Text)
@@ -341,7 +348,7 @@ func flattenSummary(domain string, f *Flattening, before int) string {
 		fmt.Fprintf(&b, " Kept as they are: %s.", strings.Join(f.Kept, ", "))
 	}
 	if len(f.Dropped) > 0 {
-		fmt.Fprintf(&b, " Dropped: %s (discouraged, RFC 7208 §5.5; your sending IPs are listed instead).", strings.Join(f.Dropped, ", "))
+		fmt.Fprintf(&b, " Dropped: %s (your sending IPs are listed instead).", strings.Join(f.Dropped, ", "))
 	}
 	if len(f.Records) > 1 {
 		fmt.Fprintf(&b, " The addresses are split into include:_spfN records so each answer stays under 512 bytes (at most %d bytes "+
@@ -353,4 +360,24 @@ func flattenSummary(domain string, f *Flattening, before int) string {
 			"(e.g. weekly, from cron) and republish when this fix changes.", domain)
 	}
 	return b.String()
+}
+
+// Authorise returns the records that make ips pass SPF for domain: the
+// domain's record with ip4:/ip6: terms for them put first when that stays
+// within the limits; a Flattening when the record is over them (lookups,
+// void lookups, size); nil when neither can be offered.
+func Authorise(ctx context.Context, r *dnsx.Resolver, domain string, ips []netip.Addr) []scoring.DNSRecord {
+	var probe netip.Addr
+	if len(ips) > 0 {
+		probe = ips[0]
+	}
+	a := Inspect(ctx, r, domain, probe, "postmaster@"+domain)
+	value := recordWithIPs(ctx, r, domain, ips)
+	if a.Lookups <= MaxLookups && a.VoidLookups <= MaxVoidLookups && len(value) <= maxRecordSize {
+		return []scoring.DNSRecord{scoring.TXTRecord(domain, value)}
+	}
+	if f, err := Flatten(ctx, r, domain, ips); err == nil {
+		return f.Records
+	}
+	return nil
 }
