@@ -341,3 +341,41 @@ func TestScenariosAreListedWithTheirFixes(t *testing.T) {
 		t.Error("Scenarios shares its slices")
 	}
 }
+
+// In every scenario, each DNS fix publishes exactly the records the fix
+// list showed before it was applied: what is shown is what `a` applies.
+func TestEveryDNSFixPublishesWhatItShowed(t *testing.T) {
+	checked := 0
+	defer func() {
+		if checked < 5 {
+			t.Errorf("only %d shown records checked", checked)
+		}
+	}()
+	for _, scen := range []string{ScenarioStory, ScenarioSPFLookups, ScenarioWeakDKIM, ScenarioBlocklisted, ScenarioPublicResolver} {
+		t.Run(scen, func(t *testing.T) {
+			w, clk := startWorld(t, scen)
+			for _, f := range w.Fixes() {
+				if f.Kind != KindDNS || f.State != FixAvailable {
+					continue
+				}
+				shown := f.Records
+				apply(t, w, clk, f.ID, testPropagation)
+				for _, rec := range shown {
+					var got []string
+					for _, rr := range w.dns.Records(rec.Name) {
+						switch rr := rr.(type) {
+						case *dns.TXT:
+							got = append(got, strings.Join(rr.Txt, ""))
+						case *dns.PTR:
+							got = append(got, rr.Ptr)
+						}
+					}
+					checked++
+					if !slices.Contains(got, rec.Value) {
+						t.Errorf("%s: %s shown %q, published %q", f.ID, rec.Name, rec.Value, got)
+					}
+				}
+			}
+		})
+	}
+}
