@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -99,6 +100,12 @@ type Model struct {
 	msgChecks []scoring.Check
 	status    string
 	timeline  []point
+	// score is the last complete run's score (nil before one ended): the
+	// header shows it, marked while a re-run streams in, so it never
+	// flickers through the partial sums of a run.
+	score *scoring.Score
+	// noIP: the setup names no sending IP, so the IP checks are unknown.
+	noIP      bool
 	rcptIndex int
 	draft     compose.Message
 	rcpt      []string
@@ -136,6 +143,32 @@ func (m *Model) fixesCmd() tea.Cmd {
 		}
 		return out
 	}
+}
+
+// needsIP lists the checks that do not apply to ev only because it has no
+// sending IP: without one they are unknown, not "not applicable".
+func needsIP(checks []scoring.Check, ev scoring.Evidence) map[string]bool {
+	if len(ev.IPs) > 0 {
+		return nil
+	}
+	probe := ev
+	probe.IPs = []netip.Addr{netip.MustParseAddr("192.0.2.1")}
+	out := map[string]bool{}
+	for _, c := range checks {
+		if c.Applies != nil && !c.Applies(ev) && c.Applies(probe) {
+			out[c.ID] = true
+		}
+	}
+	return out
+}
+
+// noIPResult turns a check skipped for want of a sending IP into an
+// unknown one, which keeps the score from claiming a pass.
+func noIPResult(r scoring.Result) scoring.Result {
+	r.Status = scoring.Error
+	r.Title = "Unknown: no sending IP is known"
+	r.Detail = "Give your server's public addresses (ips in the profile, or --ip) so that this can be checked."
+	return r
 }
 
 // rerun starts a run now, or right after the current one.
@@ -225,8 +258,10 @@ func (m *Model) Init() tea.Cmd {
 // Messages.
 type (
 	runStartedMsg struct {
-		run int
-		ch  <-chan scoring.Result
+		run  int
+		ch   <-chan scoring.Result
+		ev   scoring.Evidence // what the run judges
+		noIP bool
 	}
 	checkResultMsg struct {
 		run int
@@ -277,7 +312,7 @@ func (m *Model) runCmd(run int) tea.Cmd {
 				ch <- scoring.Result{ID: c.ID, Status: scoring.Error, Title: title, Detail: err.Error()}
 			}
 			close(ch)
-			return runStartedMsg{run: run, ch: ch}
+			return runStartedMsg{run: run, ch: ch, ev: scoring.Evidence{}, noIP: true}
 		}
 		ev, err := bench.Evidence(ctx)
 		if err != nil {
@@ -293,16 +328,20 @@ func (m *Model) runCmd(run int) tea.Cmd {
 		if err != nil {
 			return unable("No DNS resolver", err)
 		}
+		needIP := needsIP(checks, ev)
 		ch := scoring.Run(ctx, &scoring.Env{Evidence: ev, DNS: r}, checks)
 		out := make(chan scoring.Result, len(checks))
 		go func() {
 			defer cancel()
 			defer close(out)
 			for res := range ch {
+				if res.Status == scoring.Skip && needIP[res.ID] {
+					res = noIPResult(res)
+				}
 				out <- res
 			}
 		}()
-		return runStartedMsg{run: run, ch: out}
+		return runStartedMsg{run: run, ch: out, ev: ev, noIP: len(ev.IPs) == 0}
 	}
 }
 
@@ -374,6 +413,8 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		if msg.run != m.run {
 			return nil
 		}
+		m.noIP = msg.noIP
+		m.dkim.SetSetup(msg.ev)
 		return waitResult(msg.run, msg.ch)
 	case checkResultMsg:
 		if msg.run != m.run {
@@ -382,6 +423,7 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		// A changed verdict is marked in its row (with the time), not in
 		// the status line, which keeps the last send's outcome.
 		m.checks.Apply(msg.res, m.cfg.Now())
+		m.dkim.Observe(msg.res)
 		return waitResult(msg.run, msg.ch)
 	case checksDoneMsg:
 		if msg.run != m.run {
@@ -435,6 +477,7 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		return waitSend(msg.stream)
 	case sendEventsMore:
 		m.transcript.Append(msg.ev)
+		m.tls.Observe(msg.ev)
 		return waitSend(msg.ch)
 	case sendDoneMsg:
 		return m.sendDone(msg)
@@ -444,6 +487,7 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 
 func (m *Model) recordScore() {
 	s := scoring.DefaultWeights.Compute(m.checks.Results())
+	m.score = &s
 	note := ""
 	if n := len(m.timeline); n > 0 && m.timeline[n-1].score == s.Value {
 		return
@@ -628,6 +672,7 @@ func waitSend(ch <-chan tea.Msg) tea.Cmd {
 func (m *Model) sendCmd() tea.Cmd {
 	m.sending = true
 	m.transcript.Clear()
+	m.tls.Begin()
 	m.status = "sending…"
 	bench, draft, rcpt := m.cfg.Bench, m.draft, m.rcpt
 	return func() tea.Msg {
@@ -645,6 +690,7 @@ func (m *Model) sendCmd() tea.Cmd {
 func (m *Model) sendDone(msg sendDoneMsg) tea.Cmd {
 	m.sending = false
 	if msg.err != nil && msg.res == nil {
+		m.tls.Abort()
 		m.status = "send failed: " + msg.err.Error()
 		m.transcript.Note(panes.FromWorkbench, "send failed: "+msg.err.Error())
 		return nil
@@ -665,11 +711,11 @@ func (m *Model) sendDone(msg sendDoneMsg) tea.Cmd {
 			m.transcript.Note(panes.FromWorkbench, "See "+e.Link)
 		}
 	}
-	m.tls.Sent, m.tls.Offered, m.tls.Route = true, o.Facts.StartTLSOffered, o.Facts.Route
-	m.tls.Info = nil
+	var info *smtpc.TLSInfo
 	if d := o.Delivery; d != nil {
-		m.tls.Info = d.TLS
+		info = d.TLS
 	}
+	m.tls.Finish(o.Facts.StartTLSOffered, info, o.Facts.Route)
 	m.dkim.Signed, m.dkim.Published = o.SignInfo, o.PublishedDKIM
 	if first {
 		m.checks.SetRows(m.allChecks())
@@ -742,33 +788,37 @@ func (m *Model) pane(p Pane) []string {
 }
 
 func (m *Model) header(w int) string {
-	s := scoring.DefaultWeights.Compute(m.checks.Results())
-	score := fmt.Sprintf("Score %.1f/10", s.Value)
-	style := m.ctx.Theme.Pass
-	switch {
-	case s.Value < 5:
-		style = m.ctx.Theme.Fail
-	case s.Value < 8:
-		style = m.ctx.Theme.Warn
-	}
-	if s.Incomplete {
-		// An upper bound, not a verdict: say how much is unknown.
-		unknown := 0
-		for _, r := range m.checks.Results() {
-			if r.Status == scoring.Error || r.Status == scoring.Pending {
-				unknown++
+	th := m.ctx.Theme
+	var score string
+	style := th.Muted
+	if s := m.score; s == nil {
+		score = "Score: checking…"
+	} else {
+		score = fmt.Sprintf("Score %.1f/10", s.Value)
+		style = th.Pass
+		switch {
+		case s.Value < 5:
+			style = th.Fail
+		case s.Value < 8:
+			style = th.Warn
+		}
+		if s.Incomplete {
+			// An upper bound, not a verdict: say how much is unknown, and
+			// never in green.
+			score += fmt.Sprintf("* (%d unknown)", len(s.Unchecked))
+			if s.Value >= 5 {
+				style = th.Warn
 			}
 		}
-		score += fmt.Sprintf("* (%d unchecked)", unknown)
-		if s.Value >= 8 {
-			style = m.ctx.Theme.Error // not green while so much is unknown
+		if m.checks.Running {
+			score += " ⟳"
 		}
 	}
 	right := style.Render(score) + " " + m.sparkline(12)
 	if m.watching {
-		right += m.ctx.Theme.Muted.Render(" watch")
+		right += th.Muted.Render(" watch")
 	}
-	left := m.ctx.Theme.Title.Render("mailcred") + " " + m.ctx.Theme.Muted.Render(m.title)
+	left := th.Title.Render("mailcred") + " " + th.Muted.Render(m.title)
 	gap := w - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if gap < 1 {
 		left = ansi.Truncate(left, max(0, w-ansi.StringWidth(right)-1), "…")

@@ -25,6 +25,12 @@ type testBench struct {
 	calls    int // sends
 	fromUpd  []string
 	describe func() (*session.Description, error)
+	// Optional: the setup's evidence, the checks (run without DNS), and a
+	// send that blocks until release is closed.
+	ev      *scoring.Evidence
+	checks  []scoring.Check
+	events  []smtpc.Event
+	release chan struct{}
 }
 
 func newTestBench() *testBench { return &testBench{} }
@@ -49,15 +55,26 @@ func (b *testBench) Draft() (compose.Message, []string) {
 
 func (b *testBench) Evidence(context.Context) (scoring.Evidence, error) {
 	b.touched("Evidence")
+	if b.ev != nil {
+		return *b.ev, nil
+	}
 	return scoring.Evidence{Domain: "example.com"}, nil
 }
 
 func (b *testBench) Resolver() (*dnsx.Resolver, error) {
 	b.touched("Resolver")
+	if b.checks != nil { // they ask nothing: a resolver nobody uses
+		return dnsx.New(dnsx.Config{Servers: []string{"127.0.0.1:9"}})
+	}
 	return nil, errors.New("no resolver in this test")
 }
 
-func (b *testBench) Checks() []scoring.Check { return testChecks() }
+func (b *testBench) Checks() []scoring.Check {
+	if b.checks != nil {
+		return b.checks
+	}
+	return testChecks()
+}
 
 func (b *testBench) MessageChecks() []scoring.Check {
 	return []scoring.Check{{ID: "msg.to", Title: "msg.to"}}
@@ -78,7 +95,19 @@ func (b *testBench) Send(ctx context.Context, draft compose.Message, rcpt []stri
 	b.mu.Lock()
 	b.calls++
 	b.mu.Unlock()
-	events(smtpc.Event{Kind: smtpc.KindReceived, Code: 220, Lines: []string{"220 mx.gmail.example ESMTP"}})
+	if b.events == nil {
+		events(smtpc.Event{Kind: smtpc.KindReceived, Code: 220, Lines: []string{"220 mx.gmail.example ESMTP"}})
+	}
+	for _, e := range b.events {
+		events(e)
+	}
+	if b.release != nil {
+		select {
+		case <-b.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	o := &session.Outcome{Verdict: session.Accepted, Reply: smtpc.Reply{Code: 250, Enhanced: "2.0.0", Lines: []string{"250 2.0.0 OK"}}}
 	return &session.Sent{Outcome: o, Evidence: scoring.Evidence{Domain: "example.com"}}, nil
 }

@@ -23,6 +23,13 @@ type Row struct {
 	Changed time.Time
 	From    scoring.Status // the verdict before that change
 	Was     scoring.Status // the verdict of the previous run
+	// Rechecking: a run is under way and this row still shows the last
+	// run's verdict.
+	Rechecking bool
+	// Stale says why the verdict no longer describes the setup (a fix of
+	// the draft was applied after the send it judged), until it is judged
+	// again.
+	Stale string
 }
 
 // Checklist is the list of checks with the selected row's details and fix.
@@ -129,12 +136,13 @@ func (c *Checklist) refresh(keepScroll bool) {
 	c.scroll.Set(len(c.detail), detailH)
 }
 
-// Reset marks every row pending for a new run, keeping what they were so a
-// change can be detected when the verdict arrives.
+// Reset starts a new run: every row keeps its last verdict, marked as
+// being re-checked, until the new one arrives (rows do not flicker to
+// pending); what they were is kept so a change can be detected.
 func (c *Checklist) Reset() {
 	for i := range c.Rows {
 		c.Rows[i].Was = c.Rows[i].Result.Status
-		c.Rows[i].Result.Status = scoring.Pending
+		c.Rows[i].Rechecking = c.Rows[i].Result.Status != scoring.Pending
 	}
 	c.Running = true
 	c.refresh(true)
@@ -170,7 +178,7 @@ func (c *Checklist) Apply(r scoring.Result, now time.Time) bool {
 		}
 		row := &c.Rows[i]
 		was := row.Was
-		row.Result = r
+		row.Result, row.Rechecking = r, false
 		if i == c.Selected {
 			c.refresh(true)
 		}
@@ -254,10 +262,18 @@ func (c *Checklist) row(th themes.Theme, r Row, selected bool, w int, now time.T
 	if selected {
 		mark = "›"
 	}
-	line := mark + style.Render(sym) + " " + id + " " + title
+	symbol := style.Render(sym)
+	if r.Rechecking || r.Stale != "" {
+		// The last verdict, shown dim until the new one arrives.
+		symbol = th.Muted.Render(sym)
+	}
+	line := mark + symbol + " " + id + " " + title
 	if !r.Changed.IsZero() && now.Sub(r.Changed) < 2*time.Minute {
-		line = mark + style.Render(sym) + " " + th.Changed.Render(id) + " " + title +
+		line = mark + symbol + " " + th.Changed.Render(id) + " " + title +
 			th.Muted.Render(fmt.Sprintf("  (was %s, %s)", r.From, r.Changed.Format("15:04:05")))
+	}
+	if r.Stale != "" {
+		line += th.Muted.Render("  (" + r.Stale + ")")
 	}
 	if selected {
 		return th.Selected.Render(Fit([]string{line}, w, 1)[0])

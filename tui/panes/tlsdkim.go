@@ -1,12 +1,16 @@
 package panes
 
 import (
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/safetext"
 	"github.com/mailcred/mailcred/session/sign"
@@ -28,13 +32,17 @@ func (s *static) ShortHelp() []key.Binding  { return nil }
 func (s *static) FullHelp() [][]key.Binding { return nil }
 func (s *static) fit(lines []string) string { return strings.Join(Fit(lines, s.w, s.h), "\n") }
 
-// TLS shows what the last send learned about transport security.
+// TLS shows the connection's transport security: live while a send is
+// under way (connecting, STARTTLS offered, the handshake), then what the
+// send learned.
 type TLS struct {
 	static
 	Offered bool // the server announced STARTTLS
 	Info    *smtpc.TLSInfo
-	Sent    bool // a send has happened
+	Sent    bool // a send has finished
 	Route   string
+	// live is the state during a send ("" when none is under way).
+	live string
 }
 
 // NewTLS returns the pane before any connection.
@@ -46,9 +54,58 @@ func (p *TLS) Title() string { return "TLS" }
 // View renders the pane body.
 func (p *TLS) View() string { return p.fit(p.lines(p.ctx.Theme, p.w)) }
 
+// Begin starts showing a new send's connection.
+func (p *TLS) Begin() {
+	*p = TLS{static: p.static, live: "Connecting…"}
+}
+
+// Observe follows a send's transcript events as they happen.
+func (p *TLS) Observe(e smtpc.Event) {
+	if p.live == "" {
+		return
+	}
+	switch e.Kind {
+	case smtpc.KindConnect:
+		if len(e.Lines) > 0 {
+			p.live = e.Lines[0]
+		}
+		p.Info, p.Offered = nil, false
+	case smtpc.KindReceived:
+		for _, l := range e.Lines {
+			if len(l) > 4 && strings.EqualFold(strings.TrimSpace(l[4:]), "STARTTLS") {
+				p.Offered = true
+			}
+		}
+	case smtpc.KindTLS:
+		p.Info = e.TLS
+		p.live = "Encrypted (TLS)"
+	case smtpc.KindDone:
+		p.live = "Connection closed"
+	}
+}
+
+// Abort ends a send that never connected (nothing was learned).
+func (p *TLS) Abort() { p.live = "" }
+
+// Finish shows what the send learned.
+func (p *TLS) Finish(offered bool, info *smtpc.TLSInfo, route string) {
+	p.Sent, p.Offered, p.Info, p.Route, p.live = true, offered, info, route, ""
+}
+
 func (p *TLS) lines(th themes.Theme, w int) []string {
+	if p.live != "" {
+		l := Wrap(safetext.Line(p.live, 0), w)
+		if p.Offered {
+			l = append(l, th.Muted.Render("STARTTLS offered"))
+		}
+		if p.Info != nil {
+			l = append(l, th.Muted.Render(fmt.Sprintf("%-9s", "protocol"))+" "+p.Info.Version,
+				th.Muted.Render(fmt.Sprintf("%-9s", "cipher"))+" "+p.Info.CipherSuite)
+		}
+		return l
+	}
 	if !p.Sent {
-		return []string{th.Muted.Render("No connection yet.")}
+		return []string{th.Muted.Render("No connection yet: press s to send.")}
 	}
 	var l []string
 	kv := func(k, v string) { l = append(l, th.Muted.Render(fmt.Sprintf("%-9s", k))+" "+safetext.Line(v, 0)) }
@@ -87,16 +144,21 @@ func (p *TLS) lines(th themes.Theme, w int) []string {
 	return l
 }
 
-// DKIM shows the signing key, what was signed, and how the signature of
-// the exact bytes sent verified.
+// DKIM shows the signing setup before any send — the key loaded, its
+// selector and whether the published record matches it, as the checks
+// found — then what the last send signed and how it verified.
 type DKIM struct {
 	static
+	// The setup: from the evidence of the last check run.
+	domain, selector string
+	key              string // "RSA 2048 bits"; "" when no key is loaded
+	record, match    *scoring.Result
+	// The last send.
 	Signed    *sign.Info
 	Published []dkim.SignatureResult
-	Note      string
 }
 
-// NewDKIM returns the pane before any send.
+// NewDKIM returns the pane before any check ran.
 func NewDKIM(ctx *Context) *DKIM { return &DKIM{static: static{ctx: ctx}} }
 
 // Title names the pane.
@@ -105,19 +167,71 @@ func (p *DKIM) Title() string { return "DKIM" }
 // View renders the pane body.
 func (p *DKIM) View() string { return p.fit(p.lines(p.ctx.Theme, p.w)) }
 
+// SetSetup shows the signing setup the checks judge.
+func (p *DKIM) SetSetup(ev scoring.Evidence) {
+	p.domain, p.selector, p.key = ev.Domain, ev.Selector, describeKey(ev.DKIMKey)
+}
+
+// Observe takes the DKIM checks' results, so the pane says what they say.
+func (p *DKIM) Observe(r scoring.Result) {
+	switch r.ID {
+	case "dkim.record":
+		p.record = &r
+	case "dkim.key-match":
+		p.match = &r
+	}
+}
+
+// describeKey names a key's type and size, never its material.
+func describeKey(k crypto.Signer) string {
+	switch pub := publicKey(k).(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA %d bits", pub.N.BitLen())
+	case ed25519.PublicKey:
+		return "Ed25519"
+	case nil:
+		return ""
+	}
+	return "a key"
+}
+
+func publicKey(k crypto.Signer) crypto.PublicKey {
+	if k == nil {
+		return nil
+	}
+	return k.Public()
+}
+
+func (p *DKIM) setupLines(th themes.Theme, w int) []string {
+	var l []string
+	kv := func(k, v string) { l = append(l, th.Muted.Render(fmt.Sprintf("%-9s", k))+" "+v) }
+	if p.key == "" {
+		l = append(l, Wrap("Not signing: no DKIM key loaded (dkim_key in the profile, or --dkim-key).", w)...)
+	} else {
+		kv("key", p.key+" (loaded)")
+	}
+	if p.selector != "" {
+		kv("record", safetext.Line(p.selector+"._domainkey."+p.domain, 0))
+	}
+	for _, r := range []*scoring.Result{p.record, p.match} {
+		if r == nil || r.Status == scoring.Pending || r.Status == scoring.Skip {
+			continue
+		}
+		st, sym := th.Status(r.Status.String())
+		l = append(l, Wrap(st.Render(sym)+" "+safetext.Line(r.Title, 0), w)...)
+	}
+	return l
+}
+
 func (p *DKIM) lines(th themes.Theme, w int) []string {
 	if p.Signed == nil {
-		msg := "Not signing: no DKIM key loaded."
-		if p.Note != "" {
-			msg = p.Note
-		}
-		return Wrap(msg, w)
+		return p.setupLines(th, w)
 	}
 	s := p.Signed
 	var l []string
 	kv := func(k, v string) { l = append(l, th.Muted.Render(fmt.Sprintf("%-9s", k))+" "+v) }
 	kv("key", fmt.Sprintf("%s %d bits", s.KeyType, s.Bits))
-	kv("record", s.Selector+"._domainkey."+s.Domain)
+	kv("record", safetext.Line(s.Selector+"._domainkey."+s.Domain, 0))
 	kv("canon", s.Canonicalization)
 	kv("signed", strings.Join(s.Headers, ":"))
 	kv("bh", s.BodyHash)
