@@ -276,7 +276,7 @@ func TestHelpCannotHideTheConfirmation(t *testing.T) {
 	if s := m.render(); !strings.Contains(s, "y send") {
 		t.Fatalf("? hid the confirmation:\n%s", s)
 	}
-	m, cmd := press(t, m, "y")
+	_, cmd := press(t, m, "y")
 	if cmd == nil {
 		t.Fatal("y on a visible confirmation did not send")
 	}

@@ -138,15 +138,6 @@ func (w *dnsWorld) publishStrings(t testing.TB, name string, parts []string) {
 	w.r.Flush()
 }
 
-// reset forgets every record and fault at names.
-func (w *dnsWorld) reset(names []string) {
-	for _, n := range names {
-		w.srv.Remove(n, 0)
-		w.srv.SetFault(n, dnstest.NoFault)
-	}
-	w.r.Flush()
-}
-
 func recordFor(t testing.TB, key crypto.Signer) string {
 	t.Helper()
 	rec, err := dkim.RecordForKey(key.Public())

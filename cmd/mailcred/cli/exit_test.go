@@ -100,7 +100,7 @@ func TestCompleteRunsSayComplete(t *testing.T) {
 		t.Fatalf("exit %d, completeness %+v (want complete, unchecked [])", code, c)
 	}
 	// A failure wins over anything unchecked.
-	code, out, _ = run(t, nil, checkArgs(world(t, true), "--format", "json")...)
+	code, _, _ = run(t, nil, checkArgs(world(t, true), "--format", "json")...)
 	if code != ExitFailed {
 		t.Fatalf("bare VPS exits %d, want 1", code)
 	}
