@@ -105,7 +105,7 @@ func runCheck(cmd *cobra.Command, g *globals, f *checkFlags) error {
 	results := scoring.RunAll(cmd.Context(), env, catalog.DNS())
 	rep := report.NewCheck(ev.Domain, results, scoring.DefaultWeights, r.Log())
 	if g.format == "json" {
-		if err := report.JSON(g.io.Out, rep); err != nil {
+		if err := writeJSON(g.io.Out, rep); err != nil {
 			return err
 		}
 	} else {

@@ -148,7 +148,7 @@ SPF, DKIM, DMARC, reverse DNS, blocklists, TLS and the SMTP conversation itself.
 	pf.StringVar(&g.theme, "theme", "default", "colour theme: "+fmt.Sprint(themes.Names()))
 	root.AddCommand(newCheckCmd(g), newSPFCmd(g), newSendCmd(g), newScoreCmd(g), newKeygenCmd(g), newDemoCmd(g))
 	root.AddCommand(newReceiveCmd(g))
-	root.AddCommand(newVersionCmd(g), newManCmd(g))
+	root.AddCommand(newVersionCmd(g), newManCmd(g), newSchemaCmd(g))
 	workbench := &profileFlags{}
 	workbench.register(root)
 	root.RunE = newWorkbenchRun(g, workbench)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
-	"github.com/mailcred/mailcred/scoring/report"
 	"github.com/mailcred/mailcred/session/keygen"
 )
 
@@ -170,7 +169,7 @@ func existingKey(g *globals, domain, selector, path string) (*keygen.Setup, erro
 }
 
 func printKeygenJSON(g *globals, s *keygen.Setup, created bool) error {
-	return report.JSON(g.io.Out, keygenReport{
+	return writeJSON(g.io.Out, keygenReport{
 		Domain: s.Domain, Selector: s.Selector, KeyFile: s.KeyPath, Created: created, Key: s.Key,
 		Record: s.Record, Zone: s.Zone, Notes: s.Notes,
 	})

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -229,8 +228,8 @@ func (p *receivePrinter) report(rep receive.Report) {
 	defer p.mu.Unlock()
 	p.n++
 	if p.json {
-		// One object per line: json.Encoder writes no indentation.
-		if err := json.NewEncoder(p.out).Encode(rep); err != nil {
+		// One object per line (JSON Lines).
+		if err := writeJSONLine(p.out, rep); err != nil {
 			fmt.Fprintln(p.notes, "mailcred receive:", err)
 		}
 		return

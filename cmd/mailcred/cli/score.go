@@ -114,7 +114,7 @@ func runScore(cmd *cobra.Command, g *globals, f *scoreFlags, file string) error 
 	rep := scoreReport{File: file, AuthenticationResults: auth, Notes: notes,
 		Check: report.NewCheck(fromDomain, results, scoring.DefaultWeights, r.Log())}
 	if g.format == "json" {
-		if err := report.JSON(g.io.Out, rep); err != nil {
+		if err := writeJSON(g.io.Out, rep); err != nil {
 			return err
 		}
 	} else if err := printScore(g, rep, ip, helo, r.Servers()); err != nil {

@@ -146,7 +146,7 @@ func (s *sendOutput) event(e session.Event) {
 // result prints what the send came to and the score.
 func (s *sendOutput) result(o *session.Outcome, ev scoring.Evidence, rep report.Check, ipFlag bool) error {
 	if s.json {
-		return report.JSON(s.out, newSendJSON(o, ev, rep))
+		return writeJSON(s.out, newSendJSON(o, ev, rep))
 	}
 	w := s.out
 	th := s.text.Theme

@@ -33,7 +33,10 @@ func TestVersionNamesModuleCommitAndGo(t *testing.T) {
 		t.Errorf("no commit and not said so:\n%s", text)
 	}
 	code, out, _ := run(t, nil, "version", "--format", "json")
-	var b BuildInfo
+	var b struct {
+		SchemaVersion int `json:"schema_version"`
+		BuildInfo
+	}
 	if err := json.Unmarshal([]byte(out), &b); code != ExitOK || err != nil {
 		t.Fatalf("version --format json: exit %d, %v\n%s", code, err, out)
 	}

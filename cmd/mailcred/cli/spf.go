@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mailcred/mailcred/scoring/report"
 	"github.com/mailcred/mailcred/scoring/safetext"
 	"github.com/mailcred/mailcred/scoring/spf"
 	"github.com/mailcred/mailcred/themes"
@@ -61,7 +60,7 @@ could not be completed) exits 3.
 			}
 			ev := spf.Evaluate(cmd.Context(), r, ip.Unmap(), f.sender, f.helo)
 			if g.format == "json" {
-				if err := report.JSON(g.io.Out, newSPFJSON(ev)); err != nil {
+				if err := writeJSON(g.io.Out, newSPFJSON(ev)); err != nil {
 					return err
 				}
 			} else {

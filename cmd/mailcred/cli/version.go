@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -21,19 +20,18 @@ var (
 
 // BuildInfo is what `mailcred version` reports.
 type BuildInfo struct {
-	SchemaVersion int    `json:"schema_version"`
-	Version       string `json:"version"`          // module version, "devel" in a checkout
-	Commit        string `json:"commit,omitempty"` // VCS revision; empty when unknown (-buildvcs=false)
-	CommitTime    string `json:"commit_time,omitempty"`
-	Modified      bool   `json:"modified,omitempty"` // built from a tree with uncommitted changes
-	Go            string `json:"go"`
-	Platform      string `json:"platform"`
+	Version    string `json:"version"`          // module version, "devel" in a checkout
+	Commit     string `json:"commit,omitempty"` // VCS revision; empty when unknown (-buildvcs=false)
+	CommitTime string `json:"commit_time,omitempty"`
+	Modified   bool   `json:"modified,omitempty"` // built from a tree with uncommitted changes
+	Go         string `json:"go"`
+	Platform   string `json:"platform"`
 }
 
 // readBuildInfo gathers the version from the binary's embedded build info
 // (runtime/debug), preferring release link-time values when present.
 func readBuildInfo() BuildInfo {
-	b := BuildInfo{SchemaVersion: SchemaVersion, Version: "devel", Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	b := BuildInfo{Version: "devel", Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if v := bi.Main.Version; v != "" && v != "(devel)" {
 			b.Version = v
@@ -84,9 +82,7 @@ func newVersionCmd(g *globals) *cobra.Command {
 			}
 			b := readBuildInfo()
 			if g.format == "json" {
-				enc := json.NewEncoder(g.io.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(b)
+				return writeJSON(g.io.Out, b)
 			}
 			_, err := fmt.Fprint(g.io.Out, b.String())
 			return err
