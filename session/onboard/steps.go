@@ -1,0 +1,656 @@
+package onboard
+
+import (
+	"context"
+	"crypto"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dkim"
+	"github.com/mailcred/mailcred/scoring/dmarc"
+	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/scoring/rdns"
+	"github.com/mailcred/mailcred/scoring/spf"
+	"github.com/mailcred/mailcred/session/keygen"
+	"github.com/mailcred/mailcred/session/mta"
+)
+
+// StepID names a step.
+type StepID string
+
+// The steps, in the order a VPS owner follows them.
+const (
+	StepAddresses StepID = "addresses"
+	StepPort25    StepID = "port25"
+	StepPTR       StepID = "ptr"
+	StepHELO      StepID = "helo"
+	StepSPF       StepID = "spf"
+	StepDKIM      StepID = "dkim"
+	StepDMARC     StepID = "dmarc"
+	StepMTASTS    StepID = "mta-sts"
+	StepTestSend  StepID = "test-send"
+)
+
+// Status is where a step stands.
+type Status int
+
+// The statuses. Unknown means it could not be checked (a timeout, a
+// SERVFAIL): never done, never to do.
+const (
+	Unknown Status = iota
+	Done
+	Todo
+	Warn
+	Optional
+)
+
+var statusNames = [...]string{"unknown", "done", "to do", "warn", "optional"}
+
+func (s Status) String() string {
+	if int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return "Status(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Step is one step's live state.
+type Step struct {
+	ID     StepID
+	Title  string
+	Status Status
+	// State are the facts found, one per line.
+	State []string
+	// Do is what the person does, one instruction per line.
+	Do []string
+	// Source cites where a provider fact comes from.
+	Source string
+	// Action is the change onboarding can make for this step; nil when
+	// the step has none (DNS is changed at the DNS provider).
+	Action *Action
+}
+
+// Config is what onboarding checks and where it may write.
+type Config struct {
+	Domain   string // the sending domain
+	From     string // the From address of the test send
+	Selector string // DKIM selector; default "mail"
+	Resolver *dnsx.Resolver
+
+	WhoAmI []WhoAmI
+	Port25 []string
+	// Timeout bounds each probe; default 3s.
+	Timeout time.Duration
+	// Interfaces lists the host's addresses; nil means InterfaceAddrs.
+	Interfaces func() ([]netip.Addr, error)
+
+	// MTA is the MTA to configure and test; a zero Command means none.
+	MTA mta.Options
+	// EximConfig is the exim file onboarding edits: a whole configuration
+	// (the -C candidate) or Debian's exim4.conf.localmacros.
+	EximConfig string
+	// KeyPath is where the DKIM key is (or will be written).
+	KeyPath string
+	// KeyOwner is the user the key file is given to (Debian-exim for
+	// exim4, opendkim for OpenDKIM); "" leaves it to the caller.
+	KeyOwner string
+	// Capture is the loopback address of the closed loop's capture.
+	Capture netip.AddrPort
+
+	Providers *Providers
+	Now       func() time.Time
+	// LastTest is the outcome of the last test send, kept by the caller
+	// between checks; nil before the first.
+	LastTest *TestResult
+}
+
+func (c *Config) timeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return 3 * time.Second
+}
+
+func (c *Config) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *Config) selector() string {
+	if c.Selector != "" {
+		return c.Selector
+	}
+	return "mail"
+}
+
+// Report is every step, in order, with what the steps share.
+type Report struct {
+	Steps     []Step
+	Addresses Addresses
+	HELO      string
+	Checked   time.Time
+}
+
+// Step returns the step with id.
+func (r Report) Step(id StepID) (Step, bool) {
+	for _, s := range r.Steps {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Step{}, false
+}
+
+// Check computes every step's state. It reads and asks; it never writes.
+func Check(ctx context.Context, cfg Config) Report {
+	rep := Report{Checked: cfg.now()}
+	rep.Addresses = addresses(ctx, cfg)
+	var v4, v6 Egress
+	var helo string
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); v4, v6 = probePort25(ctx, cfg.Resolver, cfg.Port25, cfg.timeout()) }()
+	go func() { defer wg.Done(); helo = mtaHELO(ctx, cfg) }()
+	wg.Wait()
+	rep.HELO = helo
+	ips := publicIPs(rep.Addresses)
+	ev := scoring.Evidence{Domain: cfg.Domain, IPs: ips, HELO: helo, Selector: cfg.selector()}
+	if key := loadKey(cfg.KeyPath); key != nil {
+		ev.DKIMKey = key
+	}
+	results := map[string]scoring.Result{}
+	var checks []scoring.Check
+	checks = append(checks, spf.Checks()...)
+	checks = append(checks, dkim.Checks()...)
+	checks = append(checks, dmarc.Checks()...)
+	checks = append(checks, rdns.Checks()...)
+	if cfg.Resolver != nil {
+		for _, r := range scoring.RunAll(ctx, &scoring.Env{Evidence: ev, DNS: cfg.Resolver}, checks) {
+			results[r.ID] = r
+		}
+	}
+	ptrs := map[netip.Addr]*rdns.PTRInfo{}
+	for _, ip := range ips {
+		if cfg.Resolver != nil {
+			ptrs[ip] = rdns.Lookup(ctx, cfg.Resolver, ip)
+		}
+	}
+	rep.Steps = []Step{
+		addressStep(ctx, cfg, rep.Addresses),
+		port25Step(cfg, v4, v6, ptrs),
+		ptrStep(cfg, ips, ptrs),
+		heloStep(cfg, helo, ptrs),
+		resultStep(StepSPF, "SPF authorises the sending addresses", results, "spf.record", "spf.result"),
+		dkimStep(cfg, results),
+		dmarcStep(cfg, results),
+		mtaSTSStep(ctx, cfg),
+		testSendStep(cfg),
+	}
+	return rep
+}
+
+func addresses(ctx context.Context, cfg Config) Addresses {
+	var a Addresses
+	list := cfg.Interfaces
+	if list == nil {
+		list = InterfaceAddrs
+	}
+	if ifs, err := list(); err == nil {
+		a.Interfaces = ifs
+	} else {
+		a.Problems = append(a.Problems, "interfaces: "+err.Error())
+	}
+	found, problems := discover(ctx, cfg.WhoAmI, cfg.timeout())
+	a.Public, a.Problems = found, append(a.Problems, problems...)
+	return a
+}
+
+// publicIPs are the addresses the checks judge: the public ones seen
+// from outside, else the interfaces'.
+func publicIPs(a Addresses) []netip.Addr {
+	var out []netip.Addr
+	for _, ip := range []netip.Addr{a.V4(), a.V6()} {
+		if ip.IsValid() {
+			out = append(out, ip)
+		}
+	}
+	return out
+}
+
+func addressStep(ctx context.Context, cfg Config, a Addresses) Step {
+	s := Step{ID: StepAddresses, Title: "Public addresses"}
+	for _, ip := range a.Interfaces {
+		s.State = append(s.State, "interface "+ip.String())
+	}
+	for _, ip := range a.Public {
+		s.State = append(s.State, "seen from outside "+ip.String()+" (DNS what-is-my-address)")
+	}
+	for _, p := range a.Problems {
+		s.State = append(s.State, "not found: "+p)
+	}
+	v4, v6 := a.V4(), a.V6()
+	switch {
+	case !v4.IsValid() && !v6.IsValid():
+		s.Status = Unknown
+		s.Do = append(s.Do, "No public address found: check the network, or give the addresses with --ip.")
+		return s
+	case v4.IsValid() && v6.IsValid():
+		s.Status = Done
+		s.State = append(s.State, mtaFamily(ctx, cfg))
+	default:
+		s.Status = Done
+	}
+	for _, ip := range a.Interfaces {
+		if ip.Is4() && ip.IsPrivate() && len(a.Public) > 0 {
+			s.State = append(s.State, "behind NAT: receivers see "+v4.String()+", not "+ip.String())
+			break
+		}
+	}
+	return s
+}
+
+// mtaFamily says which family the MTA will use when a destination has both.
+func mtaFamily(ctx context.Context, cfg Config) string {
+	switch cfg.MTA.Command.Kind {
+	case mta.Exim:
+		if v, err := mta.Setting(ctx, cfg.MTA, "disable_ipv6"); err == nil && v == "true" {
+			return "exim will use IPv4 only (disable_ipv6 = true)"
+		}
+		if v, err := mta.Setting(ctx, cfg.MTA, "dns_ipv4_lookup"); err == nil && strings.TrimSpace(v) != "" {
+			return "exim will use IPv4 for " + v + " (dns_ipv4_lookup), IPv6 first elsewhere"
+		}
+		return "exim will try IPv6 first where the recipient's MX has an AAAA record: the IPv6 address needs its PTR too"
+	case mta.Postfix:
+		proto, _ := mta.Setting(ctx, cfg.MTA, "inet_protocols")
+		pref, _ := mta.Setting(ctx, cfg.MTA, "smtp_address_preference")
+		return fmt.Sprintf("postfix: inet_protocols = %s, smtp_address_preference = %s", proto, pref)
+	}
+	return "no MTA detected: an MTA usually tries IPv6 first when both exist"
+}
+
+func port25Step(cfg Config, v4, v6 Egress, ptrs map[netip.Addr]*rdns.PTRInfo) Step {
+	s := Step{ID: StepPort25, Title: "Outgoing port 25"}
+	for _, e := range []Egress{v4, v6} {
+		for _, p := range e.Probes {
+			line := fmt.Sprintf("IPv%d %s: %s", p.Family, p.Target, p.Outcome)
+			if p.Greeting != "" {
+				line += " — " + p.Greeting
+			} else if p.Err != "" && p.Outcome != "no address" {
+				line += " (" + p.Err + ")"
+			}
+			s.State = append(s.State, line)
+		}
+	}
+	switch {
+	case len(cfg.Port25) == 0:
+		s.Status = Unknown
+		s.Do = append(s.Do, "No probe targets configured (--port25-target).")
+	case v4.Open:
+		s.Status = Done
+		if v6.Blocked {
+			s.Status = Warn
+			s.Do = append(s.Do, "IPv6 port 25 is blocked while IPv4 works: make the MTA use IPv4 (exim disable_ipv6 = true, postfix inet_protocols = ipv4).")
+		}
+	case v4.Blocked:
+		s.Status = Todo
+		s.Do = append(s.Do, "Every probe timed out: your provider blocks outgoing port 25.")
+	default:
+		s.Status = Unknown
+		s.Do = append(s.Do, "No probe got through, but not all timed out: see each line.")
+	}
+	if s.Status == Todo || s.Status == Warn {
+		if p, ok := providerOf(cfg, ptrs); ok {
+			s.Do = append(s.Do, p.Name+": "+p.Port25+". "+p.OpenPort25)
+			s.Source = p.Source
+		} else if cfg.Providers != nil {
+			var names []string
+			for _, p := range cfg.Providers.All() {
+				if !strings.HasPrefix(p.Port25, "open") {
+					names = append(names, p.Name)
+				}
+			}
+			s.Do = append(s.Do, "Known to block it on new accounts: "+strings.Join(names, ", ")+". Ask your provider to open it, or relay through port 587.")
+		}
+	}
+	return s
+}
+
+// providerOf recognises the hosting provider by the default PTR names.
+func providerOf(cfg Config, ptrs map[netip.Addr]*rdns.PTRInfo) (Provider, bool) {
+	if cfg.Providers == nil {
+		return Provider{}, false
+	}
+	for _, info := range ptrs {
+		if info == nil {
+			continue
+		}
+		for _, n := range info.Names {
+			if p, ok := cfg.Providers.ByPTR(n); ok {
+				return p, true
+			}
+		}
+	}
+	return Provider{}, false
+}
+
+func ptrStep(cfg Config, ips []netip.Addr, ptrs map[netip.Addr]*rdns.PTRInfo) Step {
+	s := Step{ID: StepPTR, Title: "Reverse DNS (PTR) of each address", Status: Done}
+	if len(ips) == 0 || cfg.Resolver == nil {
+		s.Status = Unknown
+		return s
+	}
+	for _, ip := range ips {
+		info := ptrs[ip]
+		switch {
+		case info == nil || info.Outcome.Temporary():
+			s.State = append(s.State, ip.String()+": could not look up the PTR")
+			if s.Status == Done {
+				s.Status = Unknown
+			}
+		case len(info.Names) == 0:
+			s.State = append(s.State, ip.String()+": no PTR")
+			s.Status = Todo
+			s.Do = append(s.Do, fmt.Sprintf("Set the PTR of %s to your mail host name (with an A/AAAA back to %s).", ip, ip))
+		default:
+			confirmed := false
+			for _, f := range info.Forward {
+				confirmed = confirmed || f.Confirmed
+			}
+			line := ip.String() + " → " + strings.Join(info.Names, ", ")
+			if !confirmed {
+				line += " (does not resolve back)"
+				s.Status = Todo
+				s.Do = append(s.Do, fmt.Sprintf("Add an A/AAAA record for %s pointing at %s (forward-confirmed reverse DNS).", info.Names[0], ip))
+			} else if why := rdns.LooksGeneric(info.Names[0], ip); why != "" {
+				line += " (generic: " + why + ")"
+				if s.Status == Done {
+					s.Status = Warn
+				}
+				s.Do = append(s.Do, fmt.Sprintf("Replace the provider's generic PTR of %s with your mail host name.", ip))
+			}
+			s.State = append(s.State, line)
+		}
+	}
+	if s.Status != Done {
+		if p, ok := providerOf(cfg, ptrs); ok {
+			s.Do = append(s.Do, p.Name+": "+p.PTR)
+			s.Source = p.Source
+		} else {
+			s.Do = append(s.Do, "The PTR is set at the hosting provider (not in your domain's DNS), in its control panel.")
+		}
+	}
+	return s
+}
+
+// mtaHELO is the name the MTA gives in EHLO.
+func mtaHELO(ctx context.Context, cfg Config) string {
+	switch cfg.MTA.Command.Kind {
+	case mta.Exim:
+		v, _ := mta.Setting(ctx, cfg.MTA, "primary_hostname")
+		return v
+	case mta.Postfix:
+		if v, _ := mta.Setting(ctx, cfg.MTA, "smtp_helo_name"); v != "" && v != "$myhostname" {
+			return v
+		}
+		v, _ := mta.Setting(ctx, cfg.MTA, "myhostname")
+		return v
+	}
+	return ""
+}
+
+func heloStep(cfg Config, helo string, ptrs map[netip.Addr]*rdns.PTRInfo) Step {
+	s := Step{ID: StepHELO, Title: "HELO name matches the PTR"}
+	setting := "exim: primary_hostname (or helo_data on the remote_smtp transport)"
+	if cfg.MTA.Command.Kind == mta.Postfix {
+		setting = "postfix: myhostname (or smtp_helo_name) in main.cf"
+	}
+	if helo == "" {
+		s.Status = Unknown
+		s.State = append(s.State, "the MTA's HELO name is not known (no MTA detected)")
+		return s
+	}
+	s.State = append(s.State, "the MTA says EHLO "+helo)
+	s.Status = Done
+	for ip, info := range ptrs {
+		if info == nil || len(info.Names) == 0 {
+			continue
+		}
+		match := false
+		for _, n := range info.Names {
+			match = match || strings.EqualFold(n, strings.TrimSuffix(helo, "."))
+		}
+		if !match {
+			s.Status = Todo
+			s.State = append(s.State, fmt.Sprintf("%s's PTR is %s, not %s", ip, info.Names[0], helo))
+		}
+	}
+	if s.Status == Todo {
+		s.Do = append(s.Do, "Make the HELO name and the PTR the same host name: set "+setting+", or change the PTR.")
+	}
+	return s
+}
+
+// resultStep turns checks of the catalogue into a step.
+func resultStep(id StepID, title string, results map[string]scoring.Result, ids ...string) Step {
+	s := Step{ID: id, Title: title, Status: Done}
+	for _, cid := range ids {
+		r, ok := results[cid]
+		if !ok {
+			s.Status = Unknown
+			continue
+		}
+		s.State = append(s.State, fmt.Sprintf("%s: %s %s", cid, r.Status, r.Detail))
+		switch r.Status {
+		case scoring.Fail:
+			s.Status = Todo
+		case scoring.Warn:
+			if s.Status == Done {
+				s.Status = Warn
+			}
+		case scoring.Error, scoring.Pending:
+			if s.Status == Done {
+				s.Status = Unknown
+			}
+		}
+		if r.Fix != nil && r.Status != scoring.Pass {
+			s.Do = append(s.Do, r.Fix.Summary)
+			for _, rec := range r.Fix.Records {
+				s.Do = append(s.Do, "publish: "+rec.Name+" "+rec.Type+" "+strconv.Quote(rec.Value))
+			}
+		}
+	}
+	return s
+}
+
+func loadKey(path string) crypto.Signer {
+	if path == "" {
+		return nil
+	}
+	k, err := dkim.LoadPrivateKey(path)
+	if err != nil {
+		return nil
+	}
+	return k
+}
+
+func dkimStep(cfg Config, results map[string]scoring.Result) Step {
+	s := resultStep(StepDKIM, "DKIM: a key, its record, and the MTA signing", results, "dkim.record", "dkim.key-match")
+	s.Title = "DKIM: a key, its record, and the MTA signing"
+	if cfg.KeyPath == "" {
+		return s
+	}
+	_, err := os.Stat(cfg.KeyPath)
+	haveKey := err == nil
+	if haveKey {
+		s.State = append([]string{"key " + cfg.KeyPath}, s.State...)
+	} else {
+		s.State = append([]string{"no key at " + cfg.KeyPath}, s.State...)
+		s.Status = Todo
+	}
+	signs := false
+	if cfg.EximConfig != "" {
+		b, _ := os.ReadFile(cfg.EximConfig)
+		signs = strings.Contains(string(b), "dkim_domain") || strings.Contains(string(b), "DKIM_DOMAIN")
+		if signs {
+			s.State = append(s.State, cfg.EximConfig+" makes exim sign")
+		} else {
+			s.State = append(s.State, cfg.EximConfig+" does not make exim sign")
+			s.Status = Todo
+		}
+	}
+	if !haveKey || (!signs && cfg.EximConfig != "") {
+		s.Action = dkimAction(cfg, haveKey, signs)
+	}
+	return s
+}
+
+// dkimAction generates the key (when missing) and makes exim sign with it.
+func dkimAction(cfg Config, haveKey, signs bool) *Action {
+	a := &Action{Title: "Generate the DKIM key and make exim sign with it"}
+	var preview []string
+	owner := cfg.KeyOwner
+	if !haveKey {
+		who := "the current user"
+		if owner != "" {
+			who = owner
+		}
+		preview = append(preview, fmt.Sprintf("create %s: a new 2048-bit RSA key, mode 0600, owner %s (the MTA reads it)", cfg.KeyPath, who))
+	}
+	var oldText, newText string
+	if !signs && cfg.EximConfig != "" {
+		b, err := os.ReadFile(cfg.EximConfig)
+		if err == nil || os.IsNotExist(err) {
+			oldText = string(b)
+			nt, eerr := eximDKIMEdit(cfg.EximConfig, oldText, cfg.Domain, cfg.selector(), cfg.KeyPath)
+			if eerr != nil {
+				preview = append(preview, "cannot edit: "+eerr.Error())
+			} else {
+				newText = nt
+				preview = append(preview, insertionDiff(cfg.EximConfig, []byte(oldText), []byte(newText)))
+				a.After = eximReload(cfg.EximConfig)
+			}
+		}
+	}
+	preview = append(preview, "A backup of every edited file is kept next to it; the summary says how to undo each change.")
+	a.Preview = strings.Join(preview, "\n")
+	a.apply = func() (Applied, error) {
+		var out Applied
+		if !haveKey {
+			if err := os.MkdirAll(filepath.Dir(cfg.KeyPath), 0o750); err != nil {
+				return out, err
+			}
+			key, err := keygen.Generate(keygen.Options{})
+			if err != nil {
+				return out, err
+			}
+			if err := keygen.WriteKey(cfg.KeyPath, key); err != nil {
+				return out, err
+			}
+			c := Change{Path: cfg.KeyPath, What: "created, mode 0600", Undo: "rm " + cfg.KeyPath}
+			if owner != "" {
+				if err := chownTo(cfg.KeyPath, owner); err != nil {
+					return out, err
+				}
+				c.What += ", owner " + owner
+			}
+			out.Changes = append(out.Changes, c)
+			rec, err := dkim.RecordForKey(key.Public())
+			if err == nil {
+				out.Lines = append(out.Lines, "publish: "+dkim.RecordName(cfg.selector(), cfg.Domain)+" TXT "+strconv.Quote(rec))
+			}
+		}
+		if newText != "" {
+			c, err := writeFile(cfg.EximConfig, []byte(newText), 0o644, cfg.now())
+			if err != nil {
+				return out, err
+			}
+			out.Changes = append(out.Changes, c)
+		}
+		return out, nil
+	}
+	return a
+}
+
+// chownTo gives path to the user name (its primary group too).
+func chownTo(path, name string) error {
+	u, err := user.Lookup(name)
+	if err != nil {
+		return fmt.Errorf("key owner %s: %w", name, err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return os.Chown(path, uid, gid)
+}
+
+// dmarcStages are the policies in the order a domain moves through them.
+var dmarcStages = []string{"none", "quarantine", "reject"}
+
+func dmarcStep(cfg Config, results map[string]scoring.Result) Step {
+	s := resultStep(StepDMARC, "DMARC, staged none → quarantine → reject", results, "dmarc.record", "dmarc.reporting")
+	policy := ""
+	if r, ok := results["dmarc.record"]; ok {
+		for _, st := range dmarcStages {
+			if strings.Contains(r.Detail, "p="+st) {
+				policy = st
+			}
+		}
+	}
+	rua := "mailto:dmarc-reports@" + cfg.Domain
+	next := "none"
+	for i, st := range dmarcStages {
+		if st == policy && i+1 < len(dmarcStages) {
+			next = dmarcStages[i+1]
+		}
+	}
+	if policy == "reject" {
+		s.State = append(s.State, "at the last stage: p=reject")
+		return s
+	}
+	if policy != "" {
+		s.State = append(s.State, "stage: p="+policy)
+		if s.Status == Done {
+			s.Status = Warn
+		}
+	}
+	s.Do = append(s.Do, fmt.Sprintf("Next stage, once the reports show only your own mail passing: publish _dmarc.%s TXT \"v=DMARC1; p=%s; rua=%s\"", cfg.Domain, next, rua))
+	return s
+}
+
+func mtaSTSStep(ctx context.Context, cfg Config) Step {
+	s := Step{ID: StepMTASTS, Title: "MTA-STS and TLS-RPT (optional)", Status: Optional}
+	if cfg.Resolver == nil {
+		return s
+	}
+	for _, q := range []struct{ name, prefix, label string }{
+		{"_mta-sts." + cfg.Domain, "v=STSv1", "MTA-STS (RFC 8461)"},
+		{"_smtp._tls." + cfg.Domain, "v=TLSRPTv1", "TLS-RPT (RFC 8460)"},
+	} {
+		ans := cfg.Resolver.Lookup(ctx, q.name, dns.TypeTXT)
+		found := false
+		if ans != nil {
+			for _, rr := range ans.Records {
+				if t, ok := rr.(*dns.TXT); ok && strings.HasPrefix(strings.Join(t.Txt, ""), q.prefix) {
+					found = true
+				}
+			}
+		}
+		if found {
+			s.State = append(s.State, q.label+": published at "+q.name)
+		} else {
+			s.State = append(s.State, q.label+": not published")
+		}
+	}
+	s.Do = append(s.Do, "Optional: publish _smtp._tls."+cfg.Domain+" TXT \"v=TLSRPTv1; rua=mailto:tls-reports@"+cfg.Domain+"\" to get TLS failure reports.")
+	return s
+}
