@@ -36,16 +36,17 @@ func tryOne(ctx context.Context, plan Plan, h Host, addr netip.Addr, env smtpc.E
 	t.observe(obs.see)
 	defer t.observe(nil)
 	opts := smtpc.Options{
-		Addr:               target,
-		ServerName:         h.Name,
-		LocalAddr:          plan.Route.LocalAddr,
-		Network:            plan.Route.Family.network(),
-		HELO:               plan.helo(),
-		TLSMode:            plan.Route.tlsMode(),
-		RootCAs:            plan.RootCAs,
-		RequireVerifiedTLS: plan.RequireVerifiedTLS,
-		Timeouts:           plan.Timeouts,
-		Events:             t.emit,
+		Addr:                target,
+		ServerName:          h.Name,
+		LocalAddr:           plan.Route.LocalAddr,
+		Network:             plan.Route.Family.network(),
+		HELO:                plan.helo(),
+		TLSMode:             plan.Route.tlsMode(),
+		RootCAs:             plan.RootCAs,
+		RequireVerifiedTLS:  plan.RequireVerifiedTLS,
+		AllowUnverifiedAuth: plan.AllowUnverifiedAuth,
+		Timeouts:            plan.Timeouts,
+		Events:              t.emit,
 	}
 	d, err := smtpc.Deliver(ctx, opts, env, msg)
 	a := &attempt{Attempt: Attempt{Host: h.Name, Addr: target}, delivery: d, err: err}

@@ -129,7 +129,7 @@ func (b *HostBench) Describe(ctx context.Context, draft compose.Message, rcpt []
 	}
 	d := &Description{Destination: dest}
 	if a := p.Auth; a != nil {
-		d.Notes = append(d.Notes, "AUTH as "+a.User+" (the password is sent only over verified TLS)")
+		d.Notes = append(d.Notes, dest.Auth)
 	} else if p.Route.Kind == ViaHost {
 		d.Notes = append(d.Notes, "no AUTH: the profile has no relay user")
 	}

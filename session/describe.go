@@ -53,6 +53,9 @@ type Destination struct {
 	EnvelopeFrom string
 	Recipients   []string
 	HELO         string
+	// Auth says, when the plan authenticates, under which condition the
+	// password is sent — what the confirmation must state.
+	Auth string
 	// Local is the local IP the mail is expected to leave from, when it
 	// can be known without connecting; LocalSource says how it is known,
 	// or why it is not.
@@ -87,7 +90,8 @@ func (h Host) Targets() []string {
 // from. It only asks DNS (through r) and the OS's routing table: nothing
 // is sent and no connection is made.
 func (p Plan) Describe(ctx context.Context, r *dnsx.Resolver) (*Destination, error) {
-	d := &Destination{Route: p.Route, EnvelopeFrom: p.envelopeFrom(), Recipients: p.recipients(), HELO: p.helo()}
+	d := &Destination{Route: p.Route, EnvelopeFrom: p.envelopeFrom(), Recipients: p.recipients(), HELO: p.helo(),
+		Auth: p.authNote()}
 	var err error
 	switch p.Route.Kind {
 	case ViaSendmail:
@@ -318,6 +322,34 @@ func localGuess(ctx context.Context, route Route, hosts []Host) (string, string)
 	return "", "chosen by the OS when connecting"
 }
 
+// authNote is the confirmation's line on AUTH: which rule will let the
+// password go, or stop it.
+func (p Plan) authNote() string {
+	if p.Auth == nil {
+		return ""
+	}
+	who := "AUTH as " + p.Auth.User + ": "
+	switch {
+	case p.Route.Kind != ViaHost:
+		return who + "not used on this route"
+	case p.Route.tlsMode() == smtpc.TLSNone:
+		return who + "refused: --tls none would send the password in clear"
+	case smtpc.Loopback(routeHost(p.Route.HostPort)):
+		return who + "the server is this machine (loopback): the password is sent over TLS whether or not the certificate verifies"
+	case p.AllowUnverifiedAuth:
+		return who + "the password is sent over TLS even if the certificate does not verify (--auth-unverified-tls)"
+	}
+	return who + "the password is sent only if the server's certificate verifies; otherwise the send stops before AUTH " +
+		"(--auth-unverified-tls overrides)"
+}
+
+func routeHost(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
+}
+
 // Summary says in a few lines where a send will go: the route, the hosts
 // in the order they will be tried, and the sending IP — what the
 // confirmation shows before anything is sent.
@@ -346,5 +378,8 @@ func (d *Destination) Summary() string {
 		local = "chosen by the system"
 	}
 	lines = append(lines, "MAIL FROM:<"+d.EnvelopeFrom+">, sending IP "+local)
+	if d.Auth != "" {
+		lines = append(lines, d.Auth)
+	}
 	return strings.Join(lines, "\n")
 }

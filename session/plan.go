@@ -43,6 +43,10 @@ type Plan struct {
 	// does not verify (--tls-verify); otherwise the result is reported
 	// only, as MTAs do with opportunistic TLS.
 	RequireVerifiedTLS bool
+	// AllowUnverifiedAuth sends the AUTH password over TLS whose
+	// certificate did not verify (--auth-unverified-tls); without it the
+	// send stops before AUTH unless the server is this machine.
+	AllowUnverifiedAuth bool
 	// RootCAs verify server certificates; nil means the system's roots.
 	RootCAs  *x509.CertPool
 	Timeouts smtpc.Timeouts

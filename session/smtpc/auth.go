@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -24,6 +25,12 @@ const maxSASLRounds = 8
 func (c *Client) Auth(ctx context.Context, user, password string, mechanisms ...string) error {
 	if !c.secure.Load() && !c.o.AllowPlaintextAuth {
 		return c.localError(StageAUTH, ErrInsecureAuth)
+	}
+	if info := c.tlsInfo; c.secure.Load() && info != nil && !info.Verified && !c.o.AllowUnverifiedAuth && !c.onLoopback() {
+		// Whoever holds an unverified connection would get the password:
+		// stop before AUTH, say why and how to override.
+		return c.localError(StageAUTH, fmt.Errorf("%w for %s: %s (--auth-unverified-tls sends it anyway)",
+			ErrUnverifiedAuth, info.ServerName, info.VerifyError))
 	}
 	if len(mechanisms) == 0 {
 		mechanisms = []string{sasl.Plain, sasl.Login}
@@ -93,6 +100,28 @@ func (c *Client) Auth(ctx context.Context, user, password string, mechanisms ...
 		return c.refused(StageAUTH, r)
 	}
 	return nil
+}
+
+// onLoopback reports whether the server is this machine: named so by the
+// user (localhost, a loopback address) and connected over loopback. A
+// certificate proves nothing there that the kernel does not already.
+func (c *Client) onLoopback() bool {
+	if !Loopback(c.o.ServerName) || c.raw == nil {
+		return false
+	}
+	ap, err := netip.ParseAddrPort(c.raw.RemoteAddr().String())
+	return err == nil && ap.Addr().Unmap().IsLoopback()
+}
+
+// Loopback reports whether a server name means this machine: "localhost"
+// (RFC 6761 §6.3) or a loopback address.
+func Loopback(name string) bool {
+	name = strings.TrimSuffix(strings.ToLower(name), ".")
+	if name == "localhost" || strings.HasSuffix(name, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(name, "[]"))
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // encodeSASL encodes a client response; an empty one is "=" (RFC 4954 §4).

@@ -56,6 +56,10 @@ type Options struct {
 	RootCAs            *x509.CertPool // roots for verification; default: TLSConfig.RootCAs, then the system's
 	RequireVerifiedTLS bool           // a chain that does not verify for ServerName ends the session
 	AllowPlaintextAuth bool           // allow AUTH without TLS (never needed on the internet)
+	// AllowUnverifiedAuth sends credentials over TLS whose certificate did
+	// not verify for ServerName (--auth-unverified-tls). Without it AUTH
+	// needs a verified chain, unless ServerName is this machine (Loopback).
+	AllowUnverifiedAuth bool
 
 	Timeouts      Timeouts
 	Events        func(Event) // called synchronously for every transcript event; nil: none

@@ -2,6 +2,7 @@ package smtpc
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -425,4 +426,52 @@ func ExampleFormat() {
 	//    1.510s <~  550-5.7.1 first
 	//    1.510s <~  550 5.7.1 \e[2Jsecond
 	//    2.000s **  smtp MAIL: server replied 550
+}
+
+// The password goes only over TLS whose certificate verified: with an
+// untrusted chain the session stops before AUTH, naming the certificate
+// problem and the override; the override, a trusted chain, or a server
+// that is this machine let it through.
+func TestAuthOnlyOverVerifiedTLS(t *testing.T) {
+	srv := startServer(t, smtptest.Options{Users: map[string]string{testUser: testPassword}})
+	env := Envelope{From: "a@sender.test", To: []string{"b@rcpt.test"}, Auth: &Credentials{User: testUser, Password: testPassword}}
+	send := func(change func(*Options)) (error, string) {
+		rec := &recorder{}
+		o := options(srv.Addr(), srv, rec)
+		o.TLSMode = TLSStartTLS
+		change(&o)
+		_, err := Deliver(context.Background(), o, env, []byte(testMessage))
+		assertNoSecret(t, rec)
+		return err, rec.transcript()
+	}
+	untrusted := func(o *Options) { o.RootCAs = x509.NewCertPool() }
+
+	err, tr := send(untrusted)
+	if !errors.Is(err, ErrUnverifiedAuth) || !strings.Contains(err.Error(), "mx.test") ||
+		!strings.Contains(err.Error(), "--auth-unverified-tls") || !strings.Contains(err.Error(), "unknown authority") {
+		t.Fatalf("untrusted chain: err = %v", err)
+	}
+	if st, _ := StageOf(err); st != StageAUTH || strings.Contains(tr, "~>  AUTH") {
+		t.Fatalf("stage %v; AUTH must not be sent:\n%s", st, tr)
+	}
+	for name, change := range map[string]func(*Options){
+		"trusted chain": func(*Options) {},
+		"override":      func(o *Options) { untrusted(o); o.AllowUnverifiedAuth = true },
+		"loopback":      func(o *Options) { untrusted(o); o.ServerName = "127.0.0.1" },
+		"localhost":     func(o *Options) { untrusted(o); o.ServerName = "localhost" },
+	} {
+		if err, tr := send(change); err != nil || !strings.Contains(tr, "~>  AUTH PLAIN ****") {
+			t.Errorf("%s: err = %v\n%s", name, err, tr)
+		}
+	}
+}
+
+func TestLoopbackNames(t *testing.T) {
+	for name, want := range map[string]bool{"localhost": true, "LOCALHOST.": true, "a.localhost": true, "127.0.0.1": true,
+		"127.3.4.5": true, "::1": true, "[::1]": true, "::ffff:127.0.0.1": true,
+		"mx.test": false, "localhost.example.com": false, "192.0.2.1": false, "": false} {
+		if got := Loopback(name); got != want {
+			t.Errorf("Loopback(%q) = %v", name, got)
+		}
+	}
 }

@@ -48,6 +48,7 @@ var (
 	ErrInjection      = errors.New("server sent data ahead of the TLS handshake")  // bytes buffered after 220 to STARTTLS
 	ErrAuthNotOffered = errors.New("no common AUTH mechanism")                     // server offers none of ours
 	ErrInsecureAuth   = errors.New("refusing to send a password without TLS")      // AUTH before STARTTLS
+	ErrUnverifiedAuth = errors.New("refusing to send a password over TLS whose certificate did not verify")
 	ErrBadAddress     = errors.New("address would break the command line")         // CR, LF, <, > or controls
 	ErrTooBig         = errors.New("message larger than the server's SIZE limit")  // RFC 1870 §6
 	ErrBroken         = errors.New("connection unusable after an earlier failure") // I/O or protocol error before

@@ -35,6 +35,7 @@ type sendFlags struct {
 
 	via, tls         string
 	tlsVerify        bool
+	authUnverified   bool
 	tlsCA            string
 	ipv4, ipv6       bool
 	helo             string
@@ -102,6 +103,7 @@ server is a runtime error.
 	fl.BoolVar(&f.sign, "sign", false, "with --via mta: DKIM-sign with --dkim-key too (default: the MTA signs)")
 	fl.StringVar(&f.tls, "tls", "", "TLS: starttls (required), implicit (port 465), none, or opportunistic (default; implicit for port 465)")
 	fl.BoolVar(&f.tlsVerify, "tls-verify", false, "stop if the server's certificate does not verify for its name (default: report only, as MTAs do)")
+	fl.BoolVar(&f.authUnverified, "auth-unverified-tls", false, "send the AUTH password even if the server's certificate does not verify (default: stop before AUTH)")
 	fl.StringVar(&f.tlsCA, "tls-ca", "", "PEM file of CA certificates to verify the server with, instead of the system's")
 	fl.BoolVarP(&f.ipv4, "ipv4", "4", false, "connect over IPv4 only")
 	fl.BoolVarP(&f.ipv6, "ipv6", "6", false, "connect over IPv6 only")

@@ -67,7 +67,7 @@ func (f *sendFlags) build(environ []string, tty bool) built {
 	}
 
 	b.plan = session.Plan{Message: m, EnvelopeFrom: strings.TrimSpace(f.mailFrom), HELO: strings.TrimSpace(f.helo),
-		RequireVerifiedTLS: f.tlsVerify}
+		RequireVerifiedTLS: f.tlsVerify, AllowUnverifiedAuth: f.authUnverified}
 	route, err := session.ParseRoute(f.via, f.tls)
 	if err != nil {
 		add("%v", err)

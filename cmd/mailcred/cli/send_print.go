@@ -123,8 +123,9 @@ func (s *sendOutput) destination(p session.Plan, d *session.Destination) {
 	} else {
 		s.line(w, "DKIM", "unsigned (give --dkim-key and --selector to sign)")
 	}
-	if a := p.Auth; a != nil {
-		s.line(w, "AUTH", "as "+a.User+" (the password is never shown)")
+	if d.Auth != "" {
+		// Which rule lets the password go (session.Describe decides).
+		s.line(w, "AUTH", strings.TrimPrefix(d.Auth, "AUTH ")+"; the password is never shown")
 	}
 	fmt.Fprintln(w)
 }
