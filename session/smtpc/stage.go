@@ -39,15 +39,15 @@ func (s Stage) String() string {
 // Errors a caller can branch on with errors.Is. They are wrapped in *Error,
 // which carries the stage.
 var (
-	ErrProtocol       = errors.New("malformed SMTP reply")                         // RFC 5321 §4.2 syntax broken
-	ErrTooManyLines   = errors.New("reply has too many lines")                     // multi-line reply past Options.MaxReplyLines
-	ErrLineTooLong    = errors.New("reply line too long")                          // a line with no end in sight
-	ErrTimeout        = errors.New("timed out waiting for the server")             // per-command deadline passed
-	ErrTLSNotOffered  = errors.New("STARTTLS required but not offered")            // TLSMode starttls, no STARTTLS in EHLO
-	ErrNotVerified    = errors.New("TLS certificate not verified")                 // RequireVerifiedTLS and verification failed
-	ErrInjection      = errors.New("server sent data ahead of the TLS handshake")  // bytes buffered after 220 to STARTTLS
-	ErrAuthNotOffered = errors.New("no common AUTH mechanism")                     // server offers none of ours
-	ErrInsecureAuth   = errors.New("refusing to send a password without TLS")      // AUTH before STARTTLS
+	ErrProtocol       = errors.New("malformed SMTP reply")                        // RFC 5321 §4.2 syntax broken
+	ErrTooManyLines   = errors.New("reply has too many lines")                    // multi-line reply past Options.MaxReplyLines
+	ErrLineTooLong    = errors.New("reply line too long")                         // a line with no end in sight
+	ErrTimeout        = errors.New("timed out waiting for the server")            // per-command deadline passed
+	ErrTLSNotOffered  = errors.New("STARTTLS required but not offered")           // TLSMode starttls, no STARTTLS in EHLO
+	ErrNotVerified    = errors.New("TLS certificate not verified")                // RequireVerifiedTLS and verification failed
+	ErrInjection      = errors.New("server sent data ahead of the TLS handshake") // bytes buffered after 220 to STARTTLS
+	ErrAuthNotOffered = errors.New("no common AUTH mechanism")                    // server offers none of ours
+	ErrInsecureAuth   = errors.New("refusing to send a password without TLS")     // AUTH before STARTTLS
 	ErrUnverifiedAuth = errors.New("refusing to send a password over TLS whose certificate did not verify")
 	ErrBadAddress     = errors.New("address would break the command line")         // CR, LF, <, > or controls
 	ErrTooBig         = errors.New("message larger than the server's SIZE limit")  // RFC 1870 §6
