@@ -13,6 +13,10 @@ import (
 func SimulatedZone(lists []List, listed map[string]string) (string, error) {
 	var b strings.Builder
 	for _, l := range lists {
+		// An SOA, as every real list zone has: its "not listed" answers
+		// then carry a negative TTL (RFC 2308) and can be cached.
+		zone := strings.Trim(l.Zone, ".") + "."
+		fmt.Fprintf(&b, "%s 300 IN SOA ns.%s hostmaster.%s 1 7200 3600 1209600 300\n", zone, zone, zone)
 		if l.TestListed != "" {
 			if err := simulatedRecord(&b, l, l.TestListed, firstListingCode(l)); err != nil {
 				return "", err

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/netip"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/headers"
 	"github.com/mailcred/mailcred/scoring/receiver"
 	"github.com/mailcred/mailcred/scoring/report"
@@ -40,7 +42,7 @@ type scoreReport struct {
 func newScoreCmd(g *globals) *cobra.Command {
 	f := &scoreFlags{}
 	cmd := &cobra.Command{
-		Use:   "score FILE.eml --ip IP [--helo NAME] [--mail-from ADDR]",
+		Use:   "score FILE.eml|DIR|MBOX|MAILDIR... --ip IP [--helo NAME] [--mail-from ADDR]",
 		Short: "Score a message as a receiver would see it: SPF, DKIM, DMARC, headers, blocklists",
 		Long: `score judges an existing message (a .eml file, or - for standard input) the way a
 receiving server does when IP connects: SPF for the envelope sender and the HELO name, every
@@ -54,16 +56,24 @@ The envelope sender is --mail-from, else the Return-Path header, else the From a
 converted to CRLF for verification, as an MTA would on receipt; message.format still judges
 the file as it is.
 
+Several files, a directory of message files, an mbox or a Maildir are scored in one process,
+several messages at a time, with one DNS cache shared by all of them (each answer kept for its
+TTL): one line per message and a total, or with --format json one JSON object per line (JSON
+Lines: the single-message report plus "index"; an unreadable message gives "error" and exit
+status 2). A progress bar is drawn on standard error when it is a terminal. Lines of an mbox or
+a Maildir, stored with LF alone, are read as the CRLF they had on the wire.
+
 ` + exitStatusHelp,
 		Example: `  mailcred score message.eml --ip 203.0.113.5 --helo mail.example.com
+  mailcred score ~/Maildir --ip 203.0.113.5 --format json > scores.jsonl
   mailcred score - --ip 203.0.113.5 --mail-from bounce@example.com --format json < message.eml`,
 		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageError("score needs exactly one FILE (or - for standard input), got %d", len(args))
+			if len(args) == 0 {
+				return usageError("score needs a FILE (or - for standard input), several files, a directory, an mbox or a Maildir")
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error { return runScore(cmd, g, f, args[0]) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runScore(cmd, g, f, args) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.ip, "ip", "", "the IP address the message came from (required)")
@@ -74,7 +84,7 @@ the file as it is.
 	return cmd
 }
 
-func runScore(cmd *cobra.Command, g *globals, f *scoreFlags, file string) error {
+func runScore(cmd *cobra.Command, g *globals, f *scoreFlags, args []string) error {
 	if err := g.checkFormat(); err != nil {
 		return err
 	}
@@ -82,10 +92,45 @@ func runScore(cmd *cobra.Command, g *globals, f *scoreFlags, file string) error 
 	if err != nil {
 		return usageError("--ip %q: not an IP address", f.ip)
 	}
+	if batch, err := isBatch(args); err != nil {
+		return err
+	} else if batch {
+		return runScoreBatch(cmd.Context(), g, f, ip.Unmap(), args)
+	}
+	file := args[0]
 	raw, err := readMessage(g.io.In, file)
 	if err != nil {
 		return err
 	}
+	r, err := g.newResolver(messageDomains(f, raw)...)
+	if err != nil {
+		return err
+	}
+	rep, results := scoreMessage(cmd.Context(), f, ip.Unmap(), file, raw, r)
+	if g.format == "json" {
+		if err := writeJSON(g.io.Out, rep); err != nil {
+			return err
+		}
+	} else if err := printScore(g, rep, ip, heloOf(f), r.Servers()); err != nil {
+		return err
+	}
+	return resultsExit(results)
+}
+
+func heloOf(f *scoreFlags) string { return strings.TrimSuffix(strings.TrimSpace(f.helo), ".") }
+
+// messageDomains are the From and Return-Path domains of raw, the ones
+// --fresh asks authoritative servers about.
+func messageDomains(f *scoreFlags, raw []byte) []string {
+	msg, _ := receiver.ToCRLF(raw)
+	from, fromDomain, _ := receiver.AuthorAddress(msg)
+	mailFrom, _ := envelopeSender(f.mailFrom, msg, from, heloOf(f))
+	return []string{fromDomain, domainOf(mailFrom)}
+}
+
+// scoreMessage judges one message as a receiver would when ip connects,
+// asking DNS through r: the report and the results.
+func scoreMessage(ctx context.Context, f *scoreFlags, ip netip.Addr, file string, raw []byte, r *dnsx.Resolver) (scoreReport, []scoring.Result) {
 	msg, lfLines := receiver.ToCRLF(raw)
 	var notes []string
 	if lfLines > 0 {
@@ -93,16 +138,11 @@ func runScore(cmd *cobra.Command, g *globals, f *scoreFlags, file string) error 
 			"(message.format judges the file as it is)", lfLines))
 	}
 	from, fromDomain, _ := receiver.AuthorAddress(msg)
-	helo := strings.TrimSuffix(strings.TrimSpace(f.helo), ".")
+	helo := heloOf(f)
 	mailFrom, source := envelopeSender(f.mailFrom, msg, from, helo)
 	notes = append(notes, "MAIL FROM "+orNone(mailFrom)+" ("+source+")")
 
-	ev := scoring.Evidence{Domain: fromDomain, MailFrom: mailFrom, IPs: []netip.Addr{ip.Unmap()}, HELO: helo, Message: msg}
-	r, err := g.newResolver(fromDomain, domainOf(mailFrom))
-	if err != nil {
-		return err
-	}
-	ctx := cmd.Context()
+	ev := scoring.Evidence{Domain: fromDomain, MailFrom: mailFrom, IPs: []netip.Addr{ip}, HELO: helo, Message: msg}
 	env := &scoring.Env{Evidence: ev, DNS: r}
 	verdict := receiver.Judge(ctx, r, ev)
 	auth := receiver.AuthenticationResults(f.authservID, verdict)
@@ -111,16 +151,8 @@ func runScore(cmd *cobra.Command, g *globals, f *scoreFlags, file string) error 
 	// form a receiver verifies.
 	results := receiver.Received(ctx, env, raw)
 
-	rep := scoreReport{File: file, AuthenticationResults: auth, Notes: notes,
-		Check: report.NewCheck(fromDomain, results, scoring.DefaultWeights, r.Log())}
-	if g.format == "json" {
-		if err := writeJSON(g.io.Out, rep); err != nil {
-			return err
-		}
-	} else if err := printScore(g, rep, ip, helo, r.Servers()); err != nil {
-		return err
-	}
-	return resultsExit(results)
+	return scoreReport{File: file, AuthenticationResults: auth, Notes: notes,
+		Check: report.NewCheck(fromDomain, results, scoring.DefaultWeights, r.Log())}, results
 }
 
 // readMessage reads FILE, or standard input for "-", refusing more than
