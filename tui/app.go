@@ -28,19 +28,37 @@ import (
 )
 
 // World is the demo world as the screen sees it: fixes that can be applied
-// to the simulated zone and servers, and the world's news.
+// to the simulated zone and servers, the world's news, and its
+// mail-tester-like mailbox.
 type World interface {
 	// FixFor returns the fix the world can apply for a check id.
-	FixFor(checkID string) (id, title string, ok bool)
+	FixFor(checkID string) (WorldFix, bool)
 	Apply(id string) error
-	Events() <-chan string
+	Events() <-chan WorldEvent
 	// Recipients are the provider mailboxes the draft can be sent to.
 	Recipients() []string
+	// TesterReport is the tester mailbox's report on the last message it
+	// received; nil before the first.
+	TesterReport() *TesterReport
 }
 
-// FixAddTo is the fix id a World returns for "add a To: header": the
-// screen applies it to its own draft, which the world does not hold.
-const FixAddTo = "add-to"
+// WorldFix is a fix the world can apply.
+type WorldFix = panes.WorldFix
+
+// WorldEvent is one piece of the world's news.
+type WorldEvent struct {
+	At   time.Time
+	Text string
+}
+
+// TesterReport is the mail-tester-like mailbox's verdict on a message.
+type TesterReport struct {
+	MessageID  string
+	Score      scoring.Score
+	Deductions []string // "-1.2 headers.to: No To: header"
+	// AuthenticationResults is the header a receiver would add.
+	AuthenticationResults string
+}
 
 // Config is everything the screen needs; cmd/mailcred builds it from
 // flags: a Bench (a real host from the profile, or the demo world) and
@@ -114,14 +132,15 @@ type Model struct {
 	rerunPending bool
 	// fixes are the demo world's applicable fixes by check id, refreshed
 	// by fixesCmd; recipients its provider mailboxes.
-	fixes      map[string]worldFix
+	// heldNotes are world notes that arrived during a send: they are
+	// shown after the wire lines they explain.
+	heldNotes []string
+	// lastReport is the tester report last shown.
+	lastReport string
 	recipients []string
 }
 
-// worldFix is one fix the demo world can apply.
-type worldFix struct{ id, title string }
-
-type fixesMsg map[string]worldFix
+type fixesMsg map[string]WorldFix
 
 // fixesCmd asks the world which fixes apply to the listed checks, off the
 // Update path (the world settles pending changes when asked).
@@ -137,8 +156,8 @@ func (m *Model) fixesCmd() tea.Cmd {
 	return func() tea.Msg {
 		out := fixesMsg{}
 		for _, id := range ids {
-			if fid, title, ok := w.FixFor(id); ok {
-				out[id] = worldFix{id: fid, title: title}
+			if f, ok := w.FixFor(id); ok {
+				out[id] = f
 			}
 		}
 		return out
@@ -281,8 +300,9 @@ type (
 	watchTickMsg  struct{}
 	worldEventMsg struct {
 		text string
-		ch   <-chan string
+		ch   <-chan WorldEvent
 	}
+	reportMsg  struct{ r *TesterReport }
 	appliedMsg struct {
 		title string
 		err   error
@@ -355,13 +375,13 @@ func waitResult(run int, ch <-chan scoring.Result) tea.Cmd {
 	}
 }
 
-func waitWorld(ch <-chan string) tea.Cmd {
+func waitWorld(ch <-chan WorldEvent) tea.Cmd {
 	return func() tea.Msg {
-		text, ok := <-ch
+		e, ok := <-ch
 		if !ok {
 			return nil
 		}
-		return worldEventMsg{text: text, ch: ch}
+		return worldEventMsg{text: e.At.Format("15:04:05") + " " + e.Text, ch: ch}
 	}
 }
 
@@ -447,17 +467,28 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		return tea.Batch(cmds...)
 	case worldEventMsg:
 		m.status = msg.text
-		m.transcript.Note(panes.FromWorld, "demo world: "+msg.text)
+		if m.sending {
+			m.heldNotes = append(m.heldNotes, msg.text)
+		} else {
+			m.transcript.Note(panes.FromWorld, "demo world: "+msg.text)
+		}
 		// The world changed (a record became visible, a delisting came
 		// through): show its effect without waiting for r.
 		return tea.Batch(waitWorld(msg.ch), m.rerun(), m.fixesCmd())
 	case fixesMsg:
-		m.fixes = msg
-		titles := make(map[string]string, len(msg))
-		for id, f := range msg {
-			titles[id] = f.title
+		m.checks.SetFixable(msg)
+		return nil
+	case reportMsg:
+		if r := msg.r; r != nil && r.MessageID != m.lastReport {
+			m.lastReport = r.MessageID
+			m.transcript.Note(panes.FromWorld, fmt.Sprintf("tester's report: %.1f/10", r.Score.Value))
+			for _, d := range r.Deductions {
+				m.transcript.Note(panes.FromWorld, "  "+d)
+			}
+			if r.AuthenticationResults != "" {
+				m.transcript.Note(panes.FromWorld, "  Authentication-Results: "+r.AuthenticationResults)
+			}
 		}
-		m.checks.SetFixable(titles)
 		return nil
 	case appliedMsg:
 		if msg.err != nil {
@@ -586,7 +617,12 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, keys.Recipient):
 		if rs := m.recipients; len(rs) > 0 {
 			m.rcptIndex = (m.rcptIndex + 1) % len(rs)
+			// To: names the same mailbox as RCPT TO, unless the draft
+			// deliberately has no To: (the story's missing header).
 			m.compose.SetField(panes.FieldRcpt, rs[m.rcptIndex])
+			if strings.TrimSpace(m.compose.Field(panes.FieldTo)) != "" {
+				m.compose.SetField(panes.FieldTo, rs[m.rcptIndex])
+			}
 			m.status = "recipient: " + rs[m.rcptIndex]
 		}
 	default:
@@ -604,15 +640,18 @@ func (m *Model) applyFix() (tea.Model, tea.Cmd) {
 	if !ok {
 		return m, nil
 	}
-	fix, ok := m.fixes[r.ID]
+	fix, ok := m.checks.WorldFix()
 	if !ok {
 		m.status = "no demo fix for " + r.ID
 		return m, nil
 	}
-	id, title := fix.id, fix.title
-	if id == FixAddTo { // a fix of the draft, not of the world
+	id, title := fix.ID, fix.Title
+	if fix.Draft { // a fix of the draft, not of the world
 		m.compose.SetField(panes.FieldTo, m.compose.Field(panes.FieldRcpt))
-		m.status = "added To: to the draft"
+		// The verdict judged the message sent before: it says nothing of
+		// the draft until the draft is sent.
+		m.checks.MarkStale(r.ID, "the draft changed: send it again to check")
+		m.status = "added To: to the draft (send again to check it)"
 		return m, nil
 	}
 	m.status = "applying: " + title
@@ -693,6 +732,7 @@ func (m *Model) sendDone(msg sendDoneMsg) tea.Cmd {
 		m.tls.Abort()
 		m.status = "send failed: " + msg.err.Error()
 		m.transcript.Note(panes.FromWorkbench, "send failed: "+msg.err.Error())
+		m.flushHeld()
 		return nil
 	}
 	res, o := msg.res, msg.res.Outcome
@@ -717,10 +757,29 @@ func (m *Model) sendDone(msg sendDoneMsg) tea.Cmd {
 	}
 	m.tls.Finish(o.Facts.StartTLSOffered, info, o.Facts.Route)
 	m.dkim.Signed, m.dkim.Published = o.SignInfo, o.PublishedDKIM
+	m.flushHeld()
+	m.checks.ClearStale()
 	if first {
 		m.checks.SetRows(m.allChecks())
 	}
-	return m.startRunCmd()
+	return tea.Batch(m.startRunCmd(), m.reportCmd())
+}
+
+// flushHeld shows the world's notes that arrived during the send.
+func (m *Model) flushHeld() {
+	for _, t := range m.heldNotes {
+		m.transcript.Note(panes.FromWorld, "demo world: "+t)
+	}
+	m.heldNotes = nil
+}
+
+// reportCmd fetches the tester mailbox's report (shown when it is new).
+func (m *Model) reportCmd() tea.Cmd {
+	w := m.cfg.World
+	if w == nil {
+		return nil
+	}
+	return func() tea.Msg { return reportMsg{r: w.TesterReport()} }
 }
 
 // Screen renders the whole screen as text (View wraps it for the

@@ -89,7 +89,7 @@ func (w *World) refuse(p *provider, stage smtptest.Stage, id string, j *judgemen
 		code += " " + t.enhanced
 	}
 	w.emit(Event{At: w.opts.Clock(), Kind: EventRefused, Provider: p.def.id,
-		Text: fmt.Sprintf("%s refused mail from %s at %s: %s (%s)", p.def.domain, j.ip, stage, code, id)})
+		Text: fmt.Sprintf("%s refused mail from %s at %s: %s", p.def.domain, j.ip, stage, code)})
 	return reply
 }
 

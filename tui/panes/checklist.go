@@ -39,10 +39,10 @@ type Checklist struct {
 	Selected int
 	// Running is true while a run is streaming results in.
 	Running bool
-	// fixable maps a check id to the title of a fix the UI can apply (the
-	// demo world). The root model refreshes it from a tea.Cmd, so View
-	// never asks the world anything.
-	fixable map[string]string
+	// fixable maps a check id to the fix the demo world can apply. The
+	// root model refreshes it from a tea.Cmd, so View never asks the
+	// world anything.
+	fixable map[string]WorldFix
 
 	w, h, listH int
 	detail      []string // the selected check's detail, wrapped to w
@@ -58,10 +58,62 @@ func NewChecklist(ctx *Context, checks []scoring.Check) *Checklist {
 	return &Checklist{ctx: ctx, Rows: rows}
 }
 
+// WorldFix is a fix the demo world can apply (a): the detail shows it as
+// the check's fix, and c copies it, so what is shown is what a does.
+type WorldFix struct {
+	ID, Title, Detail string
+	Records           []scoring.DNSRecord
+	// Draft: a fix of the draft (add To:), applied by the screen to its
+	// own draft.
+	Draft bool
+}
+
 // SetFixable sets the fixes the demo world can apply, by check id.
-func (c *Checklist) SetFixable(titles map[string]string) {
-	c.fixable = titles
-	c.refresh(false)
+func (c *Checklist) SetFixable(fixes map[string]WorldFix) {
+	c.fixable = fixes
+	c.refresh(true)
+}
+
+// WorldFix is the demo world's fix for the selected check.
+func (c *Checklist) WorldFix() (WorldFix, bool) {
+	r, ok := c.Current()
+	if !ok {
+		return WorldFix{}, false
+	}
+	f, ok := c.fixable[r.ID]
+	return f, ok
+}
+
+// fixOf is the fix shown for r: the demo world's when it has one (what a
+// applies), else the check's own.
+func (c *Checklist) fixOf(r scoring.Result) (*scoring.Fix, bool) {
+	if wf, ok := c.fixable[r.ID]; ok {
+		sum := wf.Title + "."
+		if wf.Detail != "" {
+			sum += " " + wf.Detail
+		}
+		return &scoring.Fix{Summary: sum, Records: wf.Records}, true
+	}
+	return r.Fix, false
+}
+
+// MarkStale marks a check's verdict as no longer describing the setup
+// (why: "re-send to check"), until ClearStale.
+func (c *Checklist) MarkStale(id, why string) {
+	for i := range c.Rows {
+		if c.Rows[i].Result.ID == id {
+			c.Rows[i].Stale = why
+		}
+	}
+	c.refresh(true)
+}
+
+// ClearStale forgets every stale mark (a new send will be judged).
+func (c *Checklist) ClearStale() {
+	for i := range c.Rows {
+		c.Rows[i].Stale = ""
+	}
+	c.refresh(true)
 }
 
 // Title names the pane with its state.
@@ -191,11 +243,15 @@ func (c *Checklist) Apply(r scoring.Result, now time.Time) bool {
 	return false
 }
 
-// Results returns the current results in order.
+// Results returns the current results in order; a stale verdict counts
+// as unknown (pending) until it is judged again.
 func (c *Checklist) Results() []scoring.Result {
 	out := make([]scoring.Result, len(c.Rows))
 	for i, r := range c.Rows {
 		out[i] = r.Result
+		if r.Stale != "" {
+			out[i].Status = scoring.Pending
+		}
 	}
 	return out
 }
@@ -294,7 +350,12 @@ func (c *Checklist) detailLines(th themes.Theme, w int) []string {
 			lines = append(lines, th.Muted.Render(l))
 		}
 	}
-	if f := r.Fix; f != nil {
+	row := c.Rows[c.Selected]
+	if row.Stale != "" {
+		lines = append(lines, th.Warn.Render("Stale: "+row.Stale))
+	}
+	f, demo := c.fixOf(r)
+	if f != nil {
 		lines = append(lines, "")
 		for _, l := range Wrap("Fix: "+safetext.Text(f.Summary, 0), w) {
 			lines = append(lines, th.Accent.Render(l))
@@ -308,10 +369,10 @@ func (c *Checklist) detailLines(th themes.Theme, w int) []string {
 		if f.Link != "" {
 			lines = append(lines, th.Muted.Render("See "+safetext.Line(f.Link, 0)))
 		}
+		if demo {
+			lines = append(lines, th.Accent.Render("a applies exactly this in the demo world"))
+		}
 		lines = append(lines, th.Muted.Render("c copies this fix (OSC 52, works over SSH)"))
-	}
-	if t := c.fixable[r.ID]; t != "" {
-		lines = append(lines, th.Accent.Render("a applies in the demo world: "+t))
 	}
 	if len(r.Queries) > 0 {
 		lines = append(lines, "", th.Muted.Render(fmt.Sprintf("%d DNS queries, %s", len(r.Queries), r.Elapsed.Round(time.Millisecond))))
@@ -322,19 +383,23 @@ func (c *Checklist) detailLines(th themes.Theme, w int) []string {
 // FixText is the selected check's fix as plain text, for the clipboard.
 func (c *Checklist) FixText() string {
 	r, ok := c.Current()
-	if !ok || r.Fix == nil {
+	if !ok {
+		return ""
+	}
+	f, _ := c.fixOf(r)
+	if f == nil {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString(r.Fix.Summary + "\n")
-	for _, rec := range r.Fix.Records {
+	b.WriteString(f.Summary + "\n")
+	for _, rec := range f.Records {
 		b.WriteString(rec.ZoneLine() + "\n")
 	}
-	if r.Fix.Snippet != "" {
-		b.WriteString(r.Fix.Snippet + "\n")
+	if f.Snippet != "" {
+		b.WriteString(f.Snippet + "\n")
 	}
-	if r.Fix.Link != "" {
-		b.WriteString(r.Fix.Link + "\n")
+	if f.Link != "" {
+		b.WriteString(f.Link + "\n")
 	}
 	return b.String()
 }

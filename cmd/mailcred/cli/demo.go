@@ -66,34 +66,32 @@ func demoConfig(w *demo.World, theme string, watch time.Duration) tui.Config {
 // demoWorld adapts the demo world to what the screen asks of it.
 type demoWorld struct {
 	w      *demo.World
-	events chan string
+	events chan tui.WorldEvent
 }
 
-// FixFor finds an available fix that addresses the check. The world's
-// draft fix (add To:) is the screen's to apply, to its own draft.
-func (d *demoWorld) FixFor(checkID string) (string, string, bool) {
+// FixFor finds an available fix that addresses the check, with what it
+// publishes: the screen shows it as the check's fix. The world's draft
+// fix (add To:) is the screen's to apply, to its own draft.
+func (d *demoWorld) FixFor(checkID string) (tui.WorldFix, bool) {
 	for _, f := range d.w.Fixes() {
 		if f.State != demo.FixAvailable || !slices.Contains(f.Checks, checkID) {
 			continue
 		}
-		if f.ID == "draft.to" {
-			return tui.FixAddTo, f.Title, true
-		}
-		return f.ID, f.Title, true
+		return tui.WorldFix{ID: f.ID, Title: f.Title, Detail: f.Detail, Records: f.Records, Draft: f.Kind == demo.KindDraft}, true
 	}
-	return "", "", false
+	return tui.WorldFix{}, false
 }
 
 func (d *demoWorld) Apply(id string) error { return d.w.Apply(id) }
 
-func (d *demoWorld) Events() <-chan string {
+func (d *demoWorld) Events() <-chan tui.WorldEvent {
 	if d.events == nil {
-		d.events = make(chan string, 64)
+		d.events = make(chan tui.WorldEvent, 64)
 		src := d.w.Events()
 		go func() {
 			defer close(d.events)
 			for e := range src {
-				d.events <- e.At.Format("15:04:05") + " " + e.Text
+				d.events <- tui.WorldEvent{At: e.At, Text: e.Text}
 			}
 		}()
 	}
@@ -104,6 +102,19 @@ func (d *demoWorld) Recipients() []string {
 	var out []string
 	for _, p := range d.w.Providers() {
 		out = append(out, p.Recipient)
+	}
+	return out
+}
+
+// TesterReport is the tester mailbox's last report, in the screen's terms.
+func (d *demoWorld) TesterReport() *tui.TesterReport {
+	r := d.w.TesterReport()
+	if r == nil {
+		return nil
+	}
+	out := &tui.TesterReport{MessageID: r.MessageID, Score: r.Score, AuthenticationResults: r.AuthenticationResults}
+	for _, x := range r.Deductions {
+		out.Deductions = append(out.Deductions, x.String())
 	}
 	return out
 }
