@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // Evidence is everything a check may look at: the sending setup as the user
@@ -50,10 +51,11 @@ type SMTPFacts struct {
 	CertVerified    bool   // the chain verified against Server
 	CertError       string // why the certificate did not verify, when TLS is true
 
-	// Outcome is "accepted", "deferred", "rejected" or "error" (no answer:
-	// connection or protocol failure); Stage where it was decided.
-	Outcome  string
-	Stage    string
+	// Outcome is how the send ended (smtpx.Failed: no answer, a
+	// connection or protocol failure); Stage is where it was decided,
+	// NoStage for sendmail.
+	Outcome  smtpx.Outcome
+	Stage    smtpx.Stage
 	Code     int
 	Enhanced string
 	Reply    []string // the final reply's lines, already sanitised

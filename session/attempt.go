@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
 
@@ -53,20 +54,20 @@ func tryOne(ctx context.Context, plan Plan, h Host, addr netip.Addr, env smtpc.E
 	var re *smtpc.ReplyError
 	switch {
 	case err == nil:
-		a.Verdict, a.Stage, a.Reply = Accepted, smtpc.StageEndOfData, d.Final
+		a.Verdict, a.Stage, a.Reply = smtpx.Accepted, smtpx.EndOfData, d.Final
 	case errors.As(err, &re):
 		a.Stage, a.Reply = re.Stage, re.Reply
-		switch re.Reply.Code / 100 {
-		case 4:
-			a.Verdict = Deferred
-		case 5:
-			a.Verdict = Rejected
+		switch a.Verdict = smtpx.OutcomeOf(re.Reply.Code); a.Verdict {
+		case smtpx.Deferred, smtpx.Rejected:
 		default: // a positive reply where another was due: a protocol fault
-			a.Verdict, a.Err = Failed, err.Error()
+			a.Verdict, a.Err = smtpx.Failed, err.Error()
 		}
 	default:
-		a.Verdict, a.Err = Failed, err.Error()
-		a.Stage, _ = smtpc.StageOf(err)
+		a.Verdict, a.Err = smtpx.Failed, err.Error()
+		a.Stage = smtpx.Connect // an error from before the session began
+		if st, ok := smtpc.StageOf(err); ok {
+			a.Stage = st
+		}
 	}
 	if d != nil && d.LocalAddr != nil {
 		a.Local, _ = netip.ParseAddrPort(d.LocalAddr.String())
@@ -82,9 +83,9 @@ func tryOne(ctx context.Context, plan Plan, h Host, addr netip.Addr, env smtpc.E
 // a deferral over no answer at all.
 func (a *attempt) rank() int {
 	switch a.Verdict {
-	case Accepted, Rejected:
+	case smtpx.Accepted, smtpx.Rejected:
 		return 2
-	case Deferred:
+	case smtpx.Deferred:
 		return 1
 	}
 	return 0
@@ -101,16 +102,16 @@ func (a *attempt) moveOn(ctx context.Context, kind RouteKind) string {
 	if ctx.Err() != nil || a.rank() == 2 {
 		return ""
 	}
-	if a.Verdict == Failed && a.Stage == smtpc.StageEndOfData {
+	if a.Verdict == smtpx.Failed && a.Stage == smtpx.EndOfData {
 		return ""
 	}
 	if kind == ViaHost {
-		if a.Verdict == Failed && a.Stage == smtpc.StageConnect && a.delivery == nil && a.Reply.Code == 0 {
+		if a.Verdict == smtpx.Failed && a.Stage == smtpx.Connect && a.delivery == nil && a.Reply.Code == 0 {
 			return fmt.Sprintf("could not reach %s: trying its next address", a.Addr)
 		}
 		return ""
 	}
-	if a.Verdict == Deferred {
+	if a.Verdict == smtpx.Deferred {
 		return fmt.Sprintf("%s deferred (%d): trying the next address (RFC 5321 §5.1)", a.Host, a.Reply.Code)
 	}
 	return fmt.Sprintf("no answer from %s: trying the next address (RFC 5321 §5.1)", a.Addr)
@@ -136,7 +137,7 @@ func (o *observer) see(e Event) {
 			}
 		}
 	case smtpc.KindError:
-		if rest, ok := strings.CutPrefix(e.Err, "smtp "+smtpc.StageSTARTTLS.String()+": "); ok {
+		if rest, ok := strings.CutPrefix(e.Err, "smtp "+smtpx.STARTTLS.String()+": "); ok {
 			o.tlsError = rest
 		}
 	}
@@ -152,7 +153,7 @@ func (o *observer) note(mode smtpc.TLSMode, d *smtpc.Delivery, err error) tlsNot
 	case d != nil && d.ClearRetry:
 		n.offered = true
 		n.why = "the TLS handshake failed (" + o.tlsError + "); the message was sent again without TLS, as MTAs do"
-	case err != nil && st == smtpc.StageSTARTTLS:
+	case err != nil && st == smtpx.STARTTLS:
 		n.offered = true
 		n.why = "STARTTLS failed: " + o.tlsError
 	case d != nil && d.TLS == nil && d.Capabilities.StartTLS && mode == smtpc.TLSNone:

@@ -63,7 +63,7 @@ func (o *Outcome) Summary() string {
 	if o.Err != "" {
 		return fmt.Sprintf("%s: %s", o.Verdict, o.Err)
 	}
-	return string(o.Verdict)
+	return o.Verdict.String()
 }
 
 // MessageChecks are the checks of a message as sent and its session.

@@ -17,6 +17,7 @@ import (
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dnstest"
 	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/smtpc"
 	"github.com/mailcred/mailcred/session/smtptest"
@@ -81,7 +82,7 @@ func startSMTP(t testing.TB, o smtptest.Options) (*smtptest.Server, *atomic.Int6
 	var conns atomic.Int64
 	policy := o.Policy
 	o.Policy = func(c smtptest.Command) *smtptest.Reply {
-		if c.Stage == smtptest.StageGreeting {
+		if c.Stage == smtpx.Connect {
 			conns.Add(1)
 		}
 		if policy != nil {

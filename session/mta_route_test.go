@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/mta"
-	"github.com/mailcred/mailcred/session/smtpc"
 )
 
 // fakeExim is a program named exim4 that reads the message and prints a
@@ -34,13 +34,13 @@ func fakeExim(t *testing.T, recording string) mta.Command {
 func TestSendViaMTAReportsTheMTAsOutcome(t *testing.T) {
 	for _, c := range []struct {
 		recording string
-		want      Verdict
+		want      smtpx.Outcome
 		status    mta.Status
 	}{
-		{"bounced-nonlocal.txt", Rejected, mta.StatusBounced},
-		{"bounced-frozen-bounce.txt", Rejected, mta.StatusBounced},
-		{"deferred-rcpt.txt", Deferred, mta.StatusDeferred},
-		{"delivered.txt", Accepted, mta.StatusDelivered},
+		{"bounced-nonlocal.txt", smtpx.Rejected, mta.StatusBounced},
+		{"bounced-frozen-bounce.txt", smtpx.Rejected, mta.StatusBounced},
+		{"deferred-rcpt.txt", smtpx.Deferred, mta.StatusDeferred},
+		{"delivered.txt", smtpx.Accepted, mta.StatusDelivered},
 	} {
 		t.Run(c.recording, func(t *testing.T) {
 			rec := &recorder{}
@@ -55,13 +55,13 @@ func TestSendViaMTAReportsTheMTAsOutcome(t *testing.T) {
 			if o.SignInfo != nil || strings.Contains(string(o.Message), "DKIM-Signature") {
 				t.Error("the message was signed by mailcred on the MTA route without --sign")
 			}
-			if c.want == Accepted && (o.HELO != "mail.sender.test" || o.Reply.Code != 250 || o.Facts.Route != "mta") {
+			if c.want == smtpx.Accepted && (o.HELO != "mail.sender.test" || o.Reply.Code != 250 || o.Facts.Route != "mta") {
 				t.Errorf("HELO %q reply %v route %q, want exim's HELO and the remote's 250", o.HELO, o.Reply, o.Facts.Route)
 			}
 			if c.recording == "bounced-nonlocal.txt" && (o.MTAFailure == nil || o.MTAFailure.ID != "exim.remote-domains-not-supported" || o.Facts.Fix == "") {
 				t.Errorf("the router's bounce is explained as %+v", o.MTAFailure)
 			}
-			if c.want == Deferred && (o.Stage != smtpc.StageRCPT || o.Explanation == nil) {
+			if c.want == smtpx.Deferred && (o.Stage != smtpx.RCPT || o.Explanation == nil) {
 				t.Errorf("deferral at %v explained %v, want RCPT with an explanation", o.Stage, o.Explanation)
 			}
 		})

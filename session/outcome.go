@@ -6,6 +6,7 @@ import (
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/explain"
 	"github.com/mailcred/mailcred/session/mta"
 	"github.com/mailcred/mailcred/session/sign"
@@ -17,28 +18,12 @@ import (
 // Offsets count from the start of the send, across every attempt.
 type Event = smtpc.Event
 
-// Verdict is how a send ended.
-type Verdict string
-
-// The verdicts. Accepted, Deferred and Rejected are the server's answer
-// (RFC 5321 §4.2.1: 2yz, 4yz, 5yz); Failed means no server gave one: the
-// connection failed, timed out or broke the protocol.
-const (
-	Accepted Verdict = "accepted"
-	Deferred Verdict = "deferred"
-	Rejected Verdict = "rejected"
-	Failed   Verdict = "error"
-	// Frozen: the local MTA froze the message (--via mta); it stays in
-	// its queue until an admin acts.
-	Frozen Verdict = "frozen"
-)
-
 // Attempt is one connection of a send: one address of one host.
 type Attempt struct {
 	Host    string // the MX host or the --via host
 	Addr    string // address and port tried
-	Verdict Verdict
-	Stage   smtpc.Stage
+	Verdict smtpx.Outcome
+	Stage   smtpx.Stage
 	Reply   smtpc.Reply // the deciding reply, if there was one
 	Err     string      // the failure, when there was no reply
 	Local   netip.AddrPort
@@ -48,15 +33,15 @@ type Attempt struct {
 // decided, the explanation, the TLS and DKIM details, the transcript,
 // and the facts the checks judge.
 type Outcome struct {
-	Verdict Verdict
+	Verdict smtpx.Outcome
 	// Stage is where the verdict was decided: the reply to the end of
 	// data for an accepted message, the refused command otherwise.
-	Stage smtpc.Stage
+	Stage smtpx.Stage
 	// Reply is the deciding reply; its Lines are sanitised server text.
 	Reply smtpc.Reply
 	// Explanation says what Reply means; nil when there was no reply.
 	Explanation *explain.Explanation
-	// Err says what failed when Verdict is Failed, or why sendmail did
+	// Err says what failed when smtpx.Outcome is smtpx.Failed, or why sendmail did
 	// not accept the message.
 	Err string
 	// Server is the host that gave the verdict (the MX name).
@@ -128,13 +113,23 @@ func (o *Outcome) Evidence(p Plan, sendingIPs ...netip.Addr) scoring.Evidence {
 	return ev
 }
 
+// StageName says where the verdict was decided, as people name it
+// ("MAIL", "end of data"), or "sendmail" for a hand-over to the local MTA,
+// which has no SMTP stage of ours.
+func (o *Outcome) StageName() string {
+	if o.Facts.Route == string(ViaSendmail) {
+		return "sendmail"
+	}
+	return o.Facts.Stage.String()
+}
+
 // facts fills Outcome.Facts from the rest of the outcome.
 func (o *Outcome) facts(route Route, tls tlsNote) {
 	f := scoring.SMTPFacts{
 		Route:    route.String(),
 		Server:   o.Server,
-		Outcome:  string(o.Verdict),
-		Stage:    o.Stage.String(),
+		Outcome:  o.Verdict,
+		Stage:    o.Stage,
 		Code:     o.Reply.Code,
 		Enhanced: o.Reply.Enhanced,
 		Reply:    append([]string(nil), o.Reply.Lines...),
@@ -142,7 +137,7 @@ func (o *Outcome) facts(route Route, tls tlsNote) {
 	}
 	switch route.Kind {
 	case ViaSendmail:
-		f.Stage = "sendmail"
+		f.Stage = smtpx.NoStage
 	case ViaMTA:
 	default:
 		f.TLSMode = string(route.tlsMode())
@@ -177,33 +172,11 @@ func (o *Outcome) facts(route Route, tls tlsNote) {
 	o.Facts = f
 }
 
-// explainStage maps a session stage to the explainer's: the reply after
-// the message is "end-of-data", not "data" (which is the DATA command).
-func explainStage(st smtpc.Stage) explain.Stage {
-	switch st {
-	case smtpc.StageConnect:
-		return explain.StageConnect
-	case smtpc.StageEHLO:
-		return explain.StageEHLO
-	case smtpc.StageSTARTTLS:
-		return explain.StageSTARTTLS
-	case smtpc.StageAUTH:
-		return explain.StageAuth
-	case smtpc.StageMAIL:
-		return explain.StageMail
-	case smtpc.StageRCPT:
-		return explain.StageRcpt
-	case smtpc.StageDATA:
-		return explain.StageData
-	}
-	return explain.StageEndOfData
-}
-
 // explainReply explains r received at st.
-func explainReply(kb *explain.KB, r smtpc.Reply, st smtpc.Stage) *explain.Explanation {
+func explainReply(kb *explain.KB, r smtpc.Reply, st smtpx.Stage) *explain.Explanation {
 	if r.Code == 0 {
 		return nil
 	}
-	ex := kb.Explain(explain.Reply{Code: r.Code, Enhanced: r.Enhanced, Text: strings.Join(r.Lines, "\n")}, explainStage(st))
+	ex := kb.Explain(explain.Reply{Code: r.Code, Enhanced: r.Enhanced, Text: strings.Join(r.Lines, "\n")}, st)
 	return &ex
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mailcred/mailcred/scoring/dkim"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/explain"
 	"github.com/mailcred/mailcred/session/mta"
 	"github.com/mailcred/mailcred/session/sign"
@@ -15,7 +16,7 @@ import (
 // outcomeJSON is the stable JSON form of an Outcome: lower-case names,
 // stages and addresses as strings, no message bytes, never a secret.
 type outcomeJSON struct {
-	Verdict     Verdict              `json:"verdict"`
+	Verdict     smtpx.Outcome        `json:"verdict"`
 	Route       string               `json:"route"`
 	Server      string               `json:"server,omitempty"`
 	RemoteAddr  string               `json:"remote_addr,omitempty"`
@@ -59,12 +60,12 @@ type tlsJSON struct {
 }
 
 type attemptJSON struct {
-	Host    string   `json:"host"`
-	Addr    string   `json:"addr"`
-	Verdict Verdict  `json:"verdict"`
-	Stage   string   `json:"stage"`
-	Reply   []string `json:"reply,omitempty"`
-	Error   string   `json:"error,omitempty"`
+	Host    string        `json:"host"`
+	Addr    string        `json:"addr"`
+	Verdict smtpx.Outcome `json:"verdict"`
+	Stage   string        `json:"stage"`
+	Reply   []string      `json:"reply,omitempty"`
+	Error   string        `json:"error,omitempty"`
 }
 
 type dkimJSON struct {
@@ -92,7 +93,7 @@ type publishedJSON struct {
 func (o *Outcome) MarshalJSON() ([]byte, error) {
 	j := outcomeJSON{
 		Verdict: o.Verdict, Route: o.Facts.Route, Server: o.Server, RemoteAddr: o.Facts.Addr,
-		HELO: o.HELO, Stage: o.Facts.Stage, Code: o.Reply.Code, Enhanced: o.Reply.Enhanced,
+		HELO: o.HELO, Stage: o.StageName(), Code: o.Reply.Code, Enhanced: o.Reply.Enhanced,
 		Reply: nonNil(o.Reply.Lines), Error: o.Err, Explanation: o.Explanation,
 		Attempts: []attemptJSON{}, Bytes: len(o.Message),
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/explain"
 	"github.com/mailcred/mailcred/session/mta"
 	"github.com/mailcred/mailcred/session/sign"
@@ -135,14 +136,14 @@ hosts:
 		}
 	}
 	if best == nil {
-		o.Verdict, o.Err = Failed, "no address was tried"
+		o.Verdict, o.Err = smtpx.Failed, "no address was tried"
 		o.facts(plan.Route, tlsNote{})
 		return
 	}
 	o.Verdict, o.Stage, o.Reply, o.Err = best.Verdict, best.Stage, best.Reply, best.Err
 	o.Server, o.Delivery, o.LocalAddr = best.Host, best.delivery, best.Local
 	o.Explanation = explainReply(kb, best.Reply, best.Stage)
-	if o.Verdict == Accepted {
+	if o.Verdict == smtpx.Accepted {
 		for _, rcpt := range sortedKeys(best.delivery.Refused) {
 			t.info("recipient %s refused: %s", rcpt, joinSpace(best.delivery.Refused[rcpt].Reply.Lines))
 		}
@@ -154,15 +155,15 @@ hosts:
 // (EX_TEMPFAIL) is a deferral; any other failure is an error.
 func runSendmail(ctx context.Context, dest *Destination, msg []byte, t *transcript, o *Outcome) {
 	err := smtpc.RunSendmail(ctx, dest.Sendmail, dest.SendmailArgs, msg, t.emit)
-	o.Server, o.Stage = dest.Sendmail, smtpc.StageEndOfData
+	o.Server, o.Stage = dest.Sendmail, smtpx.EndOfData
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
-		o.Verdict = Accepted
+		o.Verdict = smtpx.Accepted
 	case errors.As(err, &ee) && ee.ExitCode() == 75:
-		o.Verdict, o.Err = Deferred, err.Error()
+		o.Verdict, o.Err = smtpx.Deferred, err.Error()
 	default:
-		o.Verdict, o.Err = Failed, err.Error()
+		o.Verdict, o.Err = smtpx.Failed, err.Error()
 	}
 	o.facts(Route{Kind: ViaSendmail}, tlsNote{})
 }
@@ -186,17 +187,17 @@ func runMTA(ctx context.Context, plan Plan, dest *Destination, msg []byte, kb *e
 	}
 	switch {
 	case err != nil:
-		o.Verdict, o.Err = Failed, err.Error()
+		o.Verdict, o.Err = smtpx.Failed, err.Error()
 	case res.Status == mta.StatusDelivered:
-		o.Verdict = Accepted
+		o.Verdict = smtpx.Accepted
 	case res.Status == mta.StatusDeferred:
-		o.Verdict, o.Err = Deferred, res.Reason
+		o.Verdict, o.Err = smtpx.Deferred, res.Reason
 	case res.Status == mta.StatusBounced:
-		o.Verdict, o.Err = Rejected, res.Reason
+		o.Verdict, o.Err = smtpx.Rejected, res.Reason
 	case res.Status == mta.StatusFrozen:
-		o.Verdict, o.Err = Frozen, "exim froze the message: "+res.Reason
+		o.Verdict, o.Err = smtpx.Frozen, "exim froze the message: "+res.Reason
 	default:
-		o.Verdict, o.Err = Failed, "the MTA's delivery could not be followed to its end"
+		o.Verdict, o.Err = smtpx.Failed, "the MTA's delivery could not be followed to its end"
 	}
 	if res.Reply.Code != 0 {
 		o.Explanation = explainReply(kb, res.Reply, res.Stage)

@@ -15,9 +15,9 @@ import (
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/scoring/transport"
 	"github.com/mailcred/mailcred/session/compose"
-	"github.com/mailcred/mailcred/session/explain"
 	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtpc"
 	"github.com/mailcred/mailcred/session/smtptest"
@@ -45,7 +45,7 @@ func TestSendAcceptedWithSTARTTLSAuthAndDKIM(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	if o.Verdict != Accepted || o.Stage != smtpc.StageEndOfData || o.Reply.Code != 250 {
+	if o.Verdict != smtpx.Accepted || o.Stage != smtpx.EndOfData || o.Reply.Code != 250 {
 		t.Fatalf("outcome %s at %s %v\n%s", o.Verdict, o.Stage, o.Reply.Lines, rec.text())
 	}
 	if !reflect.DeepEqual(plan, before) {
@@ -95,7 +95,7 @@ func TestSendAcceptedWithSTARTTLSAuthAndDKIM(t *testing.T) {
 
 	// What the checks see.
 	f := o.Facts
-	if f.Route != srv.Addr() || !f.TLS || !f.CertVerified || !f.StartTLSOffered || f.Outcome != "accepted" || f.Code != 250 ||
+	if f.Route != srv.Addr() || !f.TLS || !f.CertVerified || !f.StartTLSOffered || f.Outcome != smtpx.Accepted || f.Code != 250 ||
 		f.TLSMode != "starttls" || f.TLSError != "" || f.CertError != "" {
 		t.Errorf("facts %+v", f)
 	}
@@ -143,18 +143,18 @@ func TestSendRejectedAtMAILByOutlookS3140(t *testing.T) {
 		"Unfortunately, messages from [127.0.0.1] weren't sent. Please contact your Internet service provider since part " +
 			"of their network is on our block list (S3140). You can also refer your provider to " +
 			"http://mail.live.com/mail/troubleshooting.aspx#errors. [Name=Protocol Filter Agent][AGT=PFA]"}}
-	srv, _ := startSMTP(t, smtptest.Options{Domain: "outlook.test", Policy: smtptest.RejectAt(smtptest.StageMAIL, s3140)})
+	srv, _ := startSMTP(t, smtptest.Options{Domain: "outlook.test", Policy: smtptest.RejectAt(smtpx.MAIL, s3140)})
 	plan := Plan{Message: draft(), Route: Route{Kind: ViaHost, HostPort: srv.Addr()}, HELO: "mail.sender.test", Timeouts: quickTimeouts()}
 
 	o, err := Send(context.Background(), plan, r, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Verdict != Rejected || o.Stage != smtpc.StageMAIL || o.Reply.Code != 550 || o.Reply.Enhanced != "5.7.1" {
+	if o.Verdict != smtpx.Rejected || o.Stage != smtpx.MAIL || o.Reply.Code != 550 || o.Reply.Enhanced != "5.7.1" {
 		t.Fatalf("outcome %s at %s: %v", o.Verdict, o.Stage, o.Reply.Lines)
 	}
 	ex := o.Explanation
-	if ex == nil || ex.EntryID != "outlook.s3140" || ex.Stage != explain.StageMail || ex.Outcome != explain.Rejected {
+	if ex == nil || ex.EntryID != "outlook.s3140" || ex.Stage != smtpx.MAIL || ex.Outcome != smtpx.Rejected {
 		t.Fatalf("explanation %+v", ex)
 	}
 	if !strings.Contains(ex.RulesOut, "MAIL FROM") || ex.Link == "" || ex.Fix == "" {
@@ -169,7 +169,7 @@ func TestSendRejectedAtMAILByOutlookS3140(t *testing.T) {
 		t.Error("a refused message was received")
 	}
 	f := o.Facts
-	if f.Outcome != "rejected" || f.Stage != "MAIL" || f.Provider != "outlook" || f.Fix != ex.Fix || len(f.Related) == 0 {
+	if f.Outcome != smtpx.Rejected || f.Stage != smtpx.MAIL || f.Provider != "outlook" || f.Fix != ex.Fix || len(f.Related) == 0 {
 		t.Errorf("facts %+v", f)
 	}
 	res := scoring.RunAll(context.Background(), &scoring.Env{Evidence: o.Evidence(plan)}, transport.Checks())
@@ -183,7 +183,7 @@ func TestSendRejectedAtMAILByOutlookS3140(t *testing.T) {
 func TestSendMXDeferredThenNextHostAccepts(t *testing.T) {
 	r := world(t, loadKey(t))
 	good, goodConns := startSMTP(t, smtptest.Options{})
-	busy, busyConns := startSMTP(t, smtptest.Options{Policy: smtptest.RejectAt(smtptest.StageMAIL,
+	busy, busyConns := startSMTP(t, smtptest.Options{Policy: smtptest.RejectAt(smtpx.MAIL,
 		smtptest.Reply{Code: 421, Enhanced: "4.7.0", Lines: []string{"Try again later, closing connection."}})})
 	p := port(t, good.Addr())
 	forward(t, fmt.Sprintf("127.0.0.2:%d", p), busy.Addr())
@@ -195,7 +195,7 @@ func TestSendMXDeferredThenNextHostAccepts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Verdict != Accepted || o.Server != "mx2.rcpt.test" {
+	if o.Verdict != smtpx.Accepted || o.Server != "mx2.rcpt.test" {
 		t.Fatalf("outcome %s from %s\n%s", o.Verdict, o.Server, rec.text())
 	}
 	var got []string
@@ -228,7 +228,7 @@ func TestSendMXDeferredThenNextHostAccepts(t *testing.T) {
 
 func TestSendAllMXDeferredIsDeferred(t *testing.T) {
 	r := world(t, loadKey(t))
-	busy, _ := startSMTP(t, smtptest.Options{Policy: smtptest.RejectAt(smtptest.StageRCPT,
+	busy, _ := startSMTP(t, smtptest.Options{Policy: smtptest.RejectAt(smtpx.RCPT,
 		smtptest.Reply{Code: 450, Enhanced: "4.2.1", Lines: []string{"Mailbox busy"}})})
 	p := port(t, busy.Addr())
 	forward(t, fmt.Sprintf("127.0.0.2:%d", p), busy.Addr())
@@ -238,10 +238,10 @@ func TestSendAllMXDeferredIsDeferred(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A reply beats a failed connection: the verdict is the last deferral.
-	if o.Verdict != Deferred || o.Reply.Code != 450 || o.Server != "mx2.rcpt.test" || len(o.Attempts) != 3 {
+	if o.Verdict != smtpx.Deferred || o.Reply.Code != 450 || o.Server != "mx2.rcpt.test" || len(o.Attempts) != 3 {
 		t.Fatalf("%s %d from %s after %d attempts", o.Verdict, o.Reply.Code, o.Server, len(o.Attempts))
 	}
-	if o.Explanation == nil || o.Explanation.Outcome != explain.Deferred || o.Explanation.Stage != explain.StageRcpt {
+	if o.Explanation == nil || o.Explanation.Outcome != smtpx.Deferred || o.Explanation.Stage != smtpx.RCPT {
 		t.Errorf("explanation %+v", o.Explanation)
 	}
 }
@@ -251,12 +251,12 @@ func TestSendToHostileServersEndsInBoundedTime(t *testing.T) {
 	for _, tc := range []struct {
 		mode     smtptest.Mode
 		tls      smtpc.TLSMode
-		stage    smtpc.Stage
+		stage    smtpx.Stage
 		tlsError string // the start of Facts.TLSError
 	}{
-		{smtptest.Stall, "", smtpc.StageEHLO, ""},
-		{smtptest.EndlessReply, "", smtpc.StageEHLO, ""},
-		{smtptest.DropTLS, smtpc.TLSStartTLS, smtpc.StageSTARTTLS, "STARTTLS failed: "},
+		{smtptest.Stall, "", smtpx.EHLO, ""},
+		{smtptest.EndlessReply, "", smtpx.EHLO, ""},
+		{smtptest.DropTLS, smtpc.TLSStartTLS, smtpx.STARTTLS, "STARTTLS failed: "},
 	} {
 		t.Run(tc.mode.String(), func(t *testing.T) {
 			h, err := smtptest.StartHostile(smtptest.Behaviour{Mode: tc.mode, MaxDuration: 10 * time.Second})
@@ -274,10 +274,10 @@ func TestSendToHostileServersEndsInBoundedTime(t *testing.T) {
 			if took := time.Since(start); took > 5*time.Second {
 				t.Errorf("took %v", took)
 			}
-			if o.Verdict != Failed || o.Stage != tc.stage || o.Err == "" || o.Explanation != nil {
+			if o.Verdict != smtpx.Failed || o.Stage != tc.stage || o.Err == "" || o.Explanation != nil {
 				t.Errorf("outcome %s at %s: %s", o.Verdict, o.Stage, o.Err)
 			}
-			if o.Facts.Outcome != "error" {
+			if o.Facts.Outcome != smtpx.Failed {
 				t.Errorf("facts %+v", o.Facts)
 			}
 			// Why TLS was not used is TLSError; CertError is for certificates only.
@@ -303,7 +303,7 @@ func TestSendTLSNoneSaysWhyInTheTLSFacts(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := o.Facts
-	if o.Verdict != Accepted || f.TLS || !f.StartTLSOffered || f.TLSMode != "none" ||
+	if o.Verdict != smtpx.Accepted || f.TLS || !f.StartTLSOffered || f.TLSMode != "none" ||
 		f.TLSError != "not attempted: --tls none" || f.CertError != "" || f.CertVerified {
 		t.Fatalf("outcome %s, facts %+v", o.Verdict, f)
 	}
@@ -427,8 +427,8 @@ func TestSendViaSendmail(t *testing.T) {
 	script, out := fakeSendmail(t)
 	for _, tc := range []struct {
 		exit    string
-		verdict Verdict
-	}{{"0", Accepted}, {"75", Deferred}, {"78", Failed}} {
+		verdict smtpx.Outcome
+	}{{"0", smtpx.Accepted}, {"75", smtpx.Deferred}, {"78", smtpx.Failed}} {
 		t.Run("exit "+tc.exit, func(t *testing.T) {
 			t.Setenv("FAKE_SENDMAIL_EXIT", tc.exit)
 			t.Setenv("FAKE_SENDMAIL_OUT", out)
@@ -438,7 +438,7 @@ func TestSendViaSendmail(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if o.Verdict != tc.verdict || o.Facts.Route != "sendmail" || o.Facts.Stage != "sendmail" || o.LocalAddr.IsValid() {
+			if o.Verdict != tc.verdict || o.Facts.Route != "sendmail" || o.Facts.Stage != smtpx.NoStage || o.LocalAddr.IsValid() {
 				t.Errorf("outcome %s, facts %+v", o.Verdict, o.Facts)
 			}
 			if !strings.Contains(rec.text(), `SMTP<< 220 mx.rcpt.test \e]52;c;`) {

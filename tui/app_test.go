@@ -12,7 +12,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/mailcred/mailcred/scoring"
-	"github.com/mailcred/mailcred/session"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtpc"
 	"github.com/mailcred/mailcred/tui/panes"
 )
@@ -165,7 +165,7 @@ func TestSendAsksFirstAndCancelSendsNothing(t *testing.T) {
 		next, _ := m.Update(msg)
 		m = next.(*Model)
 	}
-	if rec.calls != 1 || done.res.Outcome.Verdict != session.Accepted || m.transcript.Len() != 1 {
+	if rec.calls != 1 || done.res.Outcome.Verdict != smtpx.Accepted || m.transcript.Len() != 1 {
 		t.Fatalf("after y: %d sends, %+v, %d transcript lines", rec.calls, done.res, m.transcript.Len())
 	}
 }

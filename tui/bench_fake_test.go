@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session"
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/smtpc"
@@ -108,7 +109,7 @@ func (b *testBench) Send(ctx context.Context, draft compose.Message, rcpt []stri
 			return nil, ctx.Err()
 		}
 	}
-	o := &session.Outcome{Verdict: session.Accepted, Reply: smtpc.Reply{Code: 250, Enhanced: "2.0.0", Lines: []string{"250 2.0.0 OK"}}}
+	o := &session.Outcome{Verdict: smtpx.Accepted, Reply: smtpc.Reply{Code: 250, Enhanced: "2.0.0", Lines: []string{"250 2.0.0 OK"}}}
 	return &session.Sent{Outcome: o, Evidence: scoring.Evidence{Domain: "example.com"}}, nil
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/safetext"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // runResponse classifies the server's final answer (RFC 5321 §4.2.1:
@@ -18,13 +19,13 @@ func runResponse(_ context.Context, env *scoring.Env) scoring.Result {
 		return sendmailResponse(f)
 	}
 	switch f.Outcome {
-	case "accepted":
+	case smtpx.Accepted:
 		return scoring.Result{Status: scoring.Pass,
 			Title: fmt.Sprintf("Accepted by %s: %s", server(f), short(headline(f.Reply))),
 			Detail: join(replyDetail(f),
 				"Accepted means the server took the message; whether it reaches the inbox is decided afterwards by its "+
 					"filters, which judge what the other checks judge.")}
-	case "deferred", "rejected":
+	case smtpx.Deferred, smtpx.Rejected:
 		return refused(f)
 	}
 	why := f.Err
@@ -41,7 +42,7 @@ func runResponse(_ context.Context, env *scoring.Env) scoring.Result {
 // refused is the result for a 4yz or 5yz answer.
 func refused(f *scoring.SMTPFacts) scoring.Result {
 	status, verb := scoring.Fail, "Rejected"
-	if f.Outcome == "deferred" {
+	if f.Outcome == smtpx.Deferred {
 		status, verb = scoring.Warn, "Deferred"
 	}
 	who := server(f)
@@ -73,12 +74,12 @@ func refused(f *scoring.SMTPFacts) scoring.Result {
 // not a remote answer.
 func sendmailResponse(f *scoring.SMTPFacts) scoring.Result {
 	switch f.Outcome {
-	case "accepted":
+	case smtpx.Accepted:
 		return scoring.Result{Status: scoring.Pass,
 			Title: "Handed to the local MTA (sendmail exited 0)",
 			Detail: "The local MTA queued the message; its own delivery, and the remote answer, are in its -v output in " +
 				"the transcript and in its log (exim: /var/log/exim4/mainlog; postfix: journalctl -u postfix)."}
-	case "deferred":
+	case smtpx.Deferred:
 		return scoring.Result{Status: scoring.Warn, Title: "The local MTA deferred the message (sendmail exit 75, EX_TEMPFAIL)",
 			Detail: safetext.Line(f.Err, 2000),
 			Fix:    &scoring.Fix{Summary: "See the MTA's log for the remote answer; exim: exim -Mvl MESSAGE-ID, or exim -bp for the queue."}}
@@ -97,7 +98,7 @@ func replyDetail(f *scoring.SMTPFacts) string {
 	for i, l := range f.Reply {
 		lines[i] = "  " + safetext.Line(l, 1000)
 	}
-	return "Reply at " + f.Stage + ":\n" + strings.Join(lines, "\n")
+	return "Reply at " + orConnect(f.Stage) + ":\n" + strings.Join(lines, "\n")
 }
 
 // headline is the reply's first line, for a title.

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // runStartTLS judges whether the message travelled encrypted (RFC 3207)
@@ -121,11 +122,12 @@ func orServer(f *scoring.SMTPFacts) string {
 	return server(f)
 }
 
-func orConnect(stage string) string {
-	if stage == "" {
-		return "connect"
+// orConnect names the stage, an unknown one as the connection.
+func orConnect(stage smtpx.Stage) string {
+	if stage == smtpx.NoStage {
+		return smtpx.Connect.String()
 	}
-	return stage
+	return stage.String()
 }
 
 // short cuts a reason to fit a title.

@@ -10,6 +10,7 @@ import (
 	"net"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // The check ids.
@@ -72,8 +73,8 @@ func isMX(f *scoring.SMTPFacts) bool { return f.Route == "mx" }
 // notReached reports a session that ended before EHLO was answered, so
 // nothing is known about STARTTLS.
 func notReached(f *scoring.SMTPFacts) bool {
-	if f.TLS || f.StartTLSOffered || f.Outcome == "accepted" {
+	if f.TLS || f.StartTLSOffered || f.Outcome == smtpx.Accepted {
 		return false
 	}
-	return f.Stage == "connect" || f.Stage == "EHLO" || f.Stage == ""
+	return f.Stage <= smtpx.EHLO
 }

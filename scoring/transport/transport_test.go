@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // run runs the check id against facts.
@@ -28,7 +29,7 @@ func run(t *testing.T, id string, f *scoring.SMTPFacts) scoring.Result {
 func mxFacts() *scoring.SMTPFacts {
 	return &scoring.SMTPFacts{Route: "mx", Server: "mx1.example.net", Addr: "192.0.2.7:25", Local: "198.51.100.5:40000",
 		TLSMode: "opportunistic", StartTLSOffered: true, TLS: true, TLSVersion: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", CertVerified: true,
-		Outcome: "accepted", Stage: "end of data", Code: 250, Enhanced: "2.0.0", Reply: []string{"250 2.0.0 OK queued"}}
+		Outcome: smtpx.Accepted, Stage: smtpx.EndOfData, Code: 250, Enhanced: "2.0.0", Reply: []string{"250 2.0.0 OK queued"}}
 }
 
 func TestStartTLS(t *testing.T) {
@@ -65,7 +66,7 @@ func TestStartTLS(t *testing.T) {
 			f.TLS, f.StartTLSOffered, f.CertVerified = false, false, false
 		}, scoring.Fail, "did not offer STARTTLS", true, nil},
 		{"required but not offered fails", func(f *scoring.SMTPFacts) {
-			f.Route, f.TLSMode, f.TLS, f.StartTLSOffered, f.Outcome, f.Stage = "smtp.example.com:587", "starttls", false, false, "error", "STARTTLS"
+			f.Route, f.TLSMode, f.TLS, f.StartTLSOffered, f.Outcome, f.Stage = "smtp.example.com:587", "starttls", false, false, smtpx.Failed, smtpx.STARTTLS
 			f.CertVerified, f.TLSError = false, "STARTTLS was required (--tls starttls) but the server did not offer it"
 		}, scoring.Fail, "which this send required", true,
 			[]string{"STARTTLS was required (--tls starttls) but the server did not offer it. Nothing was sent."}},
@@ -73,7 +74,7 @@ func TestStartTLS(t *testing.T) {
 			f.Route, f.Server, f.Addr, f.TLS, f.StartTLSOffered = "127.0.0.1:25", "127.0.0.1", "127.0.0.1:25", false, false
 		}, scoring.Info, "loopback", false, nil},
 		{"a session refused at the greeting did not reach STARTTLS", func(f *scoring.SMTPFacts) {
-			f.TLS, f.StartTLSOffered, f.Outcome, f.Stage, f.Code = false, false, "rejected", "connect", 554
+			f.TLS, f.StartTLSOffered, f.Outcome, f.Stage, f.Code = false, false, smtpx.Rejected, smtpx.Connect, 554
 		}, scoring.Skip, "Not reached", false, nil},
 		{"sendmail does not apply", func(f *scoring.SMTPFacts) { f.Route, f.TLSMode = "sendmail", "" }, scoring.Skip, "", false, nil},
 	} {
@@ -102,7 +103,7 @@ func TestStartTLS(t *testing.T) {
 
 func TestResponse(t *testing.T) {
 	s3140 := func(f *scoring.SMTPFacts) {
-		f.Outcome, f.Stage, f.Code, f.Enhanced = "rejected", "MAIL", 550, "5.7.1"
+		f.Outcome, f.Stage, f.Code, f.Enhanced = smtpx.Rejected, smtpx.MAIL, 550, "5.7.1"
 		f.Reply = []string{"550 5.7.1 Unfortunately, messages from [198.51.100.5] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140)."}
 		f.Provider, f.Meaning = "outlook", "Part of your provider's network is on Microsoft's own block list."
 		f.RulesOut = "Refused at MAIL FROM, before any content was sent: DKIM, DMARC alignment, the headers and the content cannot be the cause."
@@ -121,17 +122,17 @@ func TestResponse(t *testing.T) {
 			"before any content was sent: DKIM", "Related checks: blocklist.ip, rdns.ptr", "delisting", "https://sender.office.com",
 		}},
 		{"deferred warns", func(f *scoring.SMTPFacts) {
-			f.Outcome, f.Stage, f.Code, f.Enhanced, f.Reply = "deferred", "RCPT", 451, "4.7.1", []string{"451 4.7.1 Try again later"}
+			f.Outcome, f.Stage, f.Code, f.Enhanced, f.Reply = smtpx.Deferred, smtpx.RCPT, 451, "4.7.1", []string{"451 4.7.1 Try again later"}
 		}, scoring.Warn, []string{"Deferred at RCPT", "451 4.7.1 Try again later"}},
 		{"no answer is an error, never a failure", func(f *scoring.SMTPFacts) {
-			f.Outcome, f.Stage, f.Code, f.Reply, f.Err = "error", "connect", 0, nil, "smtp connect: timed out waiting for the server"
+			f.Outcome, f.Stage, f.Code, f.Reply, f.Err = smtpx.Failed, smtpx.Connect, 0, nil, "smtp connect: timed out waiting for the server"
 		}, scoring.Error, []string{"No answer from", "timed out"}},
 		{"sendmail accepted", func(f *scoring.SMTPFacts) { f.Route = "sendmail" }, scoring.Pass, []string{"Handed to the local MTA"}},
 		{"sendmail tempfail", func(f *scoring.SMTPFacts) {
-			f.Route, f.Outcome, f.Err = "sendmail", "deferred", "sendmail: exit status 75"
+			f.Route, f.Outcome, f.Err = "sendmail", smtpx.Deferred, "sendmail: exit status 75"
 		}, scoring.Warn, []string{"EX_TEMPFAIL"}},
 		{"escape sequences in a reply are shown escaped", func(f *scoring.SMTPFacts) {
-			f.Outcome, f.Stage, f.Code, f.Reply = "rejected", "RCPT", 550, []string{"550 \x1b[2Jno"}
+			f.Outcome, f.Stage, f.Code, f.Reply = smtpx.Rejected, smtpx.RCPT, 550, []string{"550 \x1b[2Jno"}
 		}, scoring.Fail, []string{`550 \e[2Jno`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/mailcred/mailcred/session"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/demo"
 )
 
@@ -26,9 +26,9 @@ func Example() {
 			return
 		}
 		switch o := sent.Outcome; o.Verdict {
-		case session.Accepted:
+		case smtpx.Accepted:
 			fmt.Println("gmail.example accepted mail from", sent.SourceIP)
-		case session.Failed:
+		case smtpx.Failed:
 			fmt.Println(o.Err)
 		default:
 			fmt.Printf("gmail.example refused mail from %s at %s: %d %s\n", sent.SourceIP, o.Stage, o.Reply.Code, o.Reply.Enhanced)

@@ -11,10 +11,9 @@ import (
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/catalog"
-	"github.com/mailcred/mailcred/session"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/explain"
 	"github.com/mailcred/mailcred/session/keygen"
-	"github.com/mailcred/mailcred/session/smtpc"
 )
 
 // Test delays, on the hand-driven clock: long enough to prove "not yet".
@@ -116,7 +115,7 @@ func noLeaks(t *testing.T, before int) {
 
 // outcome is how one send ended, in the terms a test states.
 type outcome struct {
-	stage    smtpc.Stage
+	stage    smtpx.Stage
 	code     int
 	enhanced string
 	text     string // the reply's lines joined with "\n"
@@ -133,7 +132,7 @@ func send(t *testing.T, w *World, id string) outcome {
 		t.Fatalf("send to %s: %v", id, err)
 	}
 	o := sent.Outcome
-	if o.Verdict == session.Failed {
+	if o.Verdict == smtpx.Failed {
 		t.Fatalf("send to %s: no answer at %s: %s", id, o.Stage, o.Err)
 	}
 	return outcome{stage: o.Stage, code: o.Reply.Code, enhanced: o.Reply.Enhanced, text: strings.Join(o.Reply.Lines, "\n"), sent: sent}
@@ -142,7 +141,7 @@ func send(t *testing.T, w *World, id string) outcome {
 // refusal is an expected refusal: where, which codes, a phrase of the
 // text, and the session/explain entry that must explain it ("" for none).
 type refusal struct {
-	stage    smtpc.Stage
+	stage    smtpx.Stage
 	code     int
 	enhanced string
 	phrase   string
@@ -158,7 +157,7 @@ func expectRefusal(t *testing.T, kb *explain.KB, w *World, id string, want refus
 			want.stage, want.code, want.enhanced, want.phrase)
 	}
 	if want.entry != "" {
-		ex := kb.Explain(explain.Reply{Code: got.code, Enhanced: got.enhanced, Text: got.text}, explain.Stage(strings.ToLower(got.stage.String())))
+		ex := kb.Explain(explain.Reply{Code: got.code, Enhanced: got.enhanced, Text: got.text}, got.stage)
 		if ex.EntryID != want.entry {
 			t.Errorf("%s: explain matched %q, want %q (%s)", id, ex.EntryID, want.entry, ex.Meaning)
 		}
@@ -170,7 +169,7 @@ func expectRefusal(t *testing.T, kb *explain.KB, w *World, id string, want refus
 func expectAccepted(t *testing.T, w *World, id string) outcome {
 	t.Helper()
 	got := send(t, w, id)
-	if got.stage != smtpc.StageEndOfData || got.code != 250 {
+	if got.stage != smtpx.EndOfData || got.code != 250 {
 		t.Fatalf("%s: want 250 at end of data, got %s %d %q:\n%s", id, got.stage, got.code, got.enhanced, got.text)
 	}
 	return got

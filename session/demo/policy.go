@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtptest"
 )
 
@@ -45,13 +46,13 @@ func (w *World) policy(p *provider) smtptest.Policy {
 		}
 		j := &judgement{ctx: ctx, dns: r, st: st, ip: st.sourceIP(), helo: c.Helo, domain: p.def.domain, msg: c.Message}
 		switch c.Stage {
-		case smtptest.StageMAIL:
+		case smtpx.MAIL:
 			j.mailFrom = c.Arg
-		case smtptest.StageRCPT:
+		case smtpx.RCPT:
 			j.rcpt = c.Arg
 		}
 		var rcpts []string
-		if c.Stage == smtptest.StageEndOfData {
+		if c.Stage == smtpx.EndOfData {
 			env := p.track(c.Stage, c.RemoteAddr, "")
 			j.mailFrom, rcpts = env.from, env.rcpt
 		}
@@ -61,9 +62,9 @@ func (w *World) policy(p *provider) smtptest.Policy {
 			}
 		}
 		switch c.Stage {
-		case smtptest.StageMAIL, smtptest.StageRCPT:
+		case smtpx.MAIL, smtpx.RCPT:
 			p.track(c.Stage, c.RemoteAddr, c.Arg)
-		case smtptest.StageEndOfData:
+		case smtpx.EndOfData:
 			w.file(p, j, rcpts)
 		}
 		return nil
@@ -71,7 +72,7 @@ func (w *World) policy(p *provider) smtptest.Policy {
 }
 
 // refuse renders the refusal and reports it as an event.
-func (w *World) refuse(p *provider, stage smtptest.Stage, id string, j *judgement) *smtptest.Reply {
+func (w *World) refuse(p *provider, stage smtpx.Stage, id string, j *judgement) *smtptest.Reply {
 	t, ok := replyTable()[id]
 	if !ok {
 		return &smtptest.Reply{Code: 451, Enhanced: "4.3.0", Lines: []string{"Local error in processing"}}

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/mailcred/mailcred/scoring/dmarc"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtptest"
 )
 
@@ -35,7 +36,7 @@ type Provider struct {
 // judgement holds, the reply of replyTable under that id.
 type rule struct {
 	reply string
-	stage smtptest.Stage
+	stage smtpx.Stage
 	when  func(j *judgement) bool
 }
 
@@ -52,7 +53,7 @@ type providerDef struct {
 
 // providerTable is the world's receivers, built afresh on each call.
 func providerTable() []providerDef {
-	foreign := rule{"relay-denied", smtptest.StageRCPT, func(j *judgement) bool { return j.foreignRecipient() }}
+	foreign := rule{"relay-denied", smtpx.RCPT, func(j *judgement) bool { return j.foreignRecipient() }}
 	return []providerDef{
 		{
 			id: ProviderGmail, name: "Gmail-like", domain: "gmail.example",
@@ -60,11 +61,11 @@ func providerTable() []providerDef {
 			rules: []rule{
 				foreign,
 				// IPv6 senders need a forward-confirmed PTR before anything else.
-				{"gmail.ipv6-guidelines", smtptest.StageRCPT, func(j *judgement) bool { return j.ip.Is6() && !j.fcrdns() }},
+				{"gmail.ipv6-guidelines", smtpx.RCPT, func(j *judgement) bool { return j.ip.Is6() && !j.fcrdns() }},
 				// ... and SPF or DKIM, judged on the message.
-				{"gmail.ipv6-guidelines", smtptest.StageEndOfData, func(j *judgement) bool { return j.ip.Is6() && !j.authenticated() }},
-				{"gmail.unauthenticated", smtptest.StageEndOfData, func(j *judgement) bool { return !j.authenticated() }},
-				{"gmail.dmarc-policy", smtptest.StageEndOfData, func(j *judgement) bool { return j.dmarcRejects() }},
+				{"gmail.ipv6-guidelines", smtpx.EndOfData, func(j *judgement) bool { return j.ip.Is6() && !j.authenticated() }},
+				{"gmail.unauthenticated", smtpx.EndOfData, func(j *judgement) bool { return !j.authenticated() }},
+				{"gmail.dmarc-policy", smtpx.EndOfData, func(j *judgement) bool { return j.dmarcRejects() }},
 			},
 			folder: gmailFolder,
 		},
@@ -73,8 +74,8 @@ func providerTable() []providerDef {
 			mxHost: "outlook-example.olc.protection.outlook.example", recipient: "bob@outlook.example",
 			rules: []rule{
 				// Both blocks answer MAIL FROM: content and DKIM cannot matter.
-				{"outlook.s3140", smtptest.StageMAIL, func(j *judgement) bool { return j.st.outlookBlock }},
-				{"outlook.spamhaus", smtptest.StageMAIL, func(j *judgement) bool { return j.zenListed() }},
+				{"outlook.s3140", smtpx.MAIL, func(j *judgement) bool { return j.st.outlookBlock }},
+				{"outlook.spamhaus", smtpx.MAIL, func(j *judgement) bool { return j.zenListed() }},
 				foreign,
 			},
 		},
@@ -82,7 +83,7 @@ func providerTable() []providerDef {
 			id: ProviderGMX, name: "GMX-like", domain: "gmx.example",
 			mxHost: "mx00.gmx.example", recipient: "carol@gmx.example",
 			rules: []rule{
-				{"gmx.bad-ptr", smtptest.StageGreeting, func(j *judgement) bool { return !j.fcrdns() }},
+				{"gmx.bad-ptr", smtpx.Connect, func(j *judgement) bool { return !j.fcrdns() }},
 				foreign,
 			},
 		},
@@ -134,7 +135,7 @@ const maxEnvelopes = 1000
 
 // track records a command that was accepted, and returns the envelope of
 // the session (a copy) for the end of data, which also forgets it.
-func (p *provider) track(stage smtptest.Stage, client, arg string) envelope {
+func (p *provider) track(stage smtpx.Stage, client, arg string) envelope {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.envelopes == nil || len(p.envelopes) > maxEnvelopes {
@@ -146,11 +147,11 @@ func (p *provider) track(stage smtptest.Stage, client, arg string) envelope {
 		p.envelopes[client] = e
 	}
 	switch stage {
-	case smtptest.StageMAIL:
+	case smtpx.MAIL:
 		*e = envelope{from: arg}
-	case smtptest.StageRCPT:
+	case smtpx.RCPT:
 		e.rcpt = append(e.rcpt, arg)
-	case smtptest.StageEndOfData:
+	case smtpx.EndOfData:
 		delete(p.envelopes, client)
 	}
 	return envelope{from: e.from, rcpt: append([]string(nil), e.rcpt...)}

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/mailcred/mailcred/scoring"
-	"github.com/mailcred/mailcred/session/smtpc"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // Every scenario but the story is a healthy sender with one thing broken;
@@ -76,7 +76,7 @@ func TestScenarioBlocklisted(t *testing.T) {
 	w, clk := startWorld(t, ScenarioBlocklisted)
 	kb := loadKB(t)
 	expectStatus(t, w, map[string]scoring.Status{"blocklist.ip": scoring.Fail})
-	expectRefusal(t, kb, w, ProviderOutlook, refusal{smtpc.StageMAIL, 550, "5.7.1",
+	expectRefusal(t, kb, w, ProviderOutlook, refusal{smtpx.MAIL, 550, "5.7.1",
 		"Client host [192.0.2.25] blocked using Spamhaus", ""})
 	expectAccepted(t, w, ProviderGmail)
 	if rep := testerScore(t, w); !slices.Equal(deductionIDs(rep), []string{"blocklist.ip"}) || rep.Score.Value != 9 {

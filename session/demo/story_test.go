@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/mailcred/mailcred/scoring"
-	"github.com/mailcred/mailcred/session/smtpc"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // TestStoryPlaysToTheEnd plays DESIGN.md's story on the hand-driven clock:
@@ -22,11 +22,11 @@ func TestStoryPlaysToTheEnd(t *testing.T) {
 	if got := w.SourceIP().String(); got != "2001:db8::25" {
 		t.Fatalf("source IP %s, want 2001:db8::25 while IPv6 is on", got)
 	}
-	expectRefusal(t, kb, w, ProviderGmail, refusal{smtpc.StageRCPT, 550, "5.7.1",
+	expectRefusal(t, kb, w, ProviderGmail, refusal{smtpx.RCPT, 550, "5.7.1",
 		"not meet IPv6 sending guidelines regarding PTR records and", "gmail.ipv6-guidelines"})
-	expectRefusal(t, kb, w, ProviderOutlook, refusal{smtpc.StageMAIL, 550, "5.7.1",
+	expectRefusal(t, kb, w, ProviderOutlook, refusal{smtpx.MAIL, 550, "5.7.1",
 		"messages from [2001:db8::25] weren't sent", "outlook.s3140"})
-	gmx := expectRefusal(t, kb, w, ProviderGMX, refusal{smtpc.StageConnect, 554, "",
+	gmx := expectRefusal(t, kb, w, ProviderGMX, refusal{smtpx.Connect, 554, "",
 		"Bad DNS PTR resource record.", "gmx.bad-ptr"})
 	for _, line := range []string{"554-gmx.example (mxgmx001) Nemesis ESMTP Service not available", "554-No SMTP service",
 		"554 For explanation visit https://postmaster.gmx.net/en/case?c=r0601&i=ip&v=2001:db8::25&r="} {
@@ -48,15 +48,15 @@ func TestStoryPlaysToTheEnd(t *testing.T) {
 	// 1. IPv6 off (at once): Gmail now judges the message over IPv4 and
 	// refuses it as unauthenticated; GMX and Outlook see the IPv4 address.
 	apply(t, w, clk, "ipv6.disable", 0)
-	gmail := expectRefusal(t, kb, w, ProviderGmail, refusal{smtpc.StageEndOfData, 550, "5.7.26",
+	gmail := expectRefusal(t, kb, w, ProviderGmail, refusal{smtpx.EndOfData, 550, "5.7.26",
 		"Gmail requires all senders to authenticate with either SPF or DKIM.", "gmail.unauthenticated"})
 	for _, phrase := range []string{"DKIM = did not pass", "SPF [example.com] with ip: [192.0.2.25] = did not pass"} {
 		if !strings.Contains(gmail.text, phrase) {
 			t.Errorf("Gmail's 5.7.26 lacks %q:\n%s", phrase, gmail.text)
 		}
 	}
-	expectRefusal(t, kb, w, ProviderGMX, refusal{smtpc.StageConnect, 554, "", "v=192.0.2.25&r=", "gmx.bad-ptr"})
-	expectRefusal(t, kb, w, ProviderOutlook, refusal{smtpc.StageMAIL, 550, "5.7.1", "messages from [192.0.2.25] weren't sent", "outlook.s3140"})
+	expectRefusal(t, kb, w, ProviderGMX, refusal{smtpx.Connect, 554, "", "v=192.0.2.25&r=", "gmx.bad-ptr"})
+	expectRefusal(t, kb, w, ProviderOutlook, refusal{smtpx.MAIL, 550, "5.7.1", "messages from [192.0.2.25] weren't sent", "outlook.s3140"})
 
 	// 2. SPF: not visible until it has propagated.
 	if err := w.Apply("spf.publish"); err != nil {
@@ -66,7 +66,7 @@ func TestStoryPlaysToTheEnd(t *testing.T) {
 		len(f.Records) != 1 || f.Records[0].Value != "v=spf1 ip4:192.0.2.25 -all" {
 		t.Fatalf("spf.publish right after Apply: %+v", f)
 	}
-	expectRefusal(t, kb, w, ProviderGmail, refusal{smtpc.StageEndOfData, 550, "5.7.26", "did not pass", "gmail.unauthenticated"})
+	expectRefusal(t, kb, w, ProviderGmail, refusal{smtpx.EndOfData, 550, "5.7.26", "did not pass", "gmail.unauthenticated"})
 	clk.Advance(testPropagation)
 	expectAccepted(t, w, ProviderGmail)
 	if box := mailbox(t, w, ProviderGmail); box[len(box)-1].Folder != "spam" || len(box[len(box)-1].Reasons) != 2 {
@@ -79,7 +79,7 @@ func TestStoryPlaysToTheEnd(t *testing.T) {
 
 	// 4. Outlook's delisting takes the ramp, not the DNS delay.
 	apply(t, w, clk, "outlook.delist", testPropagation)
-	expectRefusal(t, kb, w, ProviderOutlook, refusal{smtpc.StageMAIL, 550, "5.7.1", "(S3140)", "outlook.s3140"})
+	expectRefusal(t, kb, w, ProviderOutlook, refusal{smtpx.MAIL, 550, "5.7.1", "(S3140)", "outlook.s3140"})
 	clk.Advance(testRamp - testPropagation)
 	expectAccepted(t, w, ProviderOutlook)
 
@@ -146,7 +146,7 @@ func TestStoryOtherWayOutOfIPv6(t *testing.T) {
 	kb := loadKB(t)
 	apply(t, w, clk, "rdns.ptr6", testPropagation)
 	// PTR alone: past RCPT, but IPv6 mail must also authenticate.
-	expectRefusal(t, kb, w, ProviderGmail, refusal{smtpc.StageEndOfData, 550, "5.7.1", "IPv6 sending guidelines", "gmail.ipv6-guidelines"})
+	expectRefusal(t, kb, w, ProviderGmail, refusal{smtpx.EndOfData, 550, "5.7.1", "IPv6 sending guidelines", "gmail.ipv6-guidelines"})
 	if f := fixByID(t, w, "spf.publish"); f.Records[0].Value != "v=spf1 ip4:192.0.2.25 ip6:2001:db8::25 -all" {
 		t.Errorf("SPF proposed while IPv6 is on: %q", f.Records[0].Value)
 	}

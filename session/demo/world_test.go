@@ -17,6 +17,7 @@ import (
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/explain"
 	"github.com/mailcred/mailcred/session/sign"
@@ -161,7 +162,7 @@ func TestPresenterBreaksGmailWithIPv6(t *testing.T) {
 	if err := w.SetIPv6(true); err != nil {
 		t.Fatal(err)
 	}
-	expectRefusal(t, kb, w, ProviderGmail, refusal{smtpc.StageRCPT, 550, "5.7.1", "[2001:db8::25]", "gmail.ipv6-guidelines"})
+	expectRefusal(t, kb, w, ProviderGmail, refusal{smtpx.RCPT, 550, "5.7.1", "[2001:db8::25]", "gmail.ipv6-guidelines"})
 	if err := w.SetIPv6(false); err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +225,7 @@ func TestAPlainSessionReachesTheProviders(t *testing.T) {
 
 	_, err = smtpc.Deliver(ctx, opts, smtpc.Envelope{From: sender.From, To: []string{"someone@elsewhere.example"}}, signed)
 	var re *smtpc.ReplyError
-	if !errors.As(err, &re) || re.Stage != smtpc.StageRCPT || re.Reply.Code != 550 {
+	if !errors.As(err, &re) || re.Stage != smtpx.RCPT || re.Reply.Code != 550 {
 		t.Fatalf("relaying: %v", err)
 	}
 }
@@ -235,7 +236,7 @@ func TestAPlainSessionReachesTheProviders(t *testing.T) {
 func TestReplyTableIsExplained(t *testing.T) {
 	kb := loadKB(t)
 	unknownToKB := map[string]bool{"outlook.spamhaus": true, "relay-denied": true}
-	stages := map[string]smtptest.Stage{}
+	stages := map[string]smtpx.Stage{}
 	for _, p := range providerTable() {
 		for _, r := range p.rules {
 			stages[r.reply] = r.stage
@@ -248,7 +249,7 @@ func TestReplyTableIsExplained(t *testing.T) {
 				t.Fatalf("no provider gives %s", id)
 			}
 			r := text.render(map[string]string{"ip": "192.0.2.25", "domain": "example.com", "rcpt": "x@y.example", "ref": "0123"})
-			ex := kb.Explain(explain.Reply{Text: onTheWire(r)}, explain.Stage(st.String()))
+			ex := kb.Explain(explain.Reply{Text: onTheWire(r)}, st)
 			switch {
 			case unknownToKB[id] && ex.EntryID != "":
 				t.Errorf("explained as %s: remove it from unknownToKB", ex.EntryID)

@@ -3,6 +3,8 @@ package explain
 import (
 	"strings"
 	"testing"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // BenchmarkExplain times one typical reply (Gmail's seven-line 5.7.26) and
@@ -22,7 +24,7 @@ func BenchmarkExplain(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			r := Reply{Text: bc.text}
 			for b.Loop() {
-				kb.Explain(r, StageEndOfData)
+				kb.Explain(r, smtpx.EndOfData)
 			}
 		})
 	}

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // genericProvider is the provider of the RFC fallbacks; Explain reports no
@@ -20,8 +22,8 @@ type schema struct {
 	providers  map[string]bool
 	categories map[string]bool
 	checks     map[string]bool
-	stages     map[Stage]stageInfo
-	aliases    map[string]Stage
+	stages     map[smtpx.Stage]stageInfo
+	aliases    map[string]smtpx.Stage
 	fallback   *fallbackDoc
 }
 
@@ -84,8 +86,8 @@ func readSchema(docs []fileDoc, errs *[]error) schema {
 		providers:  map[string]bool{},
 		categories: map[string]bool{},
 		checks:     map[string]bool{},
-		stages:     map[Stage]stageInfo{},
-		aliases:    map[string]Stage{},
+		stages:     map[smtpx.Stage]stageInfo{},
+		aliases:    map[string]smtpx.Stage{},
 	}
 	var from struct{ providers, categories, checks, stages, fallback string }
 	once := func(part string, definedIn *string, doc fileDoc) bool {
@@ -157,13 +159,13 @@ func addNames(set map[string]bool, kind string, names []string, errs *[]error) {
 // readStages checks that every canonical stage is described once, with a
 // rules_out text, and that no alias is ambiguous.
 func readStages(docs []stageDoc, sc *schema, errs *[]error) {
-	known := map[Stage]bool{}
+	known := map[smtpx.Stage]bool{}
 	for _, st := range canonicalStages() {
 		known[st] = true
 	}
 	for _, sd := range docs {
-		st := Stage(sd.Name)
-		if !known[st] {
+		st, _ := smtpx.ParseStage(sd.Name)
+		if !known[st] || st.Key() != sd.Name {
 			*errs = append(*errs, fmt.Errorf("stage %q: not one of %v", sd.Name, canonicalStages()))
 			continue
 		}
@@ -315,11 +317,12 @@ func compileRule(md matchDoc, sc schema) (rule, []error) {
 		bad("match: no_enhanced contradicts enhanced")
 	}
 	for _, s := range md.Stages {
-		if _, ok := sc.stages[Stage(s)]; !ok {
+		st, _ := smtpx.ParseStage(s)
+		if _, ok := sc.stages[st]; !ok || st.Key() != s {
 			bad("match: unknown stage %q (use the canonical name)", s)
 			continue
 		}
-		r.stages = append(r.stages, Stage(s))
+		r.stages = append(r.stages, st)
 	}
 	for _, p := range md.Brackets {
 		if err := r.brackets.add(p); err != nil {

@@ -3,19 +3,24 @@ package explain
 import (
 	"slices"
 	"strings"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // Explain says what reply r, received at stage, means. It never fails: a
 // reply no entry knows gets the generic meaning of its code, and input that
 // is not a reply at all (no code, garbage text) gets the fallback, as a
 // deferral — RFC 5321 §3.8 has a client treat a reply-less failure as a 451.
-func (kb *KB) Explain(r Reply, stage Stage) Explanation {
+// A stage the data does not describe (QUIT, none) rules nothing out.
+func (kb *KB) Explain(r Reply, stage smtpx.Stage) Explanation {
 	in := prepare(r)
-	canonical, known := Stage(""), false
+	known := false
 	if kb != nil {
-		canonical, known = kb.aliases[stageKey(string(stage))]
+		_, known = kb.stages[stage]
 	}
-	in.stage = canonical
+	if known {
+		in.stage = stage
+	}
 	ex := Explanation{
 		Outcome:  outcome(in),
 		Stage:    stage,
@@ -23,15 +28,12 @@ func (kb *KB) Explain(r Reply, stage Stage) Explanation {
 		Enhanced: in.statusText,
 		Checks:   []string{},
 	}
-	if known {
-		ex.Stage = canonical
-	}
 	if kb == nil {
 		ex.Provider, ex.Category = genericProvider, "policy"
 		ex.Meaning = "No knowledge base is loaded (explain.Load was not called or failed)."
 		return ex
 	}
-	in.successLike = ex.Outcome == Accepted
+	in.successLike = ex.Outcome == smtpx.Accepted
 	e := kb.best(&in)
 	if e.provider != genericProvider {
 		ex.EntryID = e.id
@@ -40,9 +42,9 @@ func (kb *KB) Explain(r Reply, stage Stage) Explanation {
 	ex.Meaning, ex.Fix, ex.Link, ex.Source = e.meaning, e.fix, e.link, e.source
 	var excludes []string
 	if known {
-		info := kb.stages[canonical]
+		info := kb.stages[stage]
 		excludes = info.excludes
-		if ex.Outcome != Accepted {
+		if ex.Outcome != smtpx.Accepted {
 			ex.RulesOut = verb(ex.Outcome) + " " + info.rulesOut
 		}
 	}
@@ -52,6 +54,20 @@ func (kb *KB) Explain(r Reply, stage Stage) Explanation {
 		}
 	}
 	return ex
+}
+
+// ParseStage reads a stage as people write it — a stage's key or one of
+// the aliases the data lists ("MAIL FROM", "greeting", "EOD"),
+// case-insensitively — for text that did not come from a session.
+func (kb *KB) ParseStage(name string) (smtpx.Stage, bool) {
+	if st, ok := smtpx.ParseStage(name); ok {
+		return st, true
+	}
+	if kb == nil {
+		return smtpx.NoStage, false
+	}
+	st, ok := kb.aliases[stageKey(name)]
+	return st, ok
 }
 
 // best returns the entry that matches in most specifically; on a tie the
@@ -90,26 +106,20 @@ func prepare(r Reply) input {
 
 // outcome classifies a reply by its basic code (RFC 5321 §4.2.1), then by
 // its enhanced class (RFC 3463 §2); with neither it is a deferral.
-func outcome(in input) string {
-	class := 0
-	if in.code >= 200 && in.code <= 599 {
-		class = in.code / 100
-	} else if in.hasStatus {
-		class = in.status.class
+func outcome(in input) smtpx.Outcome {
+	o := smtpx.OutcomeOf(in.code)
+	if o == smtpx.NoOutcome && in.hasStatus {
+		o = smtpx.OutcomeOf(in.status.class * 100)
 	}
-	switch class {
-	case 2, 3:
-		return Accepted
-	case 5:
-		return Rejected
-	default:
-		return Deferred
+	if o == smtpx.NoOutcome {
+		return smtpx.Deferred
 	}
+	return o
 }
 
 // verb starts the RulesOut sentence.
-func verb(outcome string) string {
-	if outcome == Deferred {
+func verb(outcome smtpx.Outcome) string {
+	if outcome == smtpx.Deferred {
 		return "Deferred"
 	}
 	return "Refused"

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // replyCase is one reply as a server sent it, with what Explain must say.
@@ -18,10 +20,10 @@ import (
 // continuation prefixes, lines joined with "\n", as Reply.Text carries them.
 type replyCase struct {
 	name     string
-	stage    Stage
+	stage    smtpx.Stage
 	text     string
 	id       string // the entry that must match (generic ones included)
-	outcome  string
+	outcome  smtpx.Outcome
 	category string
 	checks   []string // after the stage's exclusions
 }
@@ -50,15 +52,15 @@ func loadKB(t testing.TB) *KB {
 
 // rulesOutPhrases are what each stage's RulesOut must say, written here
 // independently of the data file.
-var rulesOutPhrases = map[Stage][]string{
-	StageConnect:   {"before EHLO", "only the connecting IP and its reverse DNS were known"},
-	StageEHLO:      {"at EHLO", "HELO name"},
-	StageSTARTTLS:  {"during STARTTLS", "TLS negotiation"},
-	StageAuth:      {"at AUTH", "credentials"},
-	StageMail:      {"at MAIL FROM, before any content was sent", "DKIM", "cannot be the cause", "SPF"},
-	StageRcpt:      {"at RCPT TO, before any content was sent", "DKIM", "recipient"},
-	StageData:      {"DATA command, before the message itself was sent", "DKIM"},
-	StageEndOfData: {"every cause is possible", "DKIM", "content"},
+var rulesOutPhrases = map[smtpx.Stage][]string{
+	smtpx.Connect:   {"before EHLO", "only the connecting IP and its reverse DNS were known"},
+	smtpx.EHLO:      {"at EHLO", "HELO name"},
+	smtpx.STARTTLS:  {"during STARTTLS", "TLS negotiation"},
+	smtpx.AUTH:      {"at AUTH", "credentials"},
+	smtpx.MAIL:      {"at MAIL FROM, before any content was sent", "DKIM", "cannot be the cause", "SPF"},
+	smtpx.RCPT:      {"at RCPT TO, before any content was sent", "DKIM", "recipient"},
+	smtpx.DATA:      {"DATA command, before the message itself was sent", "DKIM"},
+	smtpx.EndOfData: {"every cause is possible", "DKIM", "content"},
 }
 
 func TestExplainTable(t *testing.T) {
@@ -129,13 +131,13 @@ func checkCase(t *testing.T, kb *KB, tc replyCase) {
 // checkRulesOut asserts the stage's sentence, or its absence.
 func checkRulesOut(t *testing.T, got Explanation) {
 	t.Helper()
-	if got.Outcome == Accepted {
+	if got.Outcome == smtpx.Accepted {
 		if got.RulesOut != "" {
 			t.Errorf("RulesOut for an accepted reply: %q", got.RulesOut)
 		}
 		return
 	}
-	prefix := map[string]string{Rejected: "Refused ", Deferred: "Deferred "}[got.Outcome]
+	prefix := map[smtpx.Outcome]string{smtpx.Rejected: "Refused ", smtpx.Deferred: "Deferred "}[got.Outcome]
 	if !strings.HasPrefix(got.RulesOut, prefix) {
 		t.Errorf("RulesOut = %q, want it to start with %q", got.RulesOut, prefix)
 	}
@@ -153,10 +155,12 @@ func sameExplanation(a, b Explanation) bool {
 func ptr[T any](v T) *T { return &v }
 
 // prepareFor builds the matcher's input the way Explain does.
-func prepareFor(kb *KB, r Reply, stage Stage) input {
+func prepareFor(kb *KB, r Reply, stage smtpx.Stage) input {
 	in := prepare(r)
-	in.stage = kb.aliases[stageKey(string(stage))]
-	in.successLike = outcome(in) == Accepted
+	if _, known := kb.stages[stage]; known {
+		in.stage = stage
+	}
+	in.successLike = outcome(in) == smtpx.Accepted
 	return in
 }
 
@@ -212,12 +216,13 @@ func TestStageAliases(t *testing.T) {
 	kb := loadKB(t)
 	reply := Reply{Text: "550 5.7.1 Unfortunately, messages from [192.0.2.25] weren't sent. " +
 		"Please contact your Internet service provider since part of their network is on our block list (S3140)."}
-	for alias, want := range map[Stage]Stage{
-		"MAIL FROM": StageMail, "mail_from": StageMail, " Mail ": StageMail,
-		"RCPT TO": StageRcpt, "greeting": StageConnect, "end of data": StageEndOfData,
-		"EOD": StageEndOfData, "HELO": StageEHLO,
+	for alias, want := range map[string]smtpx.Stage{
+		"MAIL FROM": smtpx.MAIL, "mail_from": smtpx.MAIL, " Mail ": smtpx.MAIL,
+		"RCPT TO": smtpx.RCPT, "greeting": smtpx.Connect, "end of data": smtpx.EndOfData,
+		"EOD": smtpx.EndOfData, "HELO": smtpx.EHLO,
 	} {
-		if got := kb.Explain(reply, alias); got.Stage != want {
+		st, ok := kb.ParseStage(alias)
+		if got := kb.Explain(reply, st); !ok || got.Stage != want {
 			t.Errorf("stage %q → %q, want %q", alias, got.Stage, want)
 		}
 	}
@@ -226,9 +231,9 @@ func TestStageAliases(t *testing.T) {
 func TestUnknownStageKeepsEverything(t *testing.T) {
 	kb := loadKB(t)
 	got := kb.Explain(Reply{Text: "550 5.7.26 This mail has been blocked because the sender is " +
-		"unauthenticated. Gmail requires all senders to authenticate with either SPF or DKIM."}, "quit")
-	if got.Stage != "quit" || got.RulesOut != "" {
-		t.Errorf("unknown stage: Stage %q RulesOut %q", got.Stage, got.RulesOut)
+		"unauthenticated. Gmail requires all senders to authenticate with either SPF or DKIM."}, smtpx.QUIT)
+	if got.Stage != smtpx.QUIT || got.RulesOut != "" {
+		t.Errorf("a stage the data does not describe: Stage %q RulesOut %q", got.Stage, got.RulesOut)
 	}
 	want := []string{"spf.record", "spf.result", "dkim.record", "dkim.signature"}
 	if !slices.Equal(got.Checks, want) {
@@ -241,8 +246,8 @@ func TestUnknownStageKeepsEverything(t *testing.T) {
 func TestMailStageDropsContentChecks(t *testing.T) {
 	kb := loadKB(t)
 	text := "421 4.7.0 [TSS04] Messages from 192.0.2.25 temporarily deferred due to unexpected volume or user complaints"
-	atMail := kb.Explain(Reply{Text: text}, StageMail)
-	atEnd := kb.Explain(Reply{Text: text}, StageEndOfData)
+	atMail := kb.Explain(Reply{Text: text}, smtpx.MAIL)
+	atEnd := kb.Explain(Reply{Text: text}, smtpx.EndOfData)
 	if slices.Contains(atMail.Checks, "dkim.signature") || slices.Contains(atMail.Checks, "dmarc.alignment") {
 		t.Errorf("at MAIL FROM: %q", atMail.Checks)
 	}
@@ -256,13 +261,13 @@ func TestMailStageDropsContentChecks(t *testing.T) {
 func TestExplanationDoesNotShareState(t *testing.T) {
 	kb := loadKB(t)
 	r := Reply{Text: "550 5.7.1 [HME1] This message was blocked for failing both SPF and DKIM authentication checks."}
-	first := kb.Explain(r, StageEndOfData)
+	first := kb.Explain(r, smtpx.EndOfData)
 	want := slices.Clone(first.Checks)
 	for i := range first.Checks {
 		first.Checks[i] = "mutated"
 	}
 	_ = append(first.Checks, "appended")
-	if again := kb.Explain(r, StageEndOfData); !slices.Equal(again.Checks, want) {
+	if again := kb.Explain(r, smtpx.EndOfData); !slices.Equal(again.Checks, want) {
 		t.Errorf("checks changed to %q, want %q", again.Checks, want)
 	}
 }
@@ -285,8 +290,8 @@ func TestConcurrentExplain(t *testing.T) {
 
 func TestNilKB(t *testing.T) {
 	var kb *KB
-	got := kb.Explain(Reply{Code: 550, Text: "550 5.7.1 no"}, StageMail)
-	if got.Outcome != Rejected || got.Meaning == "" || got.Enhanced != "5.7.1" {
+	got := kb.Explain(Reply{Code: 550, Text: "550 5.7.1 no"}, smtpx.MAIL)
+	if got.Outcome != smtpx.Rejected || got.Meaning == "" || got.Enhanced != "5.7.1" {
 		t.Errorf("nil KB: %+v", got)
 	}
 }
@@ -325,21 +330,21 @@ func TestOutcome(t *testing.T) {
 	kb := loadKB(t)
 	for _, tc := range []struct {
 		r    Reply
-		want string
+		want smtpx.Outcome
 	}{
-		{Reply{Code: 250, Text: "250 2.0.0 OK"}, Accepted},
-		{Reply{Code: 354, Text: "354 Go ahead"}, Accepted},
-		{Reply{Code: 421, Text: "421 closing"}, Deferred},
-		{Reply{Code: 451, Text: "451 4.3.0 later"}, Deferred},
-		{Reply{Code: 550, Text: "550 no"}, Rejected},
-		{Reply{Text: "5.5.3 Mail from not owned by user. LPN105_421."}, Rejected},
-		{Reply{Text: "4.7.0 later"}, Deferred},
-		{Reply{Code: 0, Text: "connection reset by peer"}, Deferred},
-		{Reply{Code: 999, Text: "999 what"}, Deferred},
-		{Reply{Code: -5}, Deferred},
-		{Reply{Code: 250, Enhanced: "5.7.1", Text: "250 OK"}, Accepted}, // the basic code decides
+		{Reply{Code: 250, Text: "250 2.0.0 OK"}, smtpx.Accepted},
+		{Reply{Code: 354, Text: "354 Go ahead"}, smtpx.Accepted},
+		{Reply{Code: 421, Text: "421 closing"}, smtpx.Deferred},
+		{Reply{Code: 451, Text: "451 4.3.0 later"}, smtpx.Deferred},
+		{Reply{Code: 550, Text: "550 no"}, smtpx.Rejected},
+		{Reply{Text: "5.5.3 Mail from not owned by user. LPN105_421."}, smtpx.Rejected},
+		{Reply{Text: "4.7.0 later"}, smtpx.Deferred},
+		{Reply{Code: 0, Text: "connection reset by peer"}, smtpx.Deferred},
+		{Reply{Code: 999, Text: "999 what"}, smtpx.Deferred},
+		{Reply{Code: -5}, smtpx.Deferred},
+		{Reply{Code: 250, Enhanced: "5.7.1", Text: "250 OK"}, smtpx.Accepted}, // the basic code decides
 	} {
-		if got := kb.Explain(tc.r, StageEndOfData).Outcome; got != tc.want {
+		if got := kb.Explain(tc.r, smtpx.EndOfData).Outcome; got != tc.want {
 			t.Errorf("%+v: outcome %q, want %q", tc.r, got, tc.want)
 		}
 	}
@@ -349,7 +354,7 @@ func TestOutcome(t *testing.T) {
 // positive reply does not turn it into a refusal.
 func TestAcceptedNeverMatchesProviderEntries(t *testing.T) {
 	kb := loadKB(t)
-	got := kb.Explain(Reply{Text: "250 2.0.0 OK (S3140 is just a word here)"}, StageEndOfData)
+	got := kb.Explain(Reply{Text: "250 2.0.0 OK (S3140 is just a word here)"}, smtpx.EndOfData)
 	if got.EntryID != "" || got.Category != "accepted" {
 		t.Errorf("%+v", got)
 	}
@@ -362,8 +367,8 @@ func TestFallback(t *testing.T) {
 		{Code: 999, Text: "999 no such code"},
 		{},
 	} {
-		got := kb.Explain(r, StageRcpt)
-		if got.EntryID != "" || got.Provider != "generic" || got.Outcome != Deferred ||
+		got := kb.Explain(r, smtpx.RCPT)
+		if got.EntryID != "" || got.Provider != "generic" || got.Outcome != smtpx.Deferred ||
 			!slices.Equal(got.Checks, []string{"smtp.response"}) || got.Meaning == "" {
 			t.Errorf("%+v: %+v", r, got)
 		}

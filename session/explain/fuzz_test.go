@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // FuzzExplain feeds arbitrary replies and stages to Explain and
@@ -12,7 +14,7 @@ import (
 // Seeds: every table reply, plus testdata/fuzz/FuzzExplain.
 func FuzzExplain(f *testing.F) {
 	for _, tc := range allCases() {
-		f.Add(parseCode(tc.text), "", tc.text, string(tc.stage))
+		f.Add(parseCode(tc.text), "", tc.text, tc.stage.Key())
 	}
 	kb, err := Load()
 	if err != nil {
@@ -26,9 +28,10 @@ func FuzzExplain(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, code int, enhanced, text, stage string) {
 		r := Reply{Code: code, Enhanced: enhanced, Text: text}
-		got := kb.Explain(r, Stage(stage))
+		st, _ := kb.ParseStage(stage)
+		got := kb.Explain(r, st)
 		switch got.Outcome {
-		case Accepted, Deferred, Rejected:
+		case smtpx.Accepted, smtpx.Deferred, smtpx.Rejected:
 		default:
 			t.Fatalf("outcome %q", got.Outcome)
 		}
@@ -40,7 +43,7 @@ func FuzzExplain(f *testing.F) {
 				t.Fatalf("check %q is not in the catalogue", c)
 			}
 		}
-		if again := kb.Explain(r, Stage(stage)); !reflect.DeepEqual(again, got) {
+		if again := kb.Explain(r, st); !reflect.DeepEqual(again, got) {
 			t.Fatalf("not deterministic:\n%+v\n%+v", got, again)
 		}
 		if e := ParseEnhanced(text); e != "" {

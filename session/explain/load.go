@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // data holds the knowledge: schema.yaml (providers, categories, the check
@@ -24,8 +26,8 @@ var data embed.FS
 type KB struct {
 	entries  []entry
 	fallback entry
-	stages   map[Stage]stageInfo
-	aliases  map[string]Stage // stageKey(name or alias) → canonical stage
+	stages   map[smtpx.Stage]stageInfo
+	aliases  map[string]smtpx.Stage // stageKey(name or alias) → canonical stage
 }
 
 // entry is one row of the table, compiled.
@@ -158,9 +160,9 @@ func stageKey(s string) string {
 }
 
 // canonicalStages returns the stages the data must describe, in order.
-func canonicalStages() []Stage {
-	return []Stage{
-		StageConnect, StageEHLO, StageSTARTTLS, StageAuth,
-		StageMail, StageRcpt, StageData, StageEndOfData,
+func canonicalStages() []smtpx.Stage {
+	return []smtpx.Stage{
+		smtpx.Connect, smtpx.EHLO, smtpx.STARTTLS, smtpx.AUTH,
+		smtpx.MAIL, smtpx.RCPT, smtpx.DATA, smtpx.EndOfData,
 	}
 }

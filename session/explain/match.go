@@ -3,6 +3,8 @@ package explain
 import (
 	"regexp"
 	"strings"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // maxMatchText caps how much of a reply's text is matched: a reply line is
@@ -27,7 +29,7 @@ type input struct {
 	status      status
 	statusText  string
 	hasStatus   bool
-	stage       Stage // canonical, or "" when unknown
+	stage       smtpx.Stage // canonical, or "" when unknown
 	text        string
 	tokens      map[string]bool // the words of text, for bracket codes
 	successLike bool            // outcome is Accepted
@@ -40,7 +42,7 @@ type rule struct {
 	classes    []int
 	statuses   []statusPattern
 	noEnhanced bool
-	stages     []Stage
+	stages     []smtpx.Stage
 	brackets   bracketSet
 	texts      []string
 	regexps    []*regexp.Regexp
@@ -119,7 +121,7 @@ func containsInt(list []int, v int) bool {
 	return false
 }
 
-func containsStage(list []Stage, v Stage) bool {
+func containsStage(list []smtpx.Stage, v smtpx.Stage) bool {
 	for _, x := range list {
 		if x == v {
 			return true

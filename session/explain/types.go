@@ -1,23 +1,6 @@
 package explain
 
-// Stage is the step of the SMTP conversation a reply answered: "connect"
-// (the greeting), "ehlo", "starttls", "auth", "mail", "rcpt", "data" (the
-// DATA command itself) or "end-of-data" (after the message was sent).
-// Explain also accepts the aliases listed in data/schema.yaml ("greeting",
-// "mail from", "rcpt to", "end of data", ...), case-insensitively.
-type Stage string
-
-// The stages, in conversation order.
-const (
-	StageConnect   Stage = "connect"
-	StageEHLO      Stage = "ehlo"
-	StageSTARTTLS  Stage = "starttls"
-	StageAuth      Stage = "auth"
-	StageMail      Stage = "mail"
-	StageRcpt      Stage = "rcpt"
-	StageData      Stage = "data"
-	StageEndOfData Stage = "end-of-data"
-)
+import "github.com/mailcred/mailcred/scoring/smtpx"
 
 // Reply is one SMTP reply as received.
 type Reply struct {
@@ -32,20 +15,12 @@ type Reply struct {
 	Text string
 }
 
-// Outcomes of a reply.
-const (
-	Accepted = "accepted" // 2yz or 3yz
-	Deferred = "deferred" // 4yz: the MTA keeps the message and retries
-	Rejected = "rejected" // 5yz: permanent
-)
-
 // Explanation is what a reply means for the sender, ready to show.
 type Explanation struct {
-	// Outcome is Accepted, Deferred or Rejected.
-	Outcome string `json:"outcome"`
-	// Stage is the stage the reply answered, normalised ("mail from" →
-	// "mail"); an unknown stage is kept as given.
-	Stage Stage `json:"stage"`
+	// Outcome is smtpx.Accepted, Deferred or Rejected.
+	Outcome smtpx.Outcome `json:"outcome"`
+	// Stage is the stage the reply answered.
+	Stage smtpx.Stage `json:"stage"`
 	// Code and Enhanced are the reply codes Explain worked from (parsed from
 	// the text when the Reply did not carry them); Enhanced is "" if none.
 	Code     int    `json:"code"`

@@ -18,6 +18,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtpc"
 	"github.com/mailcred/mailcred/session/smtptest"
 )
@@ -340,7 +341,7 @@ func TestEximRefusesRelayAtRCPT(t *testing.T) {
 	rec := &recorder{}
 	_, err = smtpc.Deliver(testContext(t), deliverOptions(x.addr, cert, rec), smtpc.Envelope{From: fromAddr, To: []string{"carol@elsewhere.example"}}, msg)
 	var re *smtpc.ReplyError
-	if !errors.As(err, &re) || re.Stage != smtpc.StageRCPT || re.Reply.Code != 550 {
+	if !errors.As(err, &re) || re.Stage != smtpx.RCPT || re.Reply.Code != 550 {
 		t.Fatalf("deliver to another domain: %v, want 550 at RCPT\n%s", err, rec.transcript())
 	}
 	if !strings.Contains(strings.Join(re.Reply.Lines, " "), "relay not permitted") {

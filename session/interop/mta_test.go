@@ -20,6 +20,7 @@ import (
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dnstest"
 	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session"
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/keygen"
@@ -172,7 +173,7 @@ func TestEximSignsThroughTheMTARouteAndTheLoopVerifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("transcript:\n%s", rec.transcript())
-	if o.Verdict != session.Accepted || o.MTA.Status != mta.StatusDelivered || o.Reply.Code != 250 {
+	if o.Verdict != smtpx.Accepted || o.MTA.Status != mta.StatusDelivered || o.Reply.Code != 250 {
 		t.Fatalf("verdict %v, mta %+v", o.Verdict, o.MTA)
 	}
 	if o.SignInfo != nil {
@@ -221,7 +222,7 @@ func TestEximBounceAndFrozenBounceThroughTheMTARoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("transcript:\n%s", rec.transcript())
-	if o.Verdict != session.Rejected || o.MTA.Status != mta.StatusBounced || o.Reply.Code != 550 {
+	if o.Verdict != smtpx.Rejected || o.MTA.Status != mta.StatusBounced || o.Reply.Code != 550 {
 		t.Fatalf("verdict %v reply %v mta %+v, want rejected (bounced) with 550", o.Verdict, o.Reply, o.MTA)
 	}
 	frozen := false
@@ -245,7 +246,7 @@ func TestEximDeferralHasItsRetryTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("transcript:\n%s", rec.transcript())
-	if o.Verdict != session.Deferred || o.MTA.Status != mta.StatusDeferred {
+	if o.Verdict != smtpx.Deferred || o.MTA.Status != mta.StatusDeferred {
 		t.Fatalf("verdict %v mta %+v, want deferred", o.Verdict, o.MTA)
 	}
 	if o.MTA.RetryAt.Before(before.Add(10*time.Minute)) || o.MTA.RetryAt.After(before.Add(20*time.Minute)) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtptest"
 )
 
@@ -70,7 +71,7 @@ func TestSwaksTalksToOurTestServer(t *testing.T) {
 		},
 		{
 			name: "scripted refusal at RCPT",
-			opts: smtptest.Options{Policy: smtptest.RejectAt(smtptest.StageRCPT,
+			opts: smtptest.Options{Policy: smtptest.RejectAt(smtpx.RCPT,
 				smtptest.Reply{Code: 550, Enhanced: "5.1.1", Lines: []string{"no such user here"}})},
 			wantExit: swaksNoRcpt,
 			wantOut:  []string{"~> RCPT TO:<" + toAddr + ">", "<~* 550 5.1.1 no such user here"},
@@ -78,7 +79,7 @@ func TestSwaksTalksToOurTestServer(t *testing.T) {
 		{
 			// go-smtp sends the enhanced code on the last line only.
 			name: "scripted refusal at the end of data, multi-line",
-			opts: smtptest.Options{Policy: smtptest.RejectAt(smtptest.StageEndOfData,
+			opts: smtptest.Options{Policy: smtptest.RejectAt(smtpx.EndOfData,
 				smtptest.Reply{Code: 554, Enhanced: "5.7.1", Lines: []string{"message refused", "see the policy page"}})},
 			wantExit: swaksAfterData,
 			wantOut:  []string{"<~* 554-message refused", "<~* 554 5.7.1 see the policy page"},

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mailcred/mailcred/scoring/safetext"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
 
@@ -40,7 +41,7 @@ type EximParser struct {
 
 	inLog    bool
 	reply    *smtpc.Event // a multi-line reply being read
-	pending  []smtpc.Stage
+	pending  []smtpx.Stage
 	secure   bool
 	startTLS bool // the last command was STARTTLS
 	inAuth   bool // masking AUTH responses until the exchange ends
@@ -239,16 +240,16 @@ func (p *EximParser) smtp(s string) []smtpc.Event {
 
 // nextStage is the stage of the oldest command awaiting a reply: the
 // greeting (connect) when none was sent.
-func (p *EximParser) nextStage() smtpc.Stage {
+func (p *EximParser) nextStage() smtpx.Stage {
 	if len(p.pending) > 0 {
 		return p.pending[0]
 	}
-	return smtpc.StageConnect
+	return smtpx.Connect
 }
 
 // command returns the stage of a command exim sent, and the line to show:
 // AUTH data is masked (RFC 4954 responses are credentials).
-func (p *EximParser) command(cmd string) (smtpc.Stage, string) {
+func (p *EximParser) command(cmd string) (smtpx.Stage, string) {
 	verb, _, _ := strings.Cut(cmd, " ")
 	p.startTLS = false
 	switch strings.ToUpper(verb) {
@@ -256,37 +257,37 @@ func (p *EximParser) command(cmd string) (smtpc.Stage, string) {
 		if _, name, ok := strings.Cut(cmd, " "); ok {
 			p.res.HELO = clean(strings.TrimSpace(name))
 		}
-		return smtpc.StageEHLO, clean(cmd)
+		return smtpx.EHLO, clean(cmd)
 	case "STARTTLS":
 		p.startTLS = true
-		return smtpc.StageSTARTTLS, clean(cmd)
+		return smtpx.STARTTLS, clean(cmd)
 	case "AUTH":
 		p.inAuth = true
 		fields := strings.Fields(cmd)
 		if len(fields) > 2 {
-			return smtpc.StageAUTH, clean(fields[0]+" "+fields[1]) + " ****"
+			return smtpx.AUTH, clean(fields[0]+" "+fields[1]) + " ****"
 		}
-		return smtpc.StageAUTH, clean(cmd)
+		return smtpx.AUTH, clean(cmd)
 	case "MAIL":
-		return smtpc.StageMAIL, clean(cmd)
+		return smtpx.MAIL, clean(cmd)
 	case "RCPT":
-		return smtpc.StageRCPT, clean(cmd)
+		return smtpx.RCPT, clean(cmd)
 	case "DATA":
-		return smtpc.StageDATA, clean(cmd)
+		return smtpx.DATA, clean(cmd)
 	case ".":
-		return smtpc.StageEndOfData, "."
+		return smtpx.EndOfData, "."
 	case "BDAT":
 		if strings.Contains(strings.ToUpper(cmd), "LAST") {
-			return smtpc.StageEndOfData, clean(cmd)
+			return smtpx.EndOfData, clean(cmd)
 		}
-		return smtpc.StageDATA, clean(cmd)
+		return smtpx.DATA, clean(cmd)
 	case "QUIT":
-		return smtpc.StageQUIT, clean(cmd)
+		return smtpx.QUIT, clean(cmd)
 	}
 	if p.inAuth {
-		return smtpc.StageAUTH, "****"
+		return smtpx.AUTH, "****"
 	}
-	return smtpc.StageConnect, clean(cmd)
+	return smtpx.Connect, clean(cmd)
 }
 
 func (p *EximParser) addReplyLine(l string) {
@@ -305,18 +306,18 @@ func (p *EximParser) endReply() smtpc.Event {
 	if len(p.pending) > 0 {
 		p.pending = p.pending[1:]
 	}
-	if st == smtpc.StageAUTH && e.Code != 334 {
+	if st == smtpx.AUTH && e.Code != 334 {
 		p.inAuth = false
 	}
 	if e.Code >= 400 {
 		p.res.Stage = st
 		p.res.Reply = smtpc.Reply{Code: e.Code, Enhanced: e.Enhanced, Lines: append([]string(nil), e.Lines...)}
 	}
-	if st == smtpc.StageEndOfData && e.Code/100 == 2 {
+	if st == smtpx.EndOfData && e.Code/100 == 2 {
 		p.res.Stage = st
 		p.res.Reply = smtpc.Reply{Code: e.Code, Enhanced: e.Enhanced, Lines: append([]string(nil), e.Lines...)}
 	}
-	if st == smtpc.StageSTARTTLS && e.Code == 220 {
+	if st == smtpx.STARTTLS && e.Code == 220 {
 		p.secure = true // every later line is under TLS (RFC 3207)
 	}
 	return e
@@ -426,7 +427,7 @@ func (p *EximParser) delivered(rest string) {
 	}
 	if c, ok := fields["C"]; ok {
 		if code, _, ok := replyLine(c); ok && (p.res.Reply.Code == 0 || p.res.Reply.Code/100 == 2) {
-			p.res.Stage = smtpc.StageEndOfData
+			p.res.Stage = smtpx.EndOfData
 			p.res.Reply = smtpc.Reply{Code: code, Enhanced: enhanced(c), Lines: []string{clean(c)}}
 		}
 	}
@@ -486,25 +487,25 @@ func (p *EximParser) reason(rest string) {
 }
 
 // eximStage maps exim's "after …" to a stage.
-func eximStage(after string) smtpc.Stage {
+func eximStage(after string) smtpx.Stage {
 	a := strings.ToUpper(after)
 	switch {
 	case strings.Contains(a, "RCPT"):
-		return smtpc.StageRCPT
+		return smtpx.RCPT
 	case strings.Contains(a, "MAIL"):
-		return smtpc.StageMAIL
+		return smtpx.MAIL
 	case strings.Contains(a, "END OF DATA"), strings.Contains(a, "BDAT"):
-		return smtpc.StageEndOfData
+		return smtpx.EndOfData
 	case strings.Contains(a, "DATA"):
-		return smtpc.StageDATA
+		return smtpx.DATA
 	case strings.Contains(a, "EHLO"), strings.Contains(a, "HELO"):
-		return smtpc.StageEHLO
+		return smtpx.EHLO
 	case strings.Contains(a, "STARTTLS"):
-		return smtpc.StageSTARTTLS
+		return smtpx.STARTTLS
 	case strings.Contains(a, "AUTH"):
-		return smtpc.StageAUTH
+		return smtpx.AUTH
 	}
-	return smtpc.StageConnect // "initial connection"
+	return smtpx.Connect // "initial connection"
 }
 
 // logFields reads exim's NAME=value fields; C="…" is quoted, H=host [ip]

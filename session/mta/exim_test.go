@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
 
@@ -56,7 +57,7 @@ func TestEximDelivered(t *testing.T) {
 	if r.Status != StatusDelivered || r.QueueID != "1xa5Kj-00068h-2E" {
 		t.Fatalf("status %v id %q, want delivered 1xa5Kj-00068h-2E", r.Status, r.QueueID)
 	}
-	if r.Stage != smtpc.StageEndOfData || r.Reply.Code != 250 || r.Reply.Enhanced != "2.0.0" {
+	if r.Stage != smtpx.EndOfData || r.Reply.Code != 250 || r.Reply.Enhanced != "2.0.0" {
 		t.Errorf("deciding reply %v at %v, want 250 2.0.0 at end of data", r.Reply, r.Stage)
 	}
 	if r.HELO != "mail.sender.test" || r.Addr.String() != "127.0.0.1:2525" || r.Host != "127.0.0.1" {
@@ -104,7 +105,7 @@ func TestEximPipelinedTLS(t *testing.T) {
 
 func TestEximDeferredAtRCPT(t *testing.T) {
 	r, _ := parseFile(t, "deferred-rcpt.txt")
-	if r.Status != StatusDeferred || r.Stage != smtpc.StageRCPT || r.Reply.Code != 450 || r.Reply.Enhanced != "4.7.1" {
+	if r.Status != StatusDeferred || r.Stage != smtpx.RCPT || r.Reply.Code != 450 || r.Reply.Enhanced != "4.7.1" {
 		t.Fatalf("got %v %v %v, want deferred with 450 4.7.1 at RCPT", r.Status, r.Stage, r.Reply)
 	}
 	if !strings.Contains(r.Reason, "450 4.7.1 go away later") {
@@ -117,7 +118,7 @@ func TestEximDeferredAtRCPT(t *testing.T) {
 // remote's reason, the frozen bounce as a note.
 func TestEximBouncedAndFrozenBounce(t *testing.T) {
 	r, events := parseFile(t, "bounced-frozen-bounce.txt")
-	if r.Status != StatusBounced || r.Stage != smtpc.StageRCPT || r.Reply.Code != 550 || r.QueueID != "1xa5Kj-00068t-2i" {
+	if r.Status != StatusBounced || r.Stage != smtpx.RCPT || r.Reply.Code != 550 || r.QueueID != "1xa5Kj-00068t-2i" {
 		t.Fatalf("got %v %v %v %q, want bounced, 550 at RCPT, the first message's ID", r.Status, r.Stage, r.Reply, r.QueueID)
 	}
 	frozen := false

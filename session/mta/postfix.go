@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
 
@@ -122,13 +123,13 @@ func (f *PostfixFollower) Feed(line string) []smtpc.Event {
 		text := m[2] + m[3]
 		f.res.Stage = eximStage(m[4])
 		if m[4] == "" || strings.Contains(strings.ToUpper(m[4]), "END OF DATA") {
-			f.res.Stage = smtpc.StageEndOfData
+			f.res.Stage = smtpx.EndOfData
 		}
 		f.res.Reply = smtpc.Reply{Code: code, Enhanced: enhanced(text), Lines: []string{clean(text)}}
 		out = append(out, smtpc.Event{Kind: smtpc.KindReceived, Code: code, Enhanced: f.res.Reply.Enhanced, Lines: f.res.Reply.Lines})
 	} else if status == "sent" {
 		if code, _, ok := replyLine(l.Detail); ok {
-			f.res.Stage = smtpc.StageEndOfData
+			f.res.Stage = smtpx.EndOfData
 			f.res.Reply = smtpc.Reply{Code: code, Enhanced: enhanced(l.Detail), Lines: []string{clean(l.Detail)}}
 			out = append(out, smtpc.Event{Kind: smtpc.KindReceived, Code: code, Enhanced: f.res.Reply.Enhanced, Lines: f.res.Reply.Lines})
 		}

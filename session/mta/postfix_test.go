@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
 
@@ -39,7 +40,7 @@ func follow(lines []string, mid string) (*PostfixFollower, []smtpc.Event) {
 func TestPostfixSent(t *testing.T) {
 	f, events := follow(postfixLog("4F1A2B3C4D", "m1@sender.test", "2.0.0, status=sent", "250 2.0.0 OK 1733 queued as X"), "m1@sender.test")
 	r := f.Result()
-	if !f.Done() || r.Status != StatusDelivered || r.QueueID != "4F1A2B3C4D" || r.Reply.Code != 250 || r.Stage != smtpc.StageEndOfData {
+	if !f.Done() || r.Status != StatusDelivered || r.QueueID != "4F1A2B3C4D" || r.Reply.Code != 250 || r.Stage != smtpx.EndOfData {
 		t.Fatalf("got %+v", r)
 	}
 	if r.Host != "mx.x.test" || r.Addr.String() != "[2001:db8::25]:25" {
@@ -55,14 +56,14 @@ func TestPostfixSent(t *testing.T) {
 func TestPostfixDeferredAndBounced(t *testing.T) {
 	f, _ := follow(postfixLog("4F1A2B3C4D", "m2@sender.test", "4.7.1, status=deferred", "host mx.x.test[2001:db8::25] said: 450 4.7.1 Try again later (in reply to RCPT TO command)"), "m2@sender.test")
 	r := f.Result()
-	if r.Status != StatusDeferred || r.Stage != smtpc.StageRCPT || r.Reply.Code != 450 || r.Reply.Enhanced != "4.7.1" {
+	if r.Status != StatusDeferred || r.Stage != smtpx.RCPT || r.Reply.Code != 450 || r.Reply.Enhanced != "4.7.1" {
 		t.Fatalf("deferred: %+v", r)
 	}
 	if !r.RetryAt.Equal(fixedNow().Add(300*time.Second)) || !strings.Contains(r.RetryNote, "minimal_backoff_time") {
 		t.Errorf("retry %v %q", r.RetryAt, r.RetryNote)
 	}
 	f, _ = follow(postfixLog("4F1A2B3C4D", "m3@sender.test", "5.7.1, status=bounced", "host mx.x.test[2001:db8::25] said: 550-5.7.1 [2001:db8::5] The IP you're using to send mail is not authorized (in reply to end of DATA command)"), "m3@sender.test")
-	if r := f.Result(); r.Status != StatusBounced || r.Stage != smtpc.StageEndOfData || r.Reply.Code != 550 {
+	if r := f.Result(); r.Status != StatusBounced || r.Stage != smtpx.EndOfData || r.Reply.Code != 550 {
 		t.Fatalf("bounced: %+v", r)
 	}
 	f, _ = follow(postfixLog("4F1A2B3C4D", "m4@sender.test", "4.4.1, status=deferred", "connect to mx.x.test[192.0.2.1]:25: Connection timed out"), "m4@sender.test")

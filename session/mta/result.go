@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
 
@@ -49,7 +50,7 @@ type Result struct {
 	// HELO is the name the MTA gave in EHLO/HELO.
 	HELO string
 	// Stage and Reply are the deciding remote reply, if there was one.
-	Stage smtpc.Stage
+	Stage smtpx.Stage
 	Reply smtpc.Reply
 	// Reason is the MTA's own words for a deferral, a bounce or a freeze
 	// ("retry time not reached for any host", "Mailing to remote domains

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mailcred/mailcred/scoring/dkim"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session"
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/mta"
@@ -120,7 +121,7 @@ func RunTestSend(ctx context.Context, cfg Config) TestResult {
 		status = o.MTA.Status.String()
 	}
 	say("%s: %s (%s)", cfg.MTA.Command.Kind, status, strings.Join(o.Reply.Lines, " "))
-	if o.Verdict != session.Accepted {
+	if o.Verdict != smtpx.Accepted {
 		if o.Err != "" {
 			say("why: %s", o.Err)
 		}

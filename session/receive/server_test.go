@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-msgauth/authres"
 
 	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
 
@@ -98,7 +99,7 @@ func TestRecipientsOutsideTheDomainsAreRefusedAsRelaying(t *testing.T) {
 
 	_, err := deliver(t, s, "alice@example.com", []string{"victim@example.net"}, w.message(t, true))
 	var re *smtpc.ReplyError
-	if !errors.As(err, &re) || re.Stage != smtpc.StageRCPT || re.Reply.Code != 550 || re.Reply.Enhanced != "5.7.1" ||
+	if !errors.As(err, &re) || re.Stage != smtpx.RCPT || re.Reply.Code != 550 || re.Reply.Enhanced != "5.7.1" ||
 		!strings.Contains(re.Reply.Message(), "relay refused") {
 		t.Fatalf("relay attempt: %v", err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-sasl"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // mask replaces every SASL payload in the transcript. Masking happens
@@ -24,12 +26,12 @@ const maxSASLRounds = 8
 // to run on a plaintext connection unless Options.AllowPlaintextAuth.
 func (c *Client) Auth(ctx context.Context, user, password string, mechanisms ...string) error {
 	if !c.secure.Load() && !c.o.AllowPlaintextAuth {
-		return c.localError(StageAUTH, ErrInsecureAuth)
+		return c.localError(smtpx.AUTH, ErrInsecureAuth)
 	}
 	if info := c.tlsInfo; c.secure.Load() && info != nil && !info.Verified && !c.o.AllowUnverifiedAuth && !c.onLoopback() {
 		// Whoever holds an unverified connection would get the password:
 		// stop before AUTH, say why and how to override.
-		return c.localError(StageAUTH, fmt.Errorf("%w for %s: %s (--auth-unverified-tls sends it anyway)",
+		return c.localError(smtpx.AUTH, fmt.Errorf("%w for %s: %s (--auth-unverified-tls sends it anyway)",
 			ErrUnverifiedAuth, info.ServerName, info.VerifyError))
 	}
 	if len(mechanisms) == 0 {
@@ -49,12 +51,12 @@ func (c *Client) Auth(ctx context.Context, user, password string, mechanisms ...
 	case sasl.Login:
 		client = sasl.NewLoginClient(user, password)
 	default:
-		return c.localError(StageAUTH, fmt.Errorf("%w: server offers [%s], we can use [%s]",
+		return c.localError(smtpx.AUTH, fmt.Errorf("%w: server offers [%s], we can use [%s]",
 			ErrAuthNotOffered, strings.Join(c.caps.Auth, " "), strings.Join(mechanisms, " ")))
 	}
 	_, ir, err := client.Start()
 	if err != nil {
-		return c.localError(StageAUTH, fmt.Errorf("AUTH %s: %w", mech, err))
+		return c.localError(smtpx.AUTH, fmt.Errorf("AUTH %s: %w", mech, err))
 	}
 	line, display := "AUTH "+mech, "AUTH "+mech
 	var pendingUser []byte
@@ -66,10 +68,10 @@ func (c *Client) Auth(ctx context.Context, user, password string, mechanisms ...
 	if ir != nil {
 		line, display = line+" "+encodeSASL(ir), display+" "+mask
 	}
-	r, err := c.exchange(ctx, StageAUTH, line, display, c.o.Timeouts.Command)
+	r, err := c.exchange(ctx, smtpx.AUTH, line, display, c.o.Timeouts.Command)
 	for round := 0; err == nil && r.Code == 334; round++ {
 		if round == maxSASLRounds {
-			return c.fail(ctx, StageAUTH, "AUTH", fmt.Errorf("%w: more than %d challenges", ErrProtocol, maxSASLRounds))
+			return c.fail(ctx, smtpx.AUTH, "AUTH", fmt.Errorf("%w: more than %d challenges", ErrProtocol, maxSASLRounds))
 		}
 		var resp []byte
 		challenge, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(strings.Join(r.Text(), "")))
@@ -86,18 +88,18 @@ func (c *Client) Auth(ctx context.Context, user, password string, mechanisms ...
 		}
 		if err != nil {
 			// RFC 4954 §4: "*" cancels the exchange; the server answers 501.
-			if r, cerr := c.exchange(ctx, StageAUTH, "*", "*", c.o.Timeouts.Command); cerr == nil && r.Code/100 != 5 {
-				return c.fail(ctx, StageAUTH, "cancelling AUTH", fmt.Errorf("%w: reply %d to \"*\"", ErrProtocol, r.Code))
+			if r, cerr := c.exchange(ctx, smtpx.AUTH, "*", "*", c.o.Timeouts.Command); cerr == nil && r.Code/100 != 5 {
+				return c.fail(ctx, smtpx.AUTH, "cancelling AUTH", fmt.Errorf("%w: reply %d to \"*\"", ErrProtocol, r.Code))
 			}
-			return c.localError(StageAUTH, fmt.Errorf("AUTH %s: %w", mech, err))
+			return c.localError(smtpx.AUTH, fmt.Errorf("AUTH %s: %w", mech, err))
 		}
-		r, err = c.exchange(ctx, StageAUTH, encodeSASL(resp), mask, c.o.Timeouts.Command)
+		r, err = c.exchange(ctx, smtpx.AUTH, encodeSASL(resp), mask, c.o.Timeouts.Command)
 	}
 	if err != nil {
 		return err
 	}
 	if !r.Positive() {
-		return c.refused(StageAUTH, r)
+		return c.refused(smtpx.AUTH, r)
 	}
 	return nil
 }
@@ -133,7 +135,7 @@ func encodeSASL(b []byte) string {
 }
 
 // localError records a refusal of our own that leaves the session usable.
-func (c *Client) localError(st Stage, err error) error {
+func (c *Client) localError(st smtpx.Stage, err error) error {
 	e := &Error{Stage: st, Err: err}
 	c.emit(Event{Kind: KindError, Err: e.Error()})
 	return e

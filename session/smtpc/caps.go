@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // Capabilities are the service extensions a server announced in its EHLO
@@ -38,9 +40,9 @@ func (c *Client) Capabilities() Capabilities { return c.caps }
 
 // Hello identifies the client with EHLO; when the server refuses EHLO with
 // a 5xx reply it falls back to HELO (RFC 5321 §3.2, §4.1.1.1). Both are
-// StageEHLO.
+// smtpx.EHLO.
 func (c *Client) Hello(ctx context.Context) (Capabilities, error) {
-	r, err := c.exchange(ctx, StageEHLO, "EHLO "+c.o.HELO, "EHLO "+c.o.HELO, c.o.Timeouts.Command)
+	r, err := c.exchange(ctx, smtpx.EHLO, "EHLO "+c.o.HELO, "EHLO "+c.o.HELO, c.o.Timeouts.Command)
 	if err != nil {
 		return Capabilities{}, err
 	}
@@ -49,15 +51,15 @@ func (c *Client) Hello(ctx context.Context) (Capabilities, error) {
 		return c.caps, nil
 	}
 	if r.Code/100 != 5 {
-		return Capabilities{}, c.refused(StageEHLO, r)
+		return Capabilities{}, c.refused(smtpx.EHLO, r)
 	}
 	c.emit(Event{Kind: KindInfo, Lines: []string{"EHLO refused; trying HELO (RFC 5321 §3.2)"}})
-	r, err = c.exchange(ctx, StageEHLO, "HELO "+c.o.HELO, "HELO "+c.o.HELO, c.o.Timeouts.Command)
+	r, err = c.exchange(ctx, smtpx.EHLO, "HELO "+c.o.HELO, "HELO "+c.o.HELO, c.o.Timeouts.Command)
 	if err != nil {
 		return Capabilities{}, err
 	}
 	if !r.Positive() {
-		return Capabilities{}, c.refused(StageEHLO, r)
+		return Capabilities{}, c.refused(smtpx.EHLO, r)
 	}
 	c.caps = Capabilities{Keywords: map[string]string{}}
 	if t := r.Text(); len(t) > 0 {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // Client is one SMTP session. Make it with Dial; end it with Quit, or Close.
@@ -34,7 +36,7 @@ type Client struct {
 
 // Dial connects to o.Addr, performs implicit TLS when asked, and reads the
 // greeting (RFC 5321 §3.1). A greeting other than 220 is a *ReplyError at
-// StageConnect; the connection is then closed.
+// smtpx.Connect; the connection is then closed.
 func Dial(ctx context.Context, o Options) (*Client, error) {
 	return dial(ctx, o, time.Now())
 }
@@ -45,12 +47,12 @@ func dial(ctx context.Context, o Options, start time.Time) (*Client, error) {
 	c := &Client{start: start, o: o}
 	o, err := o.normalize()
 	if err != nil {
-		return nil, c.fail(ctx, StageConnect, "options", err)
+		return nil, c.fail(ctx, smtpx.Connect, "options", err)
 	}
 	c.o = o
 	laddr, err := localTCPAddr(o.LocalAddr)
 	if err != nil {
-		return nil, c.fail(ctx, StageConnect, "options", err)
+		return nil, c.fail(ctx, smtpx.Connect, "options", err)
 	}
 	c.emit(Event{Kind: KindConnect, Lines: []string{"Trying " + o.Addr + "..."}})
 	d := net.Dialer{Timeout: o.Timeouts.Connect}
@@ -59,7 +61,7 @@ func dial(ctx context.Context, o Options, start time.Time) (*Client, error) {
 	}
 	conn, err := d.DialContext(ctx, o.Network, o.Addr)
 	if err != nil {
-		err = c.fail(ctx, StageConnect, "connect", err)
+		err = c.fail(ctx, smtpx.Connect, "connect", err)
 		c.emit(Event{Kind: KindDone, Lines: []string{"No connection"}})
 		return nil, err
 	}
@@ -68,16 +70,16 @@ func dial(ctx context.Context, o Options, start time.Time) (*Client, error) {
 	c.emit(Event{Kind: KindConnect, Lines: []string{fmt.Sprintf("Connected to %s from %s", conn.RemoteAddr(), conn.LocalAddr())}})
 
 	if o.TLSMode == TLSImplicit {
-		if err := c.handshake(ctx, StageConnect); err != nil {
+		if err := c.handshake(ctx, smtpx.Connect); err != nil {
 			c.Close()
 			return nil, err
 		}
 	}
 	stop := c.arm(ctx, o.Timeouts.Command)
-	r, err := c.read(ctx, StageConnect, "greeting")
+	r, err := c.read(ctx, smtpx.Connect, "greeting")
 	stop()
 	if err == nil && r.Code != 220 {
-		err = c.refused(StageConnect, r)
+		err = c.refused(smtpx.Connect, r)
 	}
 	if err != nil {
 		c.Close()
@@ -105,9 +107,9 @@ func (c *Client) Secure() bool { return c.secure.Load() }
 
 // Quit sends QUIT (RFC 5321 §4.1.1.10) and closes the connection.
 func (c *Client) Quit(ctx context.Context) error {
-	r, err := c.exchange(ctx, StageQUIT, "QUIT", "QUIT", c.o.Timeouts.Command)
+	r, err := c.exchange(ctx, smtpx.QUIT, "QUIT", "QUIT", c.o.Timeouts.Command)
 	if err == nil && r.Code != 221 {
-		err = c.refused(StageQUIT, r)
+		err = c.refused(smtpx.QUIT, r)
 	}
 	c.Close()
 	return err
@@ -161,7 +163,7 @@ func (c *Client) arm(ctx context.Context, d time.Duration) func() {
 }
 
 // usable returns an error when no command may be sent any more.
-func (c *Client) usable(st Stage) error {
+func (c *Client) usable(st smtpx.Stage) error {
 	switch {
 	case c.closed.Load():
 		return &Error{Stage: st, Err: ErrClosed}
@@ -173,7 +175,7 @@ func (c *Client) usable(st Stage) error {
 
 // exchange sends one command line and reads its reply under timeout d.
 // display is what the transcript shows instead of line (secrets masked).
-func (c *Client) exchange(ctx context.Context, st Stage, line, display string, d time.Duration) (Reply, error) {
+func (c *Client) exchange(ctx context.Context, st smtpx.Stage, line, display string, d time.Duration) (Reply, error) {
 	if err := c.usable(st); err != nil {
 		return Reply{}, err
 	}
@@ -186,7 +188,7 @@ func (c *Client) exchange(ctx context.Context, st Stage, line, display string, d
 }
 
 // write sends one command line. The Sent event shows display, never line.
-func (c *Client) write(ctx context.Context, st Stage, line, display string) error {
+func (c *Client) write(ctx context.Context, st smtpx.Stage, line, display string) error {
 	c.emit(Event{Kind: KindSent, Lines: []string{display}})
 	c.bw.WriteString(line)
 	c.bw.WriteString("\r\n")
@@ -197,7 +199,7 @@ func (c *Client) write(ctx context.Context, st Stage, line, display string) erro
 }
 
 // read reads one reply and records it, whole or as far as it got.
-func (c *Client) read(ctx context.Context, st Stage, what string) (Reply, error) {
+func (c *Client) read(ctx context.Context, st smtpx.Stage, what string) (Reply, error) {
 	r, err := readReply(c.br, c.o.MaxLine, c.o.MaxReplyLines)
 	if len(r.Lines) > 0 {
 		c.emit(Event{Kind: KindReceived, Lines: r.Lines, Code: r.Code, Enhanced: r.Enhanced})
@@ -210,7 +212,7 @@ func (c *Client) read(ctx context.Context, st Stage, what string) (Reply, error)
 
 // fail records an error that leaves the stream unusable and returns it as
 // *Error with the stage, naming a timeout or cancellation plainly.
-func (c *Client) fail(ctx context.Context, st Stage, op string, err error) error {
+func (c *Client) fail(ctx context.Context, st smtpx.Stage, op string, err error) error {
 	var ne net.Error
 	switch {
 	case ctx.Err() != nil:
@@ -232,7 +234,7 @@ func (c *Client) fail(ctx context.Context, st Stage, op string, err error) error
 
 // refused records an unexpected reply. The stream stays usable, except
 // after 421, with which the server closes the session (RFC 5321 §3.8).
-func (c *Client) refused(st Stage, r Reply) error {
+func (c *Client) refused(st smtpx.Stage, r Reply) error {
 	e := &ReplyError{Stage: st, Reply: r}
 	if r.Code == 421 && c.broken == nil {
 		c.broken = fmt.Errorf("server closing: %s", r.Message())

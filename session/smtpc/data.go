@@ -7,21 +7,23 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // Data sends DATA, then the message from r and the final "." (RFC 5321
 // §4.1.1.4), and returns the reply to it: the server's verdict on the
-// message (StageEndOfData). Line endings are normalised to CRLF (a bare CR
+// message (smtpx.EndOfData). Line endings are normalised to CRLF (a bare CR
 // or LF becomes CRLF, RFC 5321 §2.3.8) and lines starting with "." are
 // dot-stuffed (§4.5.2). If r fails mid-way the connection is dropped rather
 // than ending the message: a truncated message must never be delivered.
 func (c *Client) Data(ctx context.Context, r io.Reader) (Reply, error) {
-	rep, err := c.exchange(ctx, StageDATA, "DATA", "DATA", c.o.Timeouts.Command)
+	rep, err := c.exchange(ctx, smtpx.DATA, "DATA", "DATA", c.o.Timeouts.Command)
 	if err != nil {
 		return rep, err
 	}
 	if rep.Code != 354 {
-		return rep, c.refused(StageDATA, rep)
+		return rep, c.refused(smtpx.DATA, rep)
 	}
 
 	stop := context.AfterFunc(ctx, func() { c.raw.SetDeadline(time.Unix(1, 0)) })
@@ -29,23 +31,23 @@ func (c *Client) Data(ctx context.Context, r io.Reader) (Reply, error) {
 	c.raw.SetReadDeadline(time.Time{})
 	dw := &dotWriter{w: bufio.NewWriterSize(&deadlineWriter{ctx: ctx, conn: c.conn, raw: c.raw, d: c.o.Timeouts.Data}, 32<<10), bol: true}
 	if _, err := io.Copy(dw, r); err != nil {
-		err = c.fail(ctx, StageDATA, "sending the message", err)
+		err = c.fail(ctx, smtpx.DATA, "sending the message", err)
 		c.Close()
 		return Reply{}, err
 	}
 	if err := dw.finish(); err != nil {
-		return Reply{}, c.fail(ctx, StageDATA, "sending the message", err)
+		return Reply{}, c.fail(ctx, smtpx.DATA, "sending the message", err)
 	}
 	c.emit(Event{Kind: KindSent, Lines: []string{fmt.Sprintf("[message: %d bytes in %d lines]", dw.bytes, dw.lines), "."}})
 
 	stopReply := c.arm(ctx, c.o.Timeouts.Data)
 	defer stopReply()
-	rep, err = c.read(ctx, StageEndOfData, "reply to the message")
+	rep, err = c.read(ctx, smtpx.EndOfData, "reply to the message")
 	if err != nil {
 		return rep, err
 	}
 	if !rep.Positive() {
-		return rep, c.refused(StageEndOfData, rep)
+		return rep, c.refused(smtpx.EndOfData, rep)
 	}
 	return rep, nil
 }

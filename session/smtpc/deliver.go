@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net"
 	"time"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // Credentials authenticate a submission (RFC 4954).
@@ -67,7 +69,7 @@ func deliverOnce(ctx context.Context, o Options, env Envelope, msg []byte, start
 	d := &Delivery{LocalAddr: c.LocalAddr(), RemoteAddr: c.RemoteAddr()}
 	if err := c.deliver(ctx, env, msg, d); err != nil {
 		var re *ReplyError
-		if errors.As(err, &re) && c.usable(StageQUIT) == nil {
+		if errors.As(err, &re) && c.usable(smtpx.QUIT) == nil {
 			c.Quit(ctx) // polite end after a refusal (RFC 5321 §4.1.1.10)
 		}
 		return d, err
@@ -78,7 +80,7 @@ func deliverOnce(ctx context.Context, o Options, env Envelope, msg []byte, start
 
 func (c *Client) deliver(ctx context.Context, env Envelope, msg []byte, d *Delivery) error {
 	if len(env.To) == 0 {
-		return c.localError(StageRCPT, errors.New("no recipients"))
+		return c.localError(smtpx.RCPT, errors.New("no recipients"))
 	}
 	if _, err := c.Hello(ctx); err != nil {
 		return err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // MailOptions are the MAIL FROM parameters. Each is sent only when the
@@ -19,11 +21,11 @@ type MailOptions struct {
 // empty from is the null reverse-path "<>" used for bounces.
 func (c *Client) Mail(ctx context.Context, from string, o MailOptions) (Reply, error) {
 	if err := checkAddress(from, true); err != nil {
-		return Reply{}, c.localError(StageMAIL, fmt.Errorf("MAIL FROM %q: %w", from, err))
+		return Reply{}, c.localError(smtpx.MAIL, fmt.Errorf("MAIL FROM %q: %w", from, err))
 	}
 	cmd := "MAIL FROM:<" + from + ">"
 	if o.Size > 0 && c.caps.Size > 0 && o.Size > c.caps.Size {
-		return Reply{}, c.localError(StageMAIL, fmt.Errorf("%w: %d > %d bytes", ErrTooBig, o.Size, c.caps.Size))
+		return Reply{}, c.localError(smtpx.MAIL, fmt.Errorf("%w: %d > %d bytes", ErrTooBig, o.Size, c.caps.Size))
 	}
 	if o.Size > 0 && c.caps.Has("SIZE") {
 		cmd += " SIZE=" + strconv.FormatInt(o.Size, 10)
@@ -33,16 +35,16 @@ func (c *Client) Mail(ctx context.Context, from string, o MailOptions) (Reply, e
 	}
 	if o.SMTPUTF8 {
 		if !c.caps.SMTPUTF8 {
-			return Reply{}, c.localError(StageMAIL, fmt.Errorf("message needs SMTPUTF8, which the server does not offer (RFC 6531)"))
+			return Reply{}, c.localError(smtpx.MAIL, fmt.Errorf("message needs SMTPUTF8, which the server does not offer (RFC 6531)"))
 		}
 		cmd += " SMTPUTF8"
 	}
-	r, err := c.exchange(ctx, StageMAIL, cmd, cmd, c.o.Timeouts.Command)
+	r, err := c.exchange(ctx, smtpx.MAIL, cmd, cmd, c.o.Timeouts.Command)
 	if err != nil {
 		return r, err
 	}
 	if !r.Positive() {
-		return r, c.refused(StageMAIL, r)
+		return r, c.refused(smtpx.MAIL, r)
 	}
 	return r, nil
 }
@@ -50,15 +52,15 @@ func (c *Client) Mail(ctx context.Context, from string, o MailOptions) (Reply, e
 // Rcpt adds a recipient with RCPT TO:<to> (RFC 5321 §4.1.1.3).
 func (c *Client) Rcpt(ctx context.Context, to string) (Reply, error) {
 	if err := checkAddress(to, false); err != nil {
-		return Reply{}, c.localError(StageRCPT, fmt.Errorf("RCPT TO %q: %w", to, err))
+		return Reply{}, c.localError(smtpx.RCPT, fmt.Errorf("RCPT TO %q: %w", to, err))
 	}
 	cmd := "RCPT TO:<" + to + ">"
-	r, err := c.exchange(ctx, StageRCPT, cmd, cmd, c.o.Timeouts.Command)
+	r, err := c.exchange(ctx, smtpx.RCPT, cmd, cmd, c.o.Timeouts.Command)
 	if err != nil {
 		return r, err
 	}
 	if !r.Positive() {
-		return r, c.refused(StageRCPT, r)
+		return r, c.refused(smtpx.RCPT, r)
 	}
 	return r, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtptest"
 )
 
@@ -49,7 +50,7 @@ func TestHostileServers(t *testing.T) {
 				if !errors.Is(err, ErrTooManyLines) {
 					t.Fatalf("err = %v", err)
 				}
-				if st, _ := StageOf(err); st != StageEHLO {
+				if st, _ := StageOf(err); st != smtpx.EHLO {
 					t.Errorf("stage %v", st)
 				}
 				var n int
@@ -71,7 +72,7 @@ func TestHostileServers(t *testing.T) {
 				if !errors.Is(err, ErrTimeout) {
 					t.Fatalf("err = %v", err)
 				}
-				if st, _ := StageOf(err); st != StageEHLO {
+				if st, _ := StageOf(err); st != smtpx.EHLO {
 					t.Errorf("stage %v", st)
 				}
 			},
@@ -97,7 +98,7 @@ func TestHostileServers(t *testing.T) {
 			b:       smtptest.Behaviour{Mode: smtptest.DropTLS},
 			command: 5 * time.Second, within: 5 * time.Second,
 			check: func(t *testing.T, d *Delivery, err error, rec *recorder) {
-				if st, _ := StageOf(err); st != StageSTARTTLS || !strings.Contains(err.Error(), "TLS handshake") {
+				if st, _ := StageOf(err); st != smtpx.STARTTLS || !strings.Contains(err.Error(), "TLS handshake") {
 					t.Fatalf("err = %v (stage %v)", err, st)
 				}
 			},
@@ -143,7 +144,7 @@ func TestHostileServers(t *testing.T) {
 				if !errors.Is(err, ErrTimeout) {
 					t.Fatalf("err = %v", err)
 				}
-				if st, _ := StageOf(err); st != StageConnect {
+				if st, _ := StageOf(err); st != smtpx.Connect {
 					t.Errorf("stage %v", st)
 				}
 			},

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtptest"
 )
 
@@ -169,7 +170,7 @@ func TestAuthRefusedWithoutTLS(t *testing.T) {
 	if !errors.Is(err, ErrInsecureAuth) {
 		t.Fatalf("err = %v, want ErrInsecureAuth", err)
 	}
-	if st, _ := StageOf(err); st != StageAUTH {
+	if st, _ := StageOf(err); st != smtpx.AUTH {
 		t.Errorf("stage = %v", st)
 	}
 	assertNoSecret(t, rec)
@@ -223,7 +224,7 @@ func TestSTARTTLSRequiredButNotOffered(t *testing.T) {
 	if !errors.Is(err, ErrTLSNotOffered) {
 		t.Fatalf("err = %v", err)
 	}
-	if st, _ := StageOf(err); st != StageSTARTTLS {
+	if st, _ := StageOf(err); st != smtpx.STARTTLS {
 		t.Errorf("stage = %v", st)
 	}
 	if len(srv.Messages()) != 0 {
@@ -244,7 +245,7 @@ func TestTLSNoneNeverUpgrades(t *testing.T) {
 
 func TestDeliverContinuesPastRefusedRecipient(t *testing.T) {
 	srv := startServer(t, smtptest.Options{Policy: func(c smtptest.Command) *smtptest.Reply {
-		if c.Stage == smtptest.StageRCPT && c.Arg == "nobody@rcpt.test" {
+		if c.Stage == smtpx.RCPT && c.Arg == "nobody@rcpt.test" {
 			return &smtptest.Reply{Code: 550, Enhanced: "5.1.1", Lines: []string{"no such user"}}
 		}
 		return nil
@@ -404,7 +405,7 @@ func TestDialErrors(t *testing.T) {
 	ln.Close() // nothing listens there now
 	rec := &recorder{}
 	_, err = Dial(context.Background(), options(addr, nil, rec))
-	if st, ok := StageOf(err); !ok || st != StageConnect {
+	if st, ok := StageOf(err); !ok || st != smtpx.Connect {
 		t.Fatalf("err = %v, stage %v", err, st)
 	}
 	if k := rec.all()[len(rec.all())-1].Kind; k != KindDone {
@@ -451,7 +452,7 @@ func TestAuthOnlyOverVerifiedTLS(t *testing.T) {
 		!strings.Contains(err.Error(), "--auth-unverified-tls") || !strings.Contains(err.Error(), "unknown authority") {
 		t.Fatalf("untrusted chain: err = %v", err)
 	}
-	if st, _ := StageOf(err); st != StageAUTH || strings.Contains(tr, "~>  AUTH") {
+	if st, _ := StageOf(err); st != smtpx.AUTH || strings.Contains(tr, "~>  AUTH") {
 		t.Fatalf("stage %v; AUTH must not be sent:\n%s", st, tr)
 	}
 	for name, change := range map[string]func(*Options){

@@ -6,35 +6,8 @@ import (
 	"strings"
 
 	"github.com/mailcred/mailcred/scoring/safetext"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
-
-// Stage is the step of an SMTP session (RFC 5321 §3) at which something
-// happened. A refusal means different things at different stages: refused
-// at MAIL, before any content was sent, DKIM and content cannot be the cause.
-type Stage int
-
-// The stages of a session, in the order they happen.
-const (
-	StageConnect   Stage = iota // TCP connect, implicit TLS, the 220 greeting
-	StageEHLO                   // EHLO, or HELO after a refused EHLO
-	StageSTARTTLS               // STARTTLS and its TLS handshake (RFC 3207)
-	StageAUTH                   // AUTH (RFC 4954)
-	StageMAIL                   // MAIL FROM
-	StageRCPT                   // RCPT TO
-	StageDATA                   // the DATA command, before any content
-	StageEndOfData              // the reply after the content and its final "."
-	StageQUIT                   // QUIT
-)
-
-var stageNames = [...]string{"connect", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "end of data", "QUIT"}
-
-// String returns the stage as people name it: "connect", "MAIL", "end of data".
-func (s Stage) String() string {
-	if s >= 0 && int(s) < len(stageNames) {
-		return stageNames[s]
-	}
-	return fmt.Sprintf("Stage(%d)", int(s))
-}
 
 // Errors a caller can branch on with errors.Is. They are wrapped in *Error,
 // which carries the stage.
@@ -59,7 +32,7 @@ var (
 // malformed reply, or a refusal of our own (ErrInsecureAuth). Its text is
 // sanitised: it may quote a server.
 type Error struct {
-	Stage Stage
+	Stage smtpx.Stage
 	Err   error
 }
 
@@ -74,7 +47,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // ReplyError is a reply other than the one a stage expects, normally a 4xx
 // (try later) or 5xx (refused) reply.
 type ReplyError struct {
-	Stage Stage
+	Stage smtpx.Stage
 	Reply Reply
 }
 
@@ -87,7 +60,7 @@ func (e *ReplyError) Error() string {
 func (e *ReplyError) Temporary() bool { return e.Reply.Code/100 == 4 }
 
 // StageOf returns the stage an error from this package happened at.
-func StageOf(err error) (Stage, bool) {
+func StageOf(err error) (smtpx.Stage, bool) {
 	var re *ReplyError
 	if errors.As(err, &re) {
 		return re.Stage, true

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtptest"
 )
 
@@ -17,7 +18,7 @@ func TestRefusalAtEachStage(t *testing.T) {
 		server    smtptest.Options
 		hostile   *smtptest.Behaviour // instead of server
 		password  string              // AUTH when set
-		stage     Stage
+		stage     smtpx.Stage
 		code      int
 		enhanced  string
 		temporary bool
@@ -25,59 +26,59 @@ func TestRefusalAtEachStage(t *testing.T) {
 	}{
 		{
 			name: "greeting refused for a bad PTR (GMX)",
-			server: smtptest.Options{Policy: smtptest.RejectAt(smtptest.StageGreeting, smtptest.Reply{Code: 554,
+			server: smtptest.Options{Policy: smtptest.RejectAt(smtpx.Connect, smtptest.Reply{Code: 554,
 				Lines: []string{"gmx.net (mxgmx017) Nemesis ESMTP Service not available", "No SMTP service", "Bad DNS PTR resource record."}})},
-			stage: StageConnect, code: 554, text: "Bad DNS PTR resource record.",
+			stage: smtpx.Connect, code: 554, text: "Bad DNS PTR resource record.",
 		},
 		{
 			name: "EHLO and HELO refused",
-			server: smtptest.Options{Policy: smtptest.RejectAt(smtptest.StageHELO, smtptest.Reply{Code: 550, Enhanced: "5.7.1",
+			server: smtptest.Options{Policy: smtptest.RejectAt(smtpx.EHLO, smtptest.Reply{Code: 550, Enhanced: "5.7.1",
 				Lines: []string{"HELO name not accepted"}})},
-			stage: StageEHLO, code: 550, enhanced: "5.7.1", text: "HELO name not accepted",
+			stage: smtpx.EHLO, code: 550, enhanced: "5.7.1", text: "HELO name not accepted",
 		},
 		{
 			name:     "AUTH with a wrong password",
 			server:   smtptest.Options{Users: users},
 			password: "wrong",
-			stage:    StageAUTH, code: 535, enhanced: "5.7.8", text: "Authentication failed",
+			stage:    smtpx.AUTH, code: 535, enhanced: "5.7.8", text: "Authentication failed",
 		},
 		{
 			name: "AUTH deferred",
-			server: smtptest.Options{Users: users, Policy: smtptest.RejectAt(smtptest.StageAUTH, smtptest.Reply{Code: 454, Enhanced: "4.7.0",
+			server: smtptest.Options{Users: users, Policy: smtptest.RejectAt(smtpx.AUTH, smtptest.Reply{Code: 454, Enhanced: "4.7.0",
 				Lines: []string{"Temporary authentication failure"}})},
 			password: testPassword,
-			stage:    StageAUTH, code: 454, enhanced: "4.7.0", temporary: true, text: "Temporary authentication failure",
+			stage:    smtpx.AUTH, code: 454, enhanced: "4.7.0", temporary: true, text: "Temporary authentication failure",
 		},
 		{
 			name: "MAIL refused for a block-listed network (Outlook S3140)",
-			server: smtptest.Options{Policy: smtptest.RejectAt(smtptest.StageMAIL, smtptest.Reply{Code: 550, Enhanced: "5.7.1",
+			server: smtptest.Options{Policy: smtptest.RejectAt(smtpx.MAIL, smtptest.Reply{Code: 550, Enhanced: "5.7.1",
 				Lines: []string{"Unfortunately, messages from [192.0.2.1] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140)."}})},
-			stage: StageMAIL, code: 550, enhanced: "5.7.1", text: "(S3140)",
+			stage: smtpx.MAIL, code: 550, enhanced: "5.7.1", text: "(S3140)",
 		},
 		{
 			name: "MAIL deferred with 421, the server closing",
-			server: smtptest.Options{Policy: smtptest.RejectAt(smtptest.StageMAIL, smtptest.Reply{Code: 421, Enhanced: "4.7.0",
+			server: smtptest.Options{Policy: smtptest.RejectAt(smtpx.MAIL, smtptest.Reply{Code: 421, Enhanced: "4.7.0",
 				Lines: []string{"Try again later, closing connection. (TSS04)"}})},
-			stage: StageMAIL, code: 421, enhanced: "4.7.0", temporary: true, text: "TSS04",
+			stage: smtpx.MAIL, code: 421, enhanced: "4.7.0", temporary: true, text: "TSS04",
 		},
 		{
 			name: "RCPT refused: no such user",
-			server: smtptest.Options{Policy: smtptest.RejectAt(smtptest.StageRCPT, smtptest.Reply{Code: 550, Enhanced: "5.1.1",
+			server: smtptest.Options{Policy: smtptest.RejectAt(smtpx.RCPT, smtptest.Reply{Code: 550, Enhanced: "5.1.1",
 				Lines: []string{"The email account that you tried to reach does not exist."}})},
-			stage: StageRCPT, code: 550, enhanced: "5.1.1", text: "does not exist",
+			stage: smtpx.RCPT, code: 550, enhanced: "5.1.1", text: "does not exist",
 		},
 		{
 			name:    "DATA command refused",
 			hostile: &smtptest.Behaviour{Mode: smtptest.RejectDATA, Reply: smtptest.Reply{Code: 554, Enhanced: "5.5.1", Lines: []string{"No valid recipients"}}},
-			stage:   StageDATA, code: 554, enhanced: "5.5.1", text: "No valid recipients",
+			stage:   smtpx.DATA, code: 554, enhanced: "5.5.1", text: "No valid recipients",
 		},
 		{
 			name: "end of data refused: unauthenticated (Gmail, multi-line)",
-			server: smtptest.Options{Policy: smtptest.RejectAt(smtptest.StageEndOfData, smtptest.Reply{Code: 550, Enhanced: "5.7.26",
+			server: smtptest.Options{Policy: smtptest.RejectAt(smtpx.EndOfData, smtptest.Reply{Code: 550, Enhanced: "5.7.26",
 				Lines: []string{"This mail has been blocked because the sender is unauthenticated.",
 					"Gmail requires all senders to authenticate with either SPF or DKIM.",
 					"Authentication results: DKIM = did not pass SPF [sender.test] with ip: [192.0.2.1] = did not pass"}})},
-			stage: StageEndOfData, code: 550, enhanced: "5.7.26", text: "Gmail requires all senders",
+			stage: smtpx.EndOfData, code: 550, enhanced: "5.7.26", text: "Gmail requires all senders",
 		},
 	}
 	for _, tc := range tests {
@@ -124,17 +125,5 @@ func TestRefusalAtEachStage(t *testing.T) {
 			}
 			assertNoSecret(t, rec)
 		})
-	}
-}
-
-func TestStageNames(t *testing.T) {
-	want := []string{"connect", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "end of data", "QUIT"}
-	for i, w := range want {
-		if got := Stage(i).String(); got != w {
-			t.Errorf("Stage(%d) = %q, want %q", i, got, w)
-		}
-	}
-	if Stage(99).String() != "Stage(99)" {
-		t.Error(Stage(99).String())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 
 	"github.com/mailcred/mailcred/scoring/safetext"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // StartTLS sends STARTTLS, performs the handshake and, as RFC 3207 §4.2
@@ -19,20 +20,20 @@ func (c *Client) StartTLS(ctx context.Context) (*TLSInfo, error) {
 	if c.secure.Load() {
 		return c.tlsInfo, nil
 	}
-	r, err := c.exchange(ctx, StageSTARTTLS, "STARTTLS", "STARTTLS", c.o.Timeouts.Command)
+	r, err := c.exchange(ctx, smtpx.STARTTLS, "STARTTLS", "STARTTLS", c.o.Timeouts.Command)
 	if err != nil {
 		return nil, err
 	}
 	if r.Code != 220 {
-		return nil, c.refused(StageSTARTTLS, r)
+		return nil, c.refused(smtpx.STARTTLS, r)
 	}
 	// Anything already buffered was sent before the handshake and would be
 	// read as if it came under TLS: a response injection (the client side of
 	// CVE-2011-0411). RFC 3207 §5 leaves such plaintext untrusted.
 	if n := c.br.Buffered(); n > 0 {
-		return nil, c.fail(ctx, StageSTARTTLS, "after 220 to STARTTLS", fmt.Errorf("%w (%d bytes)", ErrInjection, n))
+		return nil, c.fail(ctx, smtpx.STARTTLS, "after 220 to STARTTLS", fmt.Errorf("%w (%d bytes)", ErrInjection, n))
 	}
-	if err := c.handshake(ctx, StageSTARTTLS); err != nil {
+	if err := c.handshake(ctx, smtpx.STARTTLS); err != nil {
 		return nil, err
 	}
 	c.caps = Capabilities{}
@@ -51,14 +52,14 @@ func (c *Client) ApplyTLSMode(ctx context.Context) error {
 	}
 	if !c.caps.StartTLS {
 		if c.o.TLSMode == TLSStartTLS {
-			return c.localError(StageSTARTTLS, ErrTLSNotOffered)
+			return c.localError(smtpx.STARTTLS, ErrTLSNotOffered)
 		}
 		c.emit(Event{Kind: KindInfo, Lines: []string{"STARTTLS not offered: continuing without TLS"}})
 		return nil
 	}
 	_, err := c.StartTLS(ctx)
 	var re *ReplyError
-	if c.o.TLSMode == TLSOpportunistic && errors.As(err, &re) && re.Stage == StageSTARTTLS && c.usable(StageSTARTTLS) == nil {
+	if c.o.TLSMode == TLSOpportunistic && errors.As(err, &re) && re.Stage == smtpx.STARTTLS && c.usable(smtpx.STARTTLS) == nil {
 		// RFC 3207 §4: after 454 the client decides; an MTA carries on in clear.
 		c.emit(Event{Kind: KindInfo, Lines: []string{"STARTTLS refused: continuing without TLS (opportunistic)"}})
 		return nil
@@ -74,7 +75,7 @@ func (c *Client) ApplyTLSMode(ctx context.Context) error {
 // server.
 func retryInClear(ctx context.Context, o Options, err error) bool {
 	var e *Error
-	if ctx.Err() != nil || !errors.As(err, &e) || e.Stage != StageSTARTTLS {
+	if ctx.Err() != nil || !errors.As(err, &e) || e.Stage != smtpx.STARTTLS {
 		return false
 	}
 	mode, _ := ParseTLSMode(string(o.TLSMode))
@@ -86,7 +87,7 @@ func retryInClear(ctx context.Context, o Options, err error) bool {
 // is done by us, not by crypto/tls: an MTA accepts any certificate
 // (opportunistic TLS), yet the user must learn whether the chain is valid
 // for the MX name, and why not.
-func (c *Client) handshake(ctx context.Context, st Stage) error {
+func (c *Client) handshake(ctx context.Context, st smtpx.Stage) error {
 	var info *TLSInfo
 	cfg := c.tlsConfig(func(i *TLSInfo) { info = i })
 	tc := tls.Client(c.raw, cfg)

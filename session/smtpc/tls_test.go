@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtptest"
 )
 
@@ -66,7 +67,7 @@ func TestTLSVerificationAgainstTheMXName(t *testing.T) {
 				if !errors.Is(err, ErrNotVerified) {
 					t.Fatalf("err = %v, want ErrNotVerified", err)
 				}
-				if st, _ := StageOf(err); st != StageSTARTTLS {
+				if st, _ := StageOf(err); st != smtpx.STARTTLS {
 					t.Errorf("stage = %v", st)
 				}
 				if !strings.Contains(err.Error(), tc.reason) {

@@ -6,32 +6,9 @@ import (
 	"strings"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
-
-// Stage is the point of a session where a Policy is asked.
-type Stage int
-
-// The stages a Policy can refuse at. The DATA command itself cannot be
-// refused through go-smtp (it answers 354 on its own); StartHostile with
-// RejectDATA does that.
-const (
-	StageGreeting  Stage = iota // a refusal replaces the 220 greeting (e.g. 554, RFC 5321 §3.1)
-	StageHELO                   // EHLO or HELO (go-smtp asks once for either)
-	StageAUTH                   // AUTH, with the user name in Command.Arg
-	StageMAIL                   // MAIL FROM, the address in Command.Arg
-	StageRCPT                   // RCPT TO, the address in Command.Arg
-	StageEndOfData              // after the message, its bytes in Command.Message
-)
-
-var stageNames = [...]string{"greeting", "HELO", "AUTH", "MAIL", "RCPT", "end of data"}
-
-// String names the stage: "greeting", "MAIL", …
-func (s Stage) String() string {
-	if s >= 0 && int(s) < len(stageNames) {
-		return stageNames[s]
-	}
-	return fmt.Sprintf("Stage(%d)", int(s))
-}
 
 // Reply is a scripted SMTP reply. Lines make a multi-line reply; Enhanced
 // ("5.7.1", RFC 3463) is sent on the last line only, as go-smtp does; ""
@@ -44,13 +21,13 @@ type Reply struct {
 
 // Command is what the client did when a Policy is asked.
 type Command struct {
-	Stage      Stage
+	Stage      smtpx.Stage
 	Helo       string // the EHLO/HELO name (empty at the greeting)
 	Arg        string // the address for MAIL/RCPT, the user for AUTH
 	TLS        bool   // the session is under TLS
 	User       string // the authenticated user, if any
 	RemoteAddr string
-	Message    []byte // StageEndOfData: the message as received
+	Message    []byte // smtpx.EndOfData: the message as received
 }
 
 // Policy decides how the server answers: nil accepts, a Reply refuses. It
@@ -58,7 +35,7 @@ type Command struct {
 type Policy func(Command) *Reply
 
 // RejectAt is a Policy that refuses every command at stage with r.
-func RejectAt(stage Stage, r Reply) Policy {
+func RejectAt(stage smtpx.Stage, r Reply) Policy {
 	return func(c Command) *Reply {
 		if c.Stage == stage {
 			return &r

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // Options configure a server. The zero value is a server for "mx.test"
@@ -197,5 +199,5 @@ func (s *Server) policy(c Command) *Reply {
 }
 
 func (s *Server) refuseGreeting(c net.Conn) *Reply {
-	return s.policy(Command{Stage: StageGreeting, RemoteAddr: c.RemoteAddr().String(), TLS: s.opts.ImplicitTLS})
+	return s.policy(Command{Stage: smtpx.Connect, RemoteAddr: c.RemoteAddr().String(), TLS: s.opts.ImplicitTLS})
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 type backend struct{ s *Server }
@@ -16,7 +18,7 @@ type backend struct{ s *Server }
 // NewSession is called by go-smtp at EHLO/HELO (again after STARTTLS).
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	sess := &session{s: b.s, conn: c}
-	if r := b.s.policy(sess.command(StageHELO, "")); r != nil {
+	if r := b.s.policy(sess.command(smtpx.EHLO, "")); r != nil {
 		return nil, r.smtpError()
 	}
 	return sess, nil
@@ -32,7 +34,7 @@ type session struct {
 
 var _ smtp.AuthSession = (*session)(nil)
 
-func (s *session) command(st Stage, arg string) Command {
+func (s *session) command(st smtpx.Stage, arg string) Command {
 	_, tls := s.conn.TLSConnectionState()
 	return Command{
 		Stage: st, Helo: s.conn.Hostname(), Arg: arg, TLS: tls, User: s.user,
@@ -52,7 +54,7 @@ func (s *session) AuthMechanisms() []string {
 
 func (s *session) Auth(mech string) (sasl.Server, error) {
 	check := func(user, pass string) error {
-		if r := s.s.policy(s.command(StageAUTH, user)); r != nil {
+		if r := s.s.policy(s.command(smtpx.AUTH, user)); r != nil {
 			return r.smtpError()
 		}
 		want, ok := s.s.opts.Users[user]
@@ -80,7 +82,7 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	if s.s.opts.RequireAuth && s.user == "" {
 		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
 	}
-	if r := s.s.policy(s.command(StageMAIL, from)); r != nil {
+	if r := s.s.policy(s.command(smtpx.MAIL, from)); r != nil {
 		return r.smtpError()
 	}
 	s.from = from
@@ -88,7 +90,7 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if r := s.s.policy(s.command(StageRCPT, to)); r != nil {
+	if r := s.s.policy(s.command(smtpx.RCPT, to)); r != nil {
 		return r.smtpError()
 	}
 	s.to = append(s.to, to)
@@ -100,7 +102,7 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	c := s.command(StageEndOfData, "")
+	c := s.command(smtpx.EndOfData, "")
 	c.Message = data
 	if rep := s.s.policy(c); rep != nil {
 		return rep.smtpError()

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
 // noLeaks fails the test if goroutines started during it outlive it.
@@ -110,7 +112,7 @@ func TestAuthPlainAndFailures(t *testing.T) {
 
 func TestGreetingRefusalIsWrittenAsConfigured(t *testing.T) {
 	noLeaks(t)
-	s, err := Start(Options{Policy: RejectAt(StageGreeting, Reply{Code: 554, Enhanced: "5.7.1", Lines: []string{"first", "second"}})})
+	s, err := Start(Options{Policy: RejectAt(smtpx.Connect, Reply{Code: 554, Enhanced: "5.7.1", Lines: []string{"first", "second"}})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +128,7 @@ func TestPolicySeesTheCommand(t *testing.T) {
 	var seen []Command
 	s, err := Start(Options{DisableTLS: true, Policy: func(c Command) *Reply {
 		seen = append(seen, c) // one session at a time here
-		if c.Stage == StageEndOfData && strings.Contains(string(c.Message), "spam") {
+		if c.Stage == smtpx.EndOfData && strings.Contains(string(c.Message), "spam") {
 			return &Reply{Code: 550, Enhanced: "5.7.1", Lines: []string{"looks like spam"}}
 		}
 		return nil
@@ -151,11 +153,11 @@ func TestPolicySeesTheCommand(t *testing.T) {
 	var stages []string
 	for _, c := range seen {
 		stages = append(stages, c.Stage.String())
-		if c.Stage != StageGreeting && c.Helo != "c.test" {
+		if c.Stage != smtpx.Connect && c.Helo != "c.test" {
 			t.Errorf("%v: helo %q", c.Stage, c.Helo)
 		}
 	}
-	if got := strings.Join(stages, ","); got != "greeting,HELO,MAIL,RCPT,end of data" {
+	if got := strings.Join(stages, ","); got != "connect,EHLO,MAIL,RCPT,end of data" {
 		t.Errorf("stages %s", got)
 	}
 	if len(s.Messages()) != 0 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtptest"
 )
 
@@ -91,7 +92,7 @@ func TestJSONOutputsMatchTheirSchemas(t *testing.T) {
 		}},
 		{"send rejected", "send", func(t *testing.T) []string {
 			srv, ca, _ := submission(t, func(c smtptest.Command) *smtptest.Reply {
-				if c.Stage == smtptest.StageRCPT {
+				if c.Stage == smtpx.RCPT {
 					return &smtptest.Reply{Code: 550, Enhanced: "5.7.1", Lines: []string{"refused by policy"}}
 				}
 				return nil

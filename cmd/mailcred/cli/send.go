@@ -18,6 +18,7 @@ import (
 	"github.com/mailcred/mailcred/scoring/headers"
 	"github.com/mailcred/mailcred/scoring/receiver"
 	"github.com/mailcred/mailcred/scoring/report"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/scoring/transport"
 	"github.com/mailcred/mailcred/session"
 )
@@ -191,10 +192,10 @@ func sendChecks() []scoring.Check {
 
 // sendExit maps the outcome and the checks to the exit status.
 func sendExit(o *session.Outcome, results []scoring.Result) error {
-	if o.Verdict == session.Failed {
+	if o.Verdict == smtpx.Failed {
 		return &exitError{code: ExitError, err: fmt.Errorf("no answer: %s", o.Err)}
 	}
-	if o.Verdict != session.Accepted {
+	if o.Verdict != smtpx.Accepted {
 		return failed()
 	}
 	return resultsExit(results)

@@ -17,6 +17,7 @@ import (
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/report"
 	"github.com/mailcred/mailcred/scoring/safetext"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
@@ -188,12 +189,12 @@ func (s *sendOutput) result(o *session.Outcome, ev scoring.Evidence, rep report.
 
 // outcome prints the verdict, the reply and its explanation.
 func (s *sendOutput) outcome(w io.Writer, o *session.Outcome) {
-	status := map[session.Verdict]string{session.Accepted: "pass", session.Deferred: "warn", session.Rejected: "fail", session.Failed: "error", session.Frozen: "fail"}[o.Verdict]
+	status := map[smtpx.Outcome]string{smtpx.Accepted: "pass", smtpx.Deferred: "warn", smtpx.Rejected: "fail", smtpx.Failed: "error", smtpx.Frozen: "fail"}[o.Verdict]
 	style, sym := s.text.Theme.Status(status)
 	where := serverName(o.Server, o.Facts.Addr)
-	head := fmt.Sprintf("%s %s at %s by %s", sym, strings.ToUpper(string(o.Verdict)), o.Facts.Stage, where)
-	if o.Verdict == session.Failed {
-		head = fmt.Sprintf("%s NO ANSWER (%s) from %s", sym, o.Facts.Stage, where)
+	head := fmt.Sprintf("%s %s at %s by %s", sym, strings.ToUpper(o.Verdict.String()), o.StageName(), where)
+	if o.Verdict == smtpx.Failed {
+		head = fmt.Sprintf("%s NO ANSWER (%s) from %s", sym, o.StageName(), where)
 	}
 	fmt.Fprintf(w, "%-*s%s\n", label, "outcome", style.Render(safetext.Line(head, 0)))
 	for _, l := range o.Reply.Lines {
@@ -216,7 +217,7 @@ func (s *sendOutput) outcome(w io.Writer, o *session.Outcome) {
 		s.line(w, "", "Fix: "+f.Fix)
 		s.line(w, "", "Source: "+f.Source)
 	}
-	if e := o.Explanation; e != nil && o.Verdict != session.Accepted {
+	if e := o.Explanation; e != nil && o.Verdict != smtpx.Accepted {
 		if e.Provider != "" && e.Provider != "generic" {
 			s.line(w, "", "Provider: "+e.Provider)
 		}

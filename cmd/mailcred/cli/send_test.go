@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mailcred/mailcred/scoring/dkim"
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtptest"
 )
 
@@ -28,7 +29,7 @@ func submission(t *testing.T, policy smtptest.Policy) (*smtptest.Server, string,
 	srv, err := smtptest.Start(smtptest.Options{
 		Users: map[string]string{smtpUser: smtpPassword}, RequireAuth: true,
 		Policy: func(c smtptest.Command) *smtptest.Reply {
-			if c.Stage == smtptest.StageGreeting {
+			if c.Stage == smtpx.Connect {
 				conns.Add(1)
 			}
 			if policy != nil {
@@ -251,7 +252,7 @@ func TestSendAuthWithoutAPasswordOffATerminal(t *testing.T) {
 
 func TestSendRejectedExitsOneWithTheExplanation(t *testing.T) {
 	dns := world(t, false)
-	srv, ca, _ := submission(t, smtptest.RejectAt(smtptest.StageMAIL, smtptest.Reply{Code: 550, Enhanced: "5.7.1", Lines: []string{
+	srv, ca, _ := submission(t, smtptest.RejectAt(smtpx.MAIL, smtptest.Reply{Code: 550, Enhanced: "5.7.1", Lines: []string{
 		"Unfortunately, messages from [192.0.2.10] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140).",
 	}}))
 	code, out, stderr := run(t, []string{"NO_COLOR=1"}, sendArgs(dns, srv.Addr(), ca, "--yes", "--auth-password-file", passwordFile(t))...)
