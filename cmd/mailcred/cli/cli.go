@@ -172,7 +172,14 @@ func (g *globals) checkFormat() error {
 // newResolver builds the one resolver from the flags; fresh lists the
 // user's own domains for --fresh.
 func (g *globals) newResolver(fresh ...string) (*dnsx.Resolver, error) {
-	cfg := dnsx.Config{Servers: dnsx.ServersFromFlag(g.resolver), Timeout: g.timeout}
+	return g.newSharedResolver(nil, fresh...)
+}
+
+// newSharedResolver is newResolver over a cache shared with other
+// resolvers, every answer kept in it for its TTL (nil: none): what the
+// messages of a `score` batch and of `receive` share.
+func (g *globals) newSharedResolver(shared *dnsx.Cache, fresh ...string) (*dnsx.Resolver, error) {
+	cfg := dnsx.Config{Servers: dnsx.ServersFromFlag(g.resolver), Timeout: g.timeout, Shared: shared, ShareAll: shared != nil}
 	if g.fresh {
 		cfg.Fresh = fresh
 	}

@@ -23,6 +23,12 @@ const keyFile = "testdata/rsa2048-private.pem"
 // world serves a healthy sender's zone, or the story's bare VPS.
 func world(t *testing.T, bare bool) string {
 	t.Helper()
+	return worldServer(t, bare).Addr
+}
+
+// worldServer is world's DNS server, for tests that read its question log.
+func worldServer(t *testing.T, bare bool) *dnstest.Server {
+	t.Helper()
 	key, err := dkim.LoadPrivateKey(keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +54,7 @@ func world(t *testing.T, bare bool) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return srv.Addr
+	return srv
 }
 
 func run(t *testing.T, env []string, args ...string) (int, string, string) {

@@ -105,6 +105,13 @@ func runWithContext(ctx context.Context, stdio IO, args []string) int {
 // loopback is judged as if from a well-set-up VPS.
 func loopbackWorld(t *testing.T) string {
 	t.Helper()
+	return loopbackServer(t).Addr
+}
+
+// loopbackServer is loopbackWorld's DNS server, for tests that count its
+// questions.
+func loopbackServer(t *testing.T) *dnstest.Server {
+	t.Helper()
 	key, err := dkim.LoadPrivateKey(keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +131,7 @@ func loopbackWorld(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return srv.Addr
+	return srv
 }
 
 func sendTo(t *testing.T, addr string, to string, msg []byte) (*smtpc.Delivery, error) {

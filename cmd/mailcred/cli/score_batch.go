@@ -83,14 +83,10 @@ func runScoreBatch(ctx context.Context, g *globals, f *scoreFlags, ip netip.Addr
 	}
 	cache := dnsx.NewCache(0, nil)
 	newResolver := func(m mailbox.Message) (*dnsx.Resolver, error) {
-		cfg := dnsx.Config{Servers: dnsx.ServersFromFlag(g.resolver), Timeout: g.timeout, Shared: cache, ShareAll: true}
-		if g.fresh {
-			cfg.Fresh = messageDomains(f, m.Raw)
-		}
-		return dnsx.New(cfg)
+		return g.newSharedResolver(cache, messageDomains(f, m.Raw)...)
 	}
-	if _, err := newResolver(mailbox.Message{}); err != nil {
-		return &exitError{code: ExitError, err: err}
+	if _, err := g.newSharedResolver(cache); err != nil {
+		return err
 	}
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/x/term"
@@ -46,8 +48,9 @@ type sendFlags struct {
 	mtaCommand, mtaLog                   string
 	sign                                 bool
 
-	yes bool
-	ips []string
+	yes     bool
+	noScore bool
+	ips     []string
 }
 
 func newSendCmd(g *globals) *cobra.Command {
@@ -116,6 +119,7 @@ server is a runtime error.
 	fl.StringVar(&f.dkimDomain, "dkim-domain", "", "DKIM signing domain d= (default: the --from domain)")
 	fl.StringVar(&f.canon, "canon", "relaxed", "DKIM canonicalization: relaxed, simple, or HEADER/BODY such as relaxed/simple")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "send without asking (scripts, tests; required without a terminal)")
+	fl.BoolVar(&f.noScore, "no-score", false, "only send: no checks after the send (default: send, then score it)")
 	fl.StringArrayVar(&f.ips, "ip", nil, "the sending IP receivers see, for the checks (default: the connection's local address)")
 	cmd.MarkFlagRequired("from")
 	return cmd
@@ -164,30 +168,101 @@ func runSend(cmd *cobra.Command, g *globals, f *sendFlags) error {
 		plan.Auth.Password = pw
 	}
 
+	// The domain's checks need nothing from the session: they start now
+	// and their round trips overlap the SMTP conversation.
+	var domain *domainChecks
+	if !f.noScore {
+		domain = startDomainChecks(ctx, r, plan, b.selector, b.ips)
+		defer domain.stop()
+	}
 	o, err := session.Send(ctx, plan, r, out.event)
 	if err != nil {
 		return &exitError{code: ExitError, err: fmt.Errorf("nothing sent: %w", err)}
 	}
-	ev := o.Evidence(plan, b.ips...)
-	if ev.Selector == "" {
-		ev.Selector = b.selector // the MTA may sign (--via sendmail): the record can still be checked
+	ev := sendEvidence(o, plan, b.selector, b.ips)
+	if f.noScore {
+		if err := out.result(o, ev, nil, len(b.ips) > 0); err != nil {
+			return err
+		}
+		return sendExit(o, nil)
 	}
-	results := scoring.RunAll(ctx, &scoring.Env{Evidence: ev, DNS: r}, sendChecks())
+	results := domain.scoreSend(ctx, r, ev)
 	rep := report.NewCheck(ev.Domain, results, scoring.DefaultWeights, r.Log())
-	if err := out.result(o, ev, rep, len(b.ips) > 0); err != nil {
+	if err := out.result(o, ev, &rep, len(b.ips) > 0); err != nil {
 		return err
 	}
 	return sendExit(o, results)
 }
 
+// sendEvidence is what the checks of a send judge.
+func sendEvidence(o *session.Outcome, plan session.Plan, selector string, ips []netip.Addr) scoring.Evidence {
+	ev := o.Evidence(plan, ips...)
+	if ev.Selector == "" {
+		ev.Selector = selector // the MTA may sign (--via sendmail): the record can still be checked
+	}
+	return ev
+}
+
+// domainChecks are the DNS checks of the sending setup, started before the
+// connection with what is known then (the domain, HELO name, selector and
+// the --ip addresses).
+type domainChecks struct {
+	ev      scoring.Evidence
+	done    chan struct{}
+	results []scoring.Result
+	stop    context.CancelFunc
+}
+
+func startDomainChecks(ctx context.Context, r *dnsx.Resolver, plan session.Plan, selector string, ips []netip.Addr) *domainChecks {
+	ctx, cancel := context.WithCancel(ctx)
+	d := &domainChecks{ev: sendEvidence(&session.Outcome{}, plan, selector, ips), done: make(chan struct{}), stop: cancel}
+	d.ev.SMTP = nil // the DNS checks judge the setup, not the session
+	go func() {
+		defer close(d.done)
+		d.results = scoring.RunAll(ctx, &scoring.Env{Evidence: d.ev, DNS: r}, catalog.DNS())
+	}()
+	return d
+}
+
+// scoreSend returns the send's checks for ev, in sendChecks order. When
+// the session confirmed what the early start assumed (the same domain,
+// sender, HELO, selector and IPs) the early results stand and only the
+// message and the conversation are judged; otherwise (the sending IP was
+// learnt from the connection) everything runs again, the answers already
+// asked coming from the resolver's cache or still in flight.
+func (d *domainChecks) scoreSend(ctx context.Context, r *dnsx.Resolver, ev scoring.Evidence) []scoring.Result {
+	env := &scoring.Env{Evidence: ev, DNS: r}
+	if !sameSetup(d.ev, ev) {
+		return scoring.RunAll(ctx, env, sendChecks())
+	}
+	rest := scoring.RunAll(ctx, env, messageChecks())
+	select {
+	case <-d.done:
+	case <-ctx.Done():
+		return scoring.RunAll(ctx, env, sendChecks()) // every check reports the cancellation
+	}
+	return append(append([]scoring.Result(nil), d.results...), rest...)
+}
+
+func sameSetup(a, b scoring.Evidence) bool {
+	// DKIMKey is the plan's in both.
+	return a.Domain == b.Domain && a.MailFrom == b.MailFrom && a.HELO == b.HELO && a.Selector == b.Selector &&
+		slices.Equal(a.IPs, b.IPs)
+}
+
 // sendChecks is what scores a send: every DNS check, the message's
 // headers, and the conversation.
 func sendChecks() []scoring.Check {
-	checks := catalog.DNS()
-	checks = append(checks, headers.Checks()...)
+	return append(catalog.DNS(), messageChecks()...)
+}
+
+// messageChecks are the checks of a send that need the message or the
+// conversation: the headers, DKIM and DMARC as a receiver sees them, TLS
+// and the reply.
+func messageChecks() []scoring.Check {
+	checks := append([]scoring.Check(nil), headers.Checks()...)
 	checks = append(checks, receiver.Checks()...)
-	checks = append(checks, transport.Checks()...)
-	return checks
+	return append(checks, transport.Checks()...)
 }
 
 // sendExit maps the outcome and the checks to the exit status.
@@ -268,6 +343,14 @@ type sendJSON struct {
 	Unchecked  []string            `json:"unchecked"`
 	Checks     []scoring.Result    `json:"checks"`
 	Queries    []dnsx.Query        `json:"queries"`
+}
+
+// sentJSON is `mailcred send --no-score --format json`: the send only.
+type sentJSON struct {
+	Scored     bool                `json:"scored"`
+	Outcome    *session.Outcome    `json:"outcome"`
+	Transcript []session.EventJSON `json:"transcript"`
+	SendingIPs []string            `json:"sending_ips"`
 }
 
 func newSendJSON(o *session.Outcome, ev scoring.Evidence, rep report.Check) sendJSON {

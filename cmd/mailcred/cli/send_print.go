@@ -146,9 +146,14 @@ func (s *sendOutput) event(e session.Event) {
 }
 
 // result prints what the send came to and the score.
-func (s *sendOutput) result(o *session.Outcome, ev scoring.Evidence, rep report.Check, ipFlag bool) error {
+// rep is nil with --no-score: the send only.
+func (s *sendOutput) result(o *session.Outcome, ev scoring.Evidence, rep *report.Check, ipFlag bool) error {
 	if s.json {
-		return writeJSON(s.out, newSendJSON(o, ev, rep))
+		if rep == nil {
+			sent := newSendJSON(o, ev, report.Check{})
+			return writeJSON(s.out, sentJSON{Outcome: sent.Outcome, Transcript: sent.Transcript, SendingIPs: sent.SendingIPs})
+		}
+		return writeJSON(s.out, newSendJSON(o, ev, *rep))
 	}
 	w := s.out
 	th := s.text.Theme
@@ -170,6 +175,9 @@ func (s *sendOutput) result(o *session.Outcome, ev scoring.Evidence, rep report.
 	}
 	s.outcome(w, o)
 	s.sendingIP(w, ev, ipFlag)
+	if rep == nil {
+		return nil // --no-score
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, th.Title.Render("Score of this send for "+safetext.Line(rep.Domain, 0)))
 	for _, r := range rep.Checks {
