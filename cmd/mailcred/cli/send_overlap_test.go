@@ -8,6 +8,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtptest"
 )
 
@@ -29,7 +30,7 @@ func TestSendStartsDomainChecksBeforeTheSession(t *testing.T) {
 	dnsSrv := worldServer(t, false)
 	overlapped := make(chan bool, 1)
 	srv, ca, _ := submission(t, func(c smtptest.Command) *smtptest.Reply {
-		if c.Stage != smtptest.StageMAIL {
+		if c.Stage != smtpx.MAIL {
 			return nil
 		}
 		deadline := time.Now().Add(5 * time.Second)
