@@ -22,6 +22,7 @@ func started(t *testing.T, b *testBench, w, h int) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.tick = noTick
 	next, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return drain(t, next.(*Model), m.Init())
 }

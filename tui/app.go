@@ -108,9 +108,16 @@ type Model struct {
 	helpOver mode
 	// asking numbers each request for a route description, so an answer
 	// that arrives after a cancel opens no confirmation.
-	asking    int
-	confirm   []string // the confirmation's lines (mode confirm)
-	sending   bool
+	asking  int
+	confirm []string // the confirmation's lines (mode confirm)
+	sending bool
+	// cancelSend stops the send under way; waiting is what it waits for
+	// (since waitingSince), for the live line.
+	cancelSend   context.CancelFunc
+	waiting      string
+	waitingSince time.Time
+	// tick re-arms the live line's refresh (tests drive it by hand).
+	tick      func() tea.Cmd
 	lastSend  *session.Sent
 	title     string
 	base      compose.Message // the starting draft: headers the form does not show
@@ -224,6 +231,7 @@ func New(cfg Config) (*Model, error) {
 		watching:   cfg.Watch > 0,
 	}
 	m.checks = panes.NewChecklist(ctx, m.dnsChecks)
+	m.tick = sendTick
 	m.panes = []panes.Component{m.checks, m.compose, m.transcript, m.tls, m.dkim}
 	for _, f := range cfg.Extra {
 		m.panes = append(m.panes, f(ctx))
@@ -302,8 +310,9 @@ type (
 		text string
 		ch   <-chan WorldEvent
 	}
-	reportMsg  struct{ r *TesterReport }
-	appliedMsg struct {
+	reportMsg   struct{ r *TesterReport }
+	sendTickMsg struct{}
+	appliedMsg  struct {
 		title string
 		err   error
 	}
@@ -492,7 +501,7 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		return nil
 	case appliedMsg:
 		if msg.err != nil {
-			m.status = "could not apply: " + msg.err.Error()
+			m.status = "could not apply: " + inWords(msg.err)
 		} else {
 			m.status = "applied: " + msg.title
 		}
@@ -509,9 +518,15 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 	case sendEventsMore:
 		m.transcript.Append(msg.ev)
 		m.tls.Observe(msg.ev)
+		m.follow(msg.ev)
 		return waitSend(msg.ch)
 	case sendDoneMsg:
 		return m.sendDone(msg)
+	case sendTickMsg:
+		if m.sending {
+			return m.tick()
+		}
+		return nil
 	}
 	return nil
 }
@@ -573,7 +588,14 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	switch {
+	case m.sending && k.String() == "esc":
+		m.cancelSend()
+		m.status = "cancelling the send…"
+		return m, nil
 	case key.Matches(k, keys.Quit):
+		if m.cancelSend != nil {
+			m.cancelSend()
+		}
 		return m, tea.Quit
 	case key.Matches(k, keys.Help):
 		m.helpOver, m.mode = m.mode, modeHelp
@@ -687,7 +709,7 @@ func (m *Model) askSend() (tea.Model, tea.Cmd) {
 		defer cancel()
 		d, err := bench.Describe(ctx, draft, rcpt)
 		if err != nil {
-			lines = append(lines, "route: "+err.Error())
+			lines = append(lines, "route: "+inWords(err))
 		} else {
 			lines = append(lines, strings.Split(d.Destination.Summary(), "\n")...)
 			lines = append(lines, d.Notes...)
@@ -714,31 +736,83 @@ func (m *Model) sendCmd() tea.Cmd {
 	m.tls.Begin()
 	m.status = "sending…"
 	bench, draft, rcpt := m.cfg.Bench, m.draft, m.rcpt
-	return func() tea.Msg {
+	// The context is made here so that esc can cancel the send at any
+	// stage; creating it does no I/O.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	m.cancelSend = cancel
+	m.waiting, m.waitingSince = "signing and finding the route", m.cfg.Now()
+	return tea.Batch(m.tick(), func() tea.Msg {
 		stream := make(chan tea.Msg, 256)
 		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			res, err := bench.Send(ctx, draft, rcpt, func(e smtpc.Event) { stream <- sendEventsMore{ev: e, ch: stream} })
 			stream <- sendDoneMsg{res: res, err: err}
 		}()
 		return sendStartedMsg{stream: stream}
+	})
+}
+
+// sendTick refreshes the live "waiting for …" line once a second.
+func sendTick() tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return sendTickMsg{} })
+}
+
+// follow notes what the send waits for after event e.
+func (m *Model) follow(e smtpc.Event) {
+	m.waitingSince = m.cfg.Now()
+	switch e.Kind {
+	case smtpc.KindConnect:
+		m.waiting = "waiting for the greeting"
+		if len(e.Lines) > 0 && strings.HasPrefix(e.Lines[0], "Trying ") {
+			m.waiting = "connecting to " + strings.TrimSuffix(strings.TrimPrefix(e.Lines[0], "Trying "), "...")
+		}
+	case smtpc.KindSent:
+		cmd := ""
+		if len(e.Lines) > 0 {
+			cmd, _, _ = strings.Cut(e.Lines[len(e.Lines)-1], " ")
+		}
+		switch {
+		case cmd == "." || strings.HasPrefix(cmd, "[message"):
+			m.waiting = "waiting for the reply to the message"
+		case cmd != "":
+			m.waiting = "waiting for the reply to " + strings.ToUpper(strings.TrimRight(cmd, ":"))
+		}
+	case smtpc.KindReceived, smtpc.KindTLS, smtpc.KindDone, smtpc.KindError:
+		m.waiting = ""
 	}
 }
 
+// liveLine is what the send is doing now, with how long it has waited.
+func (m *Model) liveLine() string {
+	what := m.waiting
+	if what == "" {
+		what = "sending"
+	}
+	secs := int(m.cfg.Now().Sub(m.waitingSince).Seconds())
+	return fmt.Sprintf("%s (%d s) · esc cancels", what, secs)
+}
+
 func (m *Model) sendDone(msg sendDoneMsg) tea.Cmd {
-	m.sending = false
+	m.sending, m.waiting = false, ""
+	if m.cancelSend != nil {
+		m.cancelSend()
+		m.cancelSend = nil
+	}
 	if msg.err != nil && msg.res == nil {
 		m.tls.Abort()
-		m.status = "send failed: " + msg.err.Error()
-		m.transcript.Note(panes.FromWorkbench, "send failed: "+msg.err.Error())
+		text := "send failed: " + inWords(msg.err)
+		if errors.Is(msg.err, context.Canceled) {
+			text = "send cancelled: nothing more was sent"
+		}
+		m.status = text
+		m.transcript.Note(panes.FromWorkbench, text)
 		m.flushHeld()
 		return nil
 	}
 	res, o := msg.res, msg.res.Outcome
 	first := m.lastSend == nil
 	m.lastSend = res
-	m.status = o.Summary()
+	m.status = textInWords(o.Summary())
 	if e := o.Explanation; e != nil && e.Meaning != "" {
 		m.transcript.Note(panes.FromWorkbench, e.Meaning)
 		if e.RulesOut != "" {
@@ -934,7 +1008,10 @@ func (m *Model) footer(w int) string {
 	}
 	room := max(0, w-ansi.StringWidth(fixed)-2)
 	left := m.help.ShortHelpView(bindings)
-	if m.status != "" {
+	switch {
+	case m.sending && m.mode == modeBrowse:
+		left = m.ctx.Theme.Accent.Render(m.liveLine())
+	case m.status != "":
 		left = m.ctx.Theme.Accent.Render(m.status)
 	}
 	left = ansi.Truncate(left, room, "…")

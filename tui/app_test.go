@@ -48,6 +48,7 @@ func newTestModel(t *testing.T, w, h int) (*Model, *testBench) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.tick = noTick
 	next, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	m = next.(*Model)
 	m.run = 1

@@ -48,6 +48,7 @@ func TestUpdateNeverTouchesTheBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.tick = noTick
 	next, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	m = drain(t, next.(*Model), m.Init())
 	for _, k := range []string{"r", "s", "y", "r", "tab", "k", "s", "n", "e"} {
@@ -96,3 +97,7 @@ func (c *careless) Update(msg tea.Msg) tea.Cmd {
 	}
 	return nil
 }
+
+// noTick keeps tests from waiting on the live line's one-second refresh:
+// they send sendTickMsg themselves.
+func noTick() tea.Cmd { return nil }

@@ -34,6 +34,7 @@ func worldModel(t *testing.T, w *testWorld, b *testBench) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.tick = noTick
 	next, _ := m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 	m = next.(*Model)
 	for _, r := range testResults() {

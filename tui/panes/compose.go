@@ -166,7 +166,7 @@ func (c *Compose) Draft(base compose.Message) (compose.Message, []string, []stri
 	m.To, m.Cc = nil, nil
 	var problems []string
 	if a, err := mail.ParseAddress(c.Field(FieldFrom)); err != nil {
-		problems = append(problems, fmt.Sprintf("From: %q is not an address (%v)", c.Field(FieldFrom), err))
+		problems = append(problems, addressProblem(fieldNames[FieldFrom], c.Field(FieldFrom), err))
 	} else {
 		m.From = *a
 	}
@@ -177,7 +177,7 @@ func (c *Compose) Draft(base compose.Message) (compose.Message, []string, []stri
 		}
 		list, err := mail.ParseAddressList(v)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", fieldNames[f], err))
+			problems = append(problems, addressProblem(fieldNames[f], v, err))
 			return nil
 		}
 		var out []mail.Address
@@ -216,6 +216,27 @@ func (c *Compose) Draft(base compose.Message) (compose.Message, []string, []stri
 
 // Editing reports whether the fields have the keyboard.
 func (c *Compose) Editing() bool { return c.editing }
+
+// addressProblem says in words what net/mail found wrong with an address
+// ("mail: no angle-addr" means nothing to a person).
+func addressProblem(field, value string, err error) string {
+	why := "is not an address, as you@example.com"
+	switch msg := err.Error(); {
+	case strings.TrimSpace(value) == "" || strings.Contains(msg, "no address"):
+		why = "is empty"
+	case strings.Contains(msg, "no angle-addr"):
+		why = "has a name without its address: write Name <you@example.com>"
+	case strings.Contains(msg, "missing '@'") || strings.Contains(msg, "missing @"):
+		why = "needs an @, as you@example.com"
+	case strings.Contains(msg, "expected single address"):
+		why = "holds more than one address"
+	case strings.Contains(msg, "unclosed angle-addr"):
+		why = "has a < without its >"
+	case strings.Contains(msg, "no domain"):
+		why = "has nothing after the @"
+	}
+	return fmt.Sprintf("%s: %q %s", field, value, why)
+}
 
 // StartEditing focuses the current field.
 func (c *Compose) StartEditing() tea.Cmd {
