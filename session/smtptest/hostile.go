@@ -202,12 +202,16 @@ func (h *HostileServer) hugeLine(w *bufio.Writer) bool {
 
 // slowly writes s one byte per Interval, stopping when closed.
 func (h *HostileServer) slowly(c net.Conn, s string) {
-	t := time.NewTicker(h.b.Interval)
+	// A fresh timer per byte, not a ticker: a ticker delivers a tick that
+	// fell due during a slow write at once, so bytes could bunch up and the
+	// pace would no longer be "at most one byte per interval".
+	t := time.NewTimer(h.b.Interval)
 	defer t.Stop()
 	for i := 0; i < len(s); i++ {
 		if _, err := c.Write([]byte{s[i]}); err != nil {
 			return
 		}
+		t.Reset(h.b.Interval)
 		select {
 		case <-t.C:
 		case <-h.done:
