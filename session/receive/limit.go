@@ -4,30 +4,54 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// limitListener bounds concurrent sessions in all and per client address
-// and the lifetime of each, and remembers its connections so Close can end
-// every session: go-smtp's Shutdown waits for sessions without ending
-// them, and its Close ends them without waiting.
+// limitListener bounds concurrent sessions in all and per client network
+// (an IPv4 address, an IPv6 /64: one customer's allocation), the time a
+// client has to say EHLO, and the lifetime of each session. When every
+// slot is taken, a client from a network with fewer sessions than the
+// busiest one takes the slot of that network's least active session (the
+// fewest bytes sent; one that never said EHLO first): ten addresses
+// holding fifty slowloris connections cannot lock everyone else out. It
+// remembers its connections so Close can end every session: go-smtp's
+// Shutdown waits for sessions without ending them, and its Close ends
+// them without waiting.
 type limitListener struct {
 	net.Listener
-	max, perIP int
-	lifetime   time.Duration
-	hostname   string
+	max, perNet int
+	lifetime    time.Duration
+	greeting    time.Duration
+	hostname    string
 
-	mu     sync.Mutex
-	conns  map[*limitedConn]struct{}
-	perIPn map[netip.Addr]int
-	closed bool
+	mu      sync.Mutex
+	conns   map[*limitedConn]struct{}
+	perNetN map[netip.Prefix]int
+	closed  bool
 }
 
 func newLimitListener(l net.Listener, o Options) *limitListener {
 	return &limitListener{
-		Listener: l, max: o.MaxSessions, perIP: o.MaxSessionsPerIP, lifetime: o.SessionTimeout, hostname: o.Hostname,
-		conns: map[*limitedConn]struct{}{}, perIPn: map[netip.Addr]int{},
+		Listener: l, max: o.MaxSessions, perNet: o.MaxSessionsPerIP, lifetime: o.SessionTimeout,
+		greeting: o.GreetingTimeout, hostname: o.Hostname,
+		conns: map[*limitedConn]struct{}{}, perNetN: map[netip.Prefix]int{},
 	}
+}
+
+// clientNet is the network a limit counts: the address itself for IPv4,
+// its /64 for IPv6 (RFC 6177: a site gets at least a /64, so one client
+// has 2^64 addresses to rotate through).
+func clientNet(ip netip.Addr) netip.Prefix {
+	if !ip.IsValid() {
+		return netip.Prefix{}
+	}
+	bits := 32
+	if ip.Is6() {
+		bits = 64
+	}
+	p, _ := ip.Prefix(bits)
+	return p
 }
 
 // Accept returns the next connection within the limits. One over a limit
@@ -39,29 +63,63 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		ip := peerIP(c.RemoteAddr())
+		n := clientNet(peerIP(c.RemoteAddr()))
 		var refusal string
+		var evicted *limitedConn
 		l.mu.Lock()
 		switch {
 		case l.closed:
 			refusal = "421 4.3.2 " + l.hostname + " shutting down\r\n"
+		case l.perNetN[n] >= l.perNet:
+			refusal = "421 4.7.0 " + l.hostname + " too many connections from your network, try again later\r\n"
 		case len(l.conns) >= l.max:
-			refusal = "421 4.7.0 " + l.hostname + " too many connections, try again later\r\n"
-		case l.perIPn[ip] >= l.perIP:
-			refusal = "421 4.7.0 " + l.hostname + " too many connections from your address, try again later\r\n"
+			if evicted = l.victimLocked(n); evicted == nil {
+				refusal = "421 4.7.0 " + l.hostname + " too many connections, try again later\r\n"
+			}
 		}
 		if refusal != "" {
 			l.mu.Unlock()
 			refuse(c, refusal)
 			continue
 		}
-		lc := &limitedConn{Conn: c, l: l, ip: ip}
+		lc := &limitedConn{Conn: c, l: l, network: n, since: time.Now()}
 		l.conns[lc] = struct{}{}
-		l.perIPn[ip]++
+		l.perNetN[n]++
 		lc.timer = time.AfterFunc(l.lifetime, func() { c.Close() })
+		lc.greet = time.AfterFunc(l.greeting, func() { c.Close() })
 		l.mu.Unlock()
+		if evicted != nil {
+			evicted.Conn.Close()
+		}
 		return lc, nil
 	}
+}
+
+// victimLocked picks the session to end for a newcomer from network n:
+// the least active session of the network holding the most, provided that
+// network holds at least two more than n (so eviction only ever evens the
+// shares out). The victim is released here; the caller closes it.
+func (l *limitListener) victimLocked(n netip.Prefix) *limitedConn {
+	var busiest netip.Prefix
+	most := 0
+	for p, k := range l.perNetN {
+		if k > most {
+			busiest, most = p, k
+		}
+	}
+	if most < l.perNetN[n]+2 {
+		return nil
+	}
+	var victim *limitedConn
+	for c := range l.conns {
+		if c.network == busiest && (victim == nil || c.lessActive(victim)) {
+			victim = c
+		}
+	}
+	if victim != nil {
+		l.releaseLocked(victim)
+	}
+	return victim
 }
 
 // refuse writes the reply with a short deadline and closes the connection.
@@ -93,25 +151,64 @@ func (l *limitListener) sessions() int {
 	return len(l.conns)
 }
 
-// limitedConn gives its slot back when closed, however often.
+// releaseLocked gives c's slot back, once.
+func (l *limitListener) releaseLocked(c *limitedConn) {
+	if c.released {
+		return
+	}
+	c.released = true
+	c.timer.Stop()
+	c.greet.Stop()
+	delete(l.conns, c)
+	if l.perNetN[c.network]--; l.perNetN[c.network] <= 0 {
+		delete(l.perNetN, c.network)
+	}
+}
+
+// limitedConn gives its slot back when closed, however often, and counts
+// what the client sent.
 type limitedConn struct {
 	net.Conn
-	l     *limitListener
-	ip    netip.Addr
-	timer *time.Timer
-	once  sync.Once
+	l       *limitListener
+	network netip.Prefix
+	since   time.Time
+	timer   *time.Timer // the session's lifetime
+	greet   *time.Timer // the time left to say EHLO
+
+	read    atomic.Int64
+	greeted atomic.Bool
+
+	released bool // guarded by l.mu
+}
+
+func (c *limitedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+// hello marks the EHLO done: the greeting timeout no longer applies.
+func (c *limitedConn) hello() {
+	c.greeted.Store(true)
+	c.greet.Stop()
+}
+
+// lessActive orders eviction candidates: one that never said EHLO first,
+// then the fewest bytes sent, then the oldest.
+func (c *limitedConn) lessActive(o *limitedConn) bool {
+	if a, b := c.greeted.Load(), o.greeted.Load(); a != b {
+		return !a
+	}
+	if a, b := c.read.Load(), o.read.Load(); a != b {
+		return a < b
+	}
+	return c.since.Before(o.since)
 }
 
 func (c *limitedConn) Close() error {
-	c.once.Do(func() {
-		c.timer.Stop()
-		c.l.mu.Lock()
-		delete(c.l.conns, c)
-		if c.l.perIPn[c.ip]--; c.l.perIPn[c.ip] <= 0 {
-			delete(c.l.perIPn, c.ip)
-		}
-		c.l.mu.Unlock()
-	})
+	c.l.mu.Lock()
+	c.l.releaseLocked(c)
+	c.l.mu.Unlock()
 	return c.Conn.Close()
 }
 

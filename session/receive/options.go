@@ -22,11 +22,20 @@ const (
 	// DefaultMaxSessions bounds concurrent sessions in all.
 	DefaultMaxSessions = 50
 	// DefaultMaxSessionsPerIP bounds concurrent sessions of one client
-	// address.
+	// network: an IPv4 address, an IPv6 /64.
 	DefaultMaxSessionsPerIP = 5
-	// DefaultReadTimeout is the server's wait for the next command: RFC
-	// 5321 §4.5.3.2.7 asks for at least five minutes.
-	DefaultReadTimeout = 5 * time.Minute
+	// DefaultGreetingTimeout is how long a client has from connecting to
+	// its EHLO: a mail server says it at once; a slowloris never does.
+	DefaultGreetingTimeout = 20 * time.Second
+	// DefaultReadTimeout is the wait for each command line. RFC 5321
+	// §4.5.3.2.7 suggests five minutes for an MTA's peers; a server open
+	// to anyone cannot give a stalled client that long, and a real client
+	// sends its next command in milliseconds.
+	DefaultReadTimeout = time.Minute
+	// DefaultMinDataRate is the slowest DATA transfer kept up, in bytes a
+	// second after the first minute: 10 MB may take three hours, one byte
+	// a second is cut off.
+	DefaultMinDataRate = 1024
 	// DefaultWriteTimeout bounds one reply write.
 	DefaultWriteTimeout = time.Minute
 	// DefaultSessionTimeout bounds a whole session, whatever the client
@@ -44,7 +53,9 @@ type Options struct {
 	// certificate. Default: os.Hostname, else "localhost".
 	Hostname string
 	// Domains are the recipient domains mail is accepted for; a recipient
-	// elsewhere gets 550 5.7.1 relay refused. Empty: any domain.
+	// elsewhere gets 550 5.7.1 relaying denied. Empty: any domain, which
+	// Listen allows only on a loopback address (anything else would look
+	// like an open relay to every scanner on the internet).
 	Domains []string
 
 	// Certificate is presented after STARTTLS (RFC 3207). Nil: a
@@ -57,12 +68,14 @@ type Options struct {
 	MaxMessageBytes  int64 // default DefaultMaxMessageBytes; larger gets 552 5.3.4
 	MaxRecipients    int   // per transaction; default DefaultMaxRecipients
 	MaxSessions      int   // concurrent; default DefaultMaxSessions; more get 421 4.7.0
-	MaxSessionsPerIP int   // concurrent per client IP; default DefaultMaxSessionsPerIP
+	MaxSessionsPerIP int   // concurrent per client network (IPv4 address, IPv6 /64); default DefaultMaxSessionsPerIP
 
-	ReadTimeout    time.Duration // default DefaultReadTimeout
-	WriteTimeout   time.Duration // default DefaultWriteTimeout
-	SessionTimeout time.Duration // default DefaultSessionTimeout
-	ScoreTimeout   time.Duration // default DefaultScoreTimeout
+	GreetingTimeout time.Duration // connect to EHLO; default DefaultGreetingTimeout
+	ReadTimeout     time.Duration // each command line; default DefaultReadTimeout
+	MinDataRate     int64         // bytes/s during DATA after the first minute; default DefaultMinDataRate
+	WriteTimeout    time.Duration // default DefaultWriteTimeout
+	SessionTimeout  time.Duration // default DefaultSessionTimeout
+	ScoreTimeout    time.Duration // default DefaultScoreTimeout
 
 	// NewResolver returns the resolver one message is checked with, given
 	// the message's own domains (From and MAIL FROM, for a fresh mode). It
@@ -108,7 +121,9 @@ func (o Options) withDefaults() (Options, error) {
 	setDefault(&o.MaxRecipients, DefaultMaxRecipients)
 	setDefault(&o.MaxSessions, DefaultMaxSessions)
 	setDefault(&o.MaxSessionsPerIP, DefaultMaxSessionsPerIP)
+	setDefault(&o.GreetingTimeout, DefaultGreetingTimeout)
 	setDefault(&o.ReadTimeout, DefaultReadTimeout)
+	setDefault(&o.MinDataRate, DefaultMinDataRate)
 	setDefault(&o.WriteTimeout, DefaultWriteTimeout)
 	setDefault(&o.SessionTimeout, DefaultSessionTimeout)
 	setDefault(&o.ScoreTimeout, DefaultScoreTimeout)

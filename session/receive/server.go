@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -77,6 +78,10 @@ func Listen(ctx context.Context, addr string, o Options) (*Server, error) {
 	srv.ErrorLog = s.log
 	s.srv = srv
 
+	if len(o.Domains) == 0 && !loopbackListen(addr) {
+		return nil, fmt.Errorf("receive: listening on %s (not loopback) needs the recipient domains to take mail for (--domain): "+
+			"taking any recipient there looks like an open relay to every scanner", addr)
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("receive: listen: %w", err)
@@ -97,13 +102,28 @@ func Listen(ctx context.Context, addr string, o Options) (*Server, error) {
 	return s, nil
 }
 
+// loopbackListen reports whether a listen address is on loopback only:
+// "localhost" or a loopback IP. An empty host is every address.
+func loopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
 // Addr is the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Hostname is the name in the greeting and the Authentication-Results.
 func (s *Server) Hostname() string { return s.opts.Hostname }
 
-// Domains are the recipient domains accepted; empty means any.
+// Domains are the recipient domains accepted; empty means any (loopback
+// only).
 func (s *Server) Domains() []string { return append([]string(nil), s.opts.Domains...) }
 
 // MaxMessageBytes is the largest message accepted.

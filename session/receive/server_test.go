@@ -100,7 +100,7 @@ func TestRecipientsOutsideTheDomainsAreRefusedAsRelaying(t *testing.T) {
 	_, err := deliver(t, s, "alice@example.com", []string{"victim@example.net"}, w.message(t, true))
 	var re *smtpc.ReplyError
 	if !errors.As(err, &re) || re.Stage != smtpx.RCPT || re.Reply.Code != 550 || re.Reply.Enhanced != "5.7.1" ||
-		!strings.Contains(re.Reply.Message(), "relay refused") {
+		!strings.Contains(re.Reply.Message(), "relaying denied") {
 		t.Fatalf("relay attempt: %v", err)
 	}
 	// A mixed envelope goes to the accepted recipient only.
@@ -165,7 +165,7 @@ func TestConcurrentSessionsAreBounded(t *testing.T) {
 		}
 	}
 	c, _, code, msg := dial(t, addr)
-	if code != 421 || !strings.HasPrefix(msg, "4.7.0") || !strings.Contains(msg, "from your address") {
+	if code != 421 || !strings.HasPrefix(msg, "4.7.0") || !strings.Contains(msg, "from your network") {
 		t.Fatalf("third session from one IP: %d %s", code, msg)
 	}
 	if _, err := c.Read(make([]byte, 1)); err != io.EOF {

@@ -3,6 +3,7 @@ package receive
 import (
 	"crypto/tls"
 	"io"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -16,7 +17,33 @@ import (
 type backend struct{ s *Server }
 
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	if hasControl(c.Hostname()) {
+		// go-smtp would echo the name in "250 Hello NAME".
+		return nil, errControlEHLO
+	}
+	if lc, ok := c.Conn().(*limitedConn); ok {
+		lc.hello()
+	}
 	return &session{s: b.s, conn: c}, nil
+}
+
+var (
+	errControlEHLO = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2},
+		Message: "EHLO argument holds control characters: refused"}
+	errControlAddress = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 7},
+		Message: "address holds control characters: refused"}
+)
+
+// hasControl reports whether s holds a C0 or C1 control character or
+// DEL: nothing a host name or a mail address may carry (RFC 5321 §4.1.2,
+// RFC 6531 §3.3), and what a terminal would act on if echoed.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
+			return true
+		}
+	}
+	return false
 }
 
 // session is one SMTP transaction at a time. It offers no AUTH, so
@@ -31,6 +58,9 @@ type session struct {
 var _ smtp.Session = (*session)(nil)
 
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	if hasControl(from) {
+		return errControlAddress
+	}
 	s.from, s.rcpts = from, nil
 	return nil
 }
@@ -41,9 +71,12 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 // (The bare "<Postmaster>" of RFC 5321 §4.1.1.3 never gets here: go-smtp
 // answers it 501 itself.)
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if hasControl(to) {
+		return errControlAddress
+	}
 	if !s.s.accepts(to) {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
-			Message: "relay refused: this server takes mail for " + strings.Join(s.s.opts.Domains, ", ") + " only, and never relays"}
+			Message: "relaying denied: this server takes mail for " + strings.Join(s.s.opts.Domains, ", ") + " only, and never relays"}
 	}
 	s.rcpts = append(s.rcpts, to)
 	return nil
@@ -53,7 +86,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 // 5.3.4: RFC 1870's SIZE limit, RFC 3463 §3.4), scores it, hands the
 // report over and puts the score in the 250 reply.
 func (s *session) Data(r io.Reader) error {
-	msg, err := readCapped(r)
+	msg, err := readCapped(s.paced(r))
 	if err != nil {
 		return err
 	}
@@ -80,7 +113,40 @@ func (s *session) Data(r io.Reader) error {
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: rep.ReplyText()}
 }
 
-func (s *session) Reset() { s.from, s.rcpts = "", nil }
+// Reset is also what go-smtp calls on a repeated EHLO, just before it
+// echoes the new name: one with control characters ends the session
+// instead (the reply then never goes out).
+func (s *session) Reset() {
+	s.from, s.rcpts = "", nil
+	if hasControl(s.conn.Hostname()) {
+		s.conn.Conn().SetWriteDeadline(time.Now().Add(time.Second))
+		s.conn.Conn().Write([]byte("421 4.7.0 EHLO argument holds control characters: closing\r\n"))
+		s.conn.Conn().Close()
+	}
+}
+
+// paced makes the DATA transfer keep up a minimum rate: the read deadline
+// starts a minute out and moves forward by one second for every
+// MinDataRate bytes received, so a large message on a slow link is fine
+// and a byte a second is cut off.
+func (s *session) paced(r io.Reader) io.Reader {
+	return &pacedReader{r: r, conn: s.conn.Conn(), start: time.Now(), rate: s.s.opts.MinDataRate}
+}
+
+type pacedReader struct {
+	r     io.Reader
+	conn  net.Conn
+	start time.Time
+	rate  int64
+	n     int64
+}
+
+func (p *pacedReader) Read(b []byte) (int, error) {
+	p.conn.SetReadDeadline(p.start.Add(time.Minute + time.Duration(p.n/p.rate)*time.Second))
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	return n, err
+}
 
 func (s *session) Logout() error { return nil }
 

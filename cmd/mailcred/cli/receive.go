@@ -43,10 +43,15 @@ headers, reverse DNS, blocklists — then prints the Authentication-Results head
 the score. The sender sees the score at once in the reply to the end of data:
 "250 2.0.0 scored 7.8/10, thank you (fail: dkim.signature headers.to)".
 
-It never relays, delivers or stores anything: every message is scored and discarded. Without
---domain it takes mail for any recipient; with it, recipients elsewhere get 550 5.7.1. STARTTLS is
+It never relays, delivers or stores anything: every message is scored and discarded. With
+--domain, recipients elsewhere get 550 5.7.1 relaying denied; --domain is required unless it
+listens on a loopback address, where it takes any recipient (the banner says so). STARTTLS is
 offered with --tls-cert/--tls-key, or with a self-signed certificate made at start. Sessions are
-bounded in number, duration and message size (--max-size, default 10M). Point a test address's
+bounded in number (50, 5 per IPv4 address or IPv6 /64; when full, a new network takes the slot of
+the least active session of the busiest one), time (20 s to EHLO, 1 min per command, 15 min in
+all, DATA at 1 KB/s or faster after its first minute) and message size (--max-size, default 10M);
+a header section is kept up to 1000 fields and 1 MiB. EHLO names and addresses with control
+characters are refused, never echoed. Point a test address's
 MX at this host (port 25 needs root or CAP_NET_BIND_SERVICE), or send to it directly with swaks.
 
 With --format json each message is one JSON object on its own line (NDJSON), with the shape of
@@ -184,7 +189,7 @@ func (p *receivePrinter) banner(srv *receive.Server, resolvers []string) {
 	th := p.text.Theme
 	addr := srv.Addr().String()
 	fmt.Fprintln(p.notes, th.Title.Render("mailcred receive: listening on "+addr+" as "+srv.Hostname()))
-	scope := "for any recipient domain (--domain limits it)"
+	scope := "for any recipient domain, as it listens on loopback only (elsewhere --domain is required)"
 	if d := srv.Domains(); len(d) > 0 {
 		scope = "for " + strings.Join(d, ", ") + " only"
 	}

@@ -199,7 +199,7 @@ func TestReceivePrintsOneJSONLinePerMessage(t *testing.T) {
 	}
 	_, err := sendTo(t, r.addr, "victim@example.net", goodMessage(t))
 	var re *smtpc.ReplyError
-	if !errors.As(err, &re) || re.Reply.Code != 550 || re.Reply.Enhanced != "5.7.1" || !strings.Contains(re.Reply.Message(), "relay refused") {
+	if !errors.As(err, &re) || re.Reply.Code != 550 || re.Reply.Enhanced != "5.7.1" || !strings.Contains(re.Reply.Message(), "relaying denied") {
 		t.Errorf("relay attempt: %v", err)
 	}
 
