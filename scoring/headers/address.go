@@ -83,7 +83,7 @@ func checkTo(m *Message, _ scoring.Evidence, _ time.Time) scoring.Result {
 	switch len(to) {
 	case 0:
 		detail := "RFC 5322 §3.6.3 makes To: optional, but SpamAssassin's MISSING_HEADERS rule scores a message " +
-			"without it (mail-tester took 1.2 points off in the story that started mailcred)."
+			"without it (mail-tester takes 1.2 points off for it)."
 		if len(m.Get("Cc")) > 0 {
 			detail += " A Cc: field does not count."
 		}
@@ -92,7 +92,7 @@ func checkTo(m *Message, _ scoring.Evidence, _ time.Time) scoring.Result {
 			Title:  "No To: header",
 			Detail: detail,
 			Fix: &scoring.Fix{Summary: "Add a To: header naming the recipient. For mail sent only to Bcc recipients, " +
-				"use the empty group `To: undisclosed-recipients:;`. In mailcred's composer, take To off the omitted headers.",
+				"use the empty group `To: undisclosed-recipients:;`. In mailcred's workbench, fill in the To field (press e).",
 				Snippet: "To: recipient@example.org"},
 		}
 	case 1:

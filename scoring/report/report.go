@@ -123,8 +123,17 @@ func (t Text) block(w io.Writer, pad, text string, style lipgloss.Style) {
 // hyphens, which cuts command lines like "--selector" in two), then cuts
 // any word still longer than the width (long tokens like a base64 key
 // would otherwise overflow the column) unless width is under 10. It
-// returns at least one line.
+// returns at least one line. Leading indentation is kept, on continuation
+// lines too (an SPF include tree stays a tree).
 func Wrap(text string, width int) []string {
+	body := strings.TrimLeft(text, " ")
+	if indent := len(text) - len(body); indent > 0 && indent <= width/2 {
+		lines := Wrap(body, width-indent)
+		for i := range lines {
+			lines[i] = text[:indent] + lines[i]
+		}
+		return lines
+	}
 	var lines []string
 	var line strings.Builder
 	for _, word := range strings.Split(text, " ") {

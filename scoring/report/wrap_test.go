@@ -21,6 +21,8 @@ func TestWrap(t *testing.T) {
 		{name: "under 10 columns nothing is cut", text: "abcdefghijkl mn", width: 5,
 			want: []string{"abcdefghijkl", "mn"}},
 		{name: "empty text is one empty line", text: "", width: 20, want: []string{""}},
+		{name: "indentation is kept on every line", text: "    ip4:192.0.2.0/24 ip4:198.51.100.0/24", width: 26,
+			want: []string{"    ip4:192.0.2.0/24", "    ip4:198.51.100.0/24"}},
 		{name: "width counts cells, not bytes", text: "ééééé ééééé", width: 5,
 			want: []string{"ééééé", "ééééé"}},
 	}

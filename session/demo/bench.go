@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/mailcred/mailcred/scoring"
@@ -102,6 +103,11 @@ func (b worldBench) Send(ctx context.Context, draft compose.Message, rcpt []stri
 	if err != nil {
 		return nil, err
 	}
-	ips := session.UniqueAddrs(append(append(s.IPs()[:0:0], s.SourceIP()), s.IPs()...))
-	return &session.Sent{Outcome: o, Evidence: o.Evidence(pl, ips...)}, nil
+	// The address the provider saw goes first (it is the connecting IP
+	// of the session facts); the list the checks show keeps the sender's
+	// own order, IPv4 then IPv6, whichever was used, so rows do not swap
+	// between runs.
+	ev := o.Evidence(pl, session.UniqueAddrs(append([]netip.Addr{s.SourceIP()}, s.IPs()...))...)
+	ev.IPs = s.IPs()
+	return &session.Sent{Outcome: o, Evidence: ev}, nil
 }

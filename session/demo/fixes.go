@@ -89,8 +89,8 @@ func fixTable() []fixDef {
 	return []fixDef{
 		{
 			id: "ipv6.disable", title: "Turn IPv6 sending off", kind: KindHost,
-			detail: "Send over IPv4 only (exim: disable_ipv6 = true; postfix: inet_protocols = ipv4), as the story's " +
-				"developer did: Gmail refuses IPv6 senders without a forward-confirmed PTR and SPF or DKIM.",
+			detail: "Send over IPv4 only (exim: disable_ipv6 = true; postfix: inet_protocols = ipv4). " +
+				"Gmail refuses IPv6 senders without a forward-confirmed PTR and SPF or DKIM.",
 			checks: []string{"ipv6.ready", "smtp.response"},
 			done:   func(s state) bool { return !s.ipv6 },
 			plan: func(_ *World, _ state) (plan, error) {
@@ -161,7 +161,7 @@ func fixTable() []fixDef {
 		},
 		{
 			id: "draft.to", title: "Add a To: header to the draft", kind: KindDraft,
-			detail: "The story's sendmail -v message had no To: header: SpamAssassin's MISSING_HEADERS costs 1.2 " +
+			detail: "The test message has no To: header: SpamAssassin's MISSING_HEADERS costs 1.2 " +
 				"points at mail-tester, and Gmail's filter notices.",
 			checks: []string{"headers.to"},
 			done:   func(s state) bool { return !s.omitTo },

@@ -57,7 +57,7 @@ func scenarioTable() []scenario {
 		{
 			Scenario: Scenario{
 				Name:  ScenarioStory,
-				Title: "The bare VPS of DESIGN.md's story",
+				Title: "A fresh VPS: nothing set up yet, and the providers refuse",
 				Problem: "No SPF, DKIM or DMARC; IPv6 sending on without a PTR (Gmail refuses); no PTR for the " +
 					"IPv4 address either (GMX refuses at the greeting); Outlook blocks the IP (S3140); the draft has no To:.",
 				Fixes: []string{"ipv6.disable", "spf.publish", "rdns.ptr4", "outlook.delist", "dkim.publish",

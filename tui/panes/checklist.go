@@ -367,7 +367,7 @@ func (c *Checklist) detailLines(th themes.Theme, w int) []string {
 			lines = append(lines, strings.Split(safetext.Text(f.Snippet, 0), "\n")...)
 		}
 		if f.Link != "" {
-			lines = append(lines, th.Muted.Render("See "+safetext.Line(f.Link, 0)))
+			lines = append(lines, Wrap("See "+safetext.Line(f.Link, 0), w)...)
 		}
 		if demo {
 			lines = append(lines, th.Accent.Render("a applies exactly this in the demo world"))

@@ -81,6 +81,22 @@ func Fit(lines []string, w, h int) []string {
 	return out
 }
 
+// isURL reports whether a word is a web address.
+func isURL(w string) bool {
+	return strings.HasPrefix(w, "https://") || strings.HasPrefix(w, "http://")
+}
+
+// Link shows url as a terminal hyperlink (OSC 8; terminals without it
+// show the text), cut to w cells with … when it is longer: the link
+// still opens the whole address.
+func Link(url string, w int) string {
+	text := url
+	if ansi.StringWidth(text) > w {
+		text = ansi.Truncate(text, w, "…")
+	}
+	return ansi.SetHyperlink(url) + text + ansi.ResetHyperlink()
+}
+
 // Wrap breaks plain text at spaces to width w. A paragraph's leading
 // indentation is kept, on its continuation lines too (an SPF include tree
 // stays a tree). A word longer than a line goes on a line of its own and
@@ -103,6 +119,19 @@ func Wrap(text string, w int) []string {
 			line = ""
 		}
 		for _, word := range strings.Fields(body) {
+			if isURL(word) {
+				// A URL is never broken: it goes whole on a line, cut
+				// short on screen only if it must be, and is a link
+				// (OSC 8) to the whole address either way.
+				if line != "" && ansi.StringWidth(line)+1+ansi.StringWidth(word) > room {
+					flush()
+				}
+				if line != "" {
+					line += " "
+				}
+				line += Link(word, max(1, room-ansi.StringWidth(line)))
+				continue
+			}
 			for ansi.StringWidth(word) > room {
 				if line != "" {
 					flush()

@@ -289,3 +289,41 @@ func TestComposeViewFits(t *testing.T) {
 		assertSize(t, c.View(), size[0], size[1])
 	}
 }
+
+// A URL is never broken mid-token: it stays whole on one line (cut short
+// with … only when longer than the line) and links to the whole address.
+func TestWrapKeepsURLsWhole(t *testing.T) {
+	url := "https://support.google.com/mail/?p=IPv6AuthError"
+	for _, w := range []int{30, 60, 80} {
+		lines := Wrap("Please review "+url+" for more information", w)
+		found := 0
+		for _, l := range lines {
+			if n := ansi.StringWidth(l); n > w {
+				t.Fatalf("width %d: line of %d cells: %q", w, n, l)
+			}
+			if strings.Contains(l, "\x1b]8;;"+url+"\a") {
+				found++
+			}
+			plain := ansi.Strip(l)
+			if strings.Contains(plain, "https://") && !strings.Contains(plain, url) && !strings.HasSuffix(strings.TrimSpace(plain), "…") {
+				t.Fatalf("width %d: the URL is broken: %q", w, plain)
+			}
+		}
+		if found != 1 {
+			t.Fatalf("width %d: %d lines link the whole URL:\n%q", w, found, lines)
+		}
+	}
+}
+
+// Indentation is kept on wrapped and continuation lines (an SPF include
+// tree stays a tree).
+func TestWrapKeepsIndentation(t *testing.T) {
+	tree := "v=spf1 include:_spf.example.net -all\n  include:_spf.example.net\n    ip4:192.0.2.0/24 ip4:198.51.100.0/24 ip4:203.0.113.0/24"
+	lines := Wrap(tree, 40)
+	if !strings.HasPrefix(lines[1], "  include:") || !strings.HasPrefix(lines[2], "    ip4:") {
+		t.Fatalf("indentation lost:\n%s", strings.Join(lines, "\n"))
+	}
+	if !strings.HasPrefix(lines[3], "    ip4:") {
+		t.Fatalf("a continuation line lost its indentation:\n%s", strings.Join(lines, "\n"))
+	}
+}
