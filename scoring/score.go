@@ -49,16 +49,26 @@ type Score struct {
 	Unchecked []string `json:"unchecked,omitempty"`
 }
 
+// Cost is what r deducts: its weight when it failed, half of it for a
+// warning, nothing otherwise (an error or a pending check is unknown, not
+// a deduction).
+func (w Weights) Cost(r Result) float64 {
+	switch r.Status {
+	case Fail:
+		return w[r.ID]
+	case Warn:
+		return w[r.ID] / 2
+	}
+	return 0
+}
+
 // Compute deducts each failing check's weight (half for a warning) from 10.
 // Errors and pending checks deduct nothing and mark the score incomplete.
 func (w Weights) Compute(results []Result) Score {
 	s := Score{Value: 10, Max: 10}
 	for _, r := range results {
+		s.Value -= w.Cost(r)
 		switch r.Status {
-		case Fail:
-			s.Value -= w[r.ID]
-		case Warn:
-			s.Value -= w[r.ID] / 2
 		case Error, Pending:
 			s.Incomplete = true
 			s.Unchecked = append(s.Unchecked, r.ID)

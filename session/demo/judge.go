@@ -2,23 +2,24 @@ package demo
 
 import (
 	"context"
-	"net/mail"
 	"net/netip"
-	"strings"
 
+	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dmarc"
 	"github.com/mailcred/mailcred/scoring/dnsbl"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/headers"
 	"github.com/mailcred/mailcred/scoring/rdns"
+	"github.com/mailcred/mailcred/scoring/receiver"
 	"github.com/mailcred/mailcred/scoring/spf"
 )
 
 // judgement is what a receiver knows about one command or message, and
-// what it works out with mailcred's engine against the world's DNS. Each
-// verdict is computed once, when a rule first asks; a judgement belongs to
-// one goroutine.
+// what it works out with mailcred's engine against the world's DNS: SPF,
+// DKIM and DMARC are scoring/receiver's verdict, as `mailcred score` and
+// `mailcred receive` reach it. Each verdict is computed once, when a rule
+// first asks; a judgement belongs to one goroutine.
 type judgement struct {
 	ctx      context.Context
 	dns      *dnsx.Resolver
@@ -30,12 +31,14 @@ type judgement struct {
 	msg      []byte
 	domain   string // the receiving provider's domain
 
-	ptr      *rdns.PTRInfo
-	spfEval  *spf.Evaluation
-	dkim     []dkim.SignatureResult
-	dkimDone bool
-	dmarc    *dmarc.Evaluation
-	zen      *bool
+	ptr     *rdns.PTRInfo
+	verdict *receiver.Verdict
+	zen     *bool
+}
+
+// connection is the SMTP session as the receiver saw it.
+func (j *judgement) connection() receiver.Connection {
+	return receiver.Connection{IP: j.ip, HELO: j.helo, MailFrom: j.mailFrom}
 }
 
 // fcrdns reports whether the source address has a PTR that resolves back
@@ -50,82 +53,50 @@ func (j *judgement) fcrdns() bool {
 // mailFromDomain is the domain SPF checks: MAIL FROM's, or the HELO name
 // for the null sender (RFC 7208 §2.4).
 func (j *judgement) mailFromDomain() string {
-	if at := strings.LastIndexByte(j.mailFrom, '@'); at >= 0 {
-		return strings.ToLower(j.mailFrom[at+1:])
+	if d := scoring.DomainOf(j.mailFrom); d != "" {
+		return d
 	}
-	return strings.ToLower(j.helo)
+	return scoring.NormalDomain(j.helo)
 }
 
-// spfResult is check_host() for the source address and MAIL FROM.
-func (j *judgement) spfResult() *spf.Evaluation {
-	if j.spfEval == nil {
-		j.spfEval = spf.Evaluate(j.ctx, j.dns, j.ip, j.mailFrom, j.helo)
+// judged is the receiver's verdict on the message (SPF alone before
+// DATA: there is no message yet).
+func (j *judgement) judged() *receiver.Verdict {
+	if j.verdict == nil {
+		ev, _ := j.connection().Evidence(j.msg)
+		j.verdict = receiver.Judge(j.ctx, j.dns, ev)
 	}
-	return j.spfEval
+	return j.verdict
 }
 
-// dkimResults verifies every signature against the published keys.
-func (j *judgement) dkimResults() []dkim.SignatureResult {
-	if !j.dkimDone {
-		j.dkimDone = true
-		if len(j.msg) > 0 {
-			j.dkim, _ = dkim.VerifyPublished(j.ctx, j.msg, j.dns) // unreadable counts as unsigned
-		}
+// authenticated is Gmail's rule for every sender: SPF or DKIM passes.
+func (j *judgement) authenticated() bool {
+	v := j.judged()
+	if v.SPF != nil && v.SPF.Result == spf.Pass {
+		return true
 	}
-	return j.dkim
-}
-
-// dkimPass reports whether some signature verifies.
-func (j *judgement) dkimPass() bool {
-	for _, r := range j.dkimResults() {
-		if r.Status == dkim.Pass {
+	for _, s := range v.DKIM {
+		if s.Status == dkim.Pass {
 			return true
 		}
 	}
 	return false
 }
 
-// authenticated is Gmail's rule for every sender: SPF or DKIM passes.
-func (j *judgement) authenticated() bool {
-	return j.spfResult().Result == spf.Pass || j.dkimPass()
-}
-
 // fromDomain is the RFC5322.From domain of the message, or "".
-func (j *judgement) fromDomain() string {
-	fields := headers.Parse(j.msg).Get("From")
-	if len(fields) != 1 {
-		return ""
-	}
-	a, err := mail.ParseAddress(fields[0].Value)
-	if err != nil {
-		return ""
-	}
-	if at := strings.LastIndexByte(a.Address, '@'); at >= 0 {
-		return strings.ToLower(a.Address[at+1:])
-	}
-	return ""
-}
+func (j *judgement) fromDomain() string { return j.judged().FromDomain }
 
-// dmarcResult evaluates DMARC for the message with the SPF and DKIM
-// verdicts above.
-func (j *judgement) dmarcResult() *dmarc.Evaluation {
-	if j.dmarc == nil {
-		in := dmarc.AlignmentInput{
-			FromDomain: j.fromDomain(),
-			SPF:        dmarc.SPFResult{Result: string(j.spfResult().Result), Domain: j.mailFromDomain()},
-		}
-		for _, r := range j.dkimResults() {
-			in.DKIM = append(in.DKIM, dmarc.DKIMResult{Domain: r.Domain, Result: string(r.Status)})
-		}
-		j.dmarc = dmarc.Evaluate(j.ctx, j.dns, in)
-	}
-	return j.dmarc
+// dmarcNone reports that no DMARC policy applies to the message: no
+// record, or no single From domain to look one up for.
+func (j *judgement) dmarcNone() bool {
+	e := j.judged().DMARC
+	return e == nil || e.Result == dmarc.ResultNone
 }
 
 // dmarcRejects reports a DMARC failure under p=reject.
 func (j *judgement) dmarcRejects() bool {
-	e := j.dmarcResult()
-	return e.Result == dmarc.ResultFail && e.ApplyPolicy && e.Policy == dmarc.PolicyReject
+	e := j.judged().DMARC
+	return e != nil && e.Result == dmarc.ResultFail && e.ApplyPolicy && e.Policy == dmarc.PolicyReject
 }
 
 // hasTo reports whether the message has a To: header.
@@ -148,6 +119,6 @@ func (j *judgement) zenListed() bool {
 
 // foreignRecipient reports a RCPT TO outside the provider's domain.
 func (j *judgement) foreignRecipient() bool {
-	at := strings.LastIndexByte(j.rcpt, '@')
-	return at < 0 || !strings.EqualFold(j.rcpt[at+1:], j.domain)
+	d := scoring.DomainOf(j.rcpt)
+	return d == "" || d != scoring.NormalDomain(j.domain)
 }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/mailcred/mailcred/scoring/dmarc"
 	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtptest"
 )
@@ -102,7 +101,7 @@ func providerTable() []providerDef {
 // files the mail as spam").
 func gmailFolder(j *judgement) []string {
 	var reasons []string
-	if j.dmarcResult().Result == dmarc.ResultNone {
+	if j.dmarcNone() {
 		reasons = append(reasons, "no DMARC policy for "+j.fromDomain()+": nothing tells Gmail the domain stands behind its mail")
 	}
 	if !j.hasTo() {

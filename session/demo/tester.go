@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
@@ -101,17 +102,13 @@ func asMailTester(c scoring.Check, v *receiver.Verdict) scoring.Check {
 	return c
 }
 
-// score runs the tester's checks on the message of j.
+// score runs the tester's checks on the message of j: scoring/receiver's
+// ScoreMessage, as `mailcred score` and `mailcred receive` score, with the
+// tester's own list of checks and its domain as the authserv-id.
 func (w *World) score(j *judgement) *Report {
-	ev := scoring.Evidence{Domain: j.mailFromDomain(), MailFrom: j.mailFrom, IPs: []netip.Addr{j.ip},
-		HELO: j.helo, Message: j.msg}
-	// The receiver's verdict, worked out once before the checks run in
-	// parallel: they only read it (its DNS answers are in j.dns's cache).
-	v := receiver.Judge(j.ctx, j.dns, ev)
-	results := scoring.RunAll(j.ctx, &scoring.Env{Evidence: ev, DNS: j.dns}, testerChecks(v))
+	sc := receiver.ScoreMessage(j.ctx, j.dns, j.msg, j.connection(), receiver.Options{AuthservID: j.domain, Checks: testerChecks})
 	rep := &Report{At: w.opts.Clock(), MailFrom: j.mailFrom, SourceIP: j.ip, HELO: j.helo,
-		Score: scoring.DefaultWeights.Compute(results), Results: results,
-		AuthenticationResults: receiver.AuthenticationResults(j.domain, v)}
+		Score: sc.Score, Results: sc.Results, AuthenticationResults: sc.AuthenticationResults}
 	m := headers.Parse(j.msg)
 	if f := m.Get("Message-ID"); len(f) == 1 {
 		rep.MessageID = f[0].Value
@@ -119,23 +116,11 @@ func (w *World) score(j *judgement) *Report {
 	if f := m.Get("From"); len(f) == 1 {
 		rep.From = f[0].Value
 	}
-	for _, r := range results {
-		pts := scoring.DefaultWeights[r.ID]
-		if r.Status == scoring.Warn {
-			pts /= 2
-		}
-		if (r.Status == scoring.Fail || r.Status == scoring.Warn) && pts > 0 {
+	for _, r := range sc.Results {
+		if pts := scoring.DefaultWeights.Cost(r); pts > 0 {
 			rep.Deductions = append(rep.Deductions, Deduction{ID: r.ID, Points: pts, Title: r.Title})
 		}
 	}
-	slices.SortStableFunc(rep.Deductions, func(a, b Deduction) int {
-		switch {
-		case a.Points > b.Points:
-			return -1
-		case a.Points < b.Points:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(rep.Deductions, func(a, b Deduction) int { return cmp.Compare(b.Points, a.Points) })
 	return rep
 }

@@ -110,7 +110,7 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	domains := make([]string, 0, len(o.Domains))
 	for _, d := range o.Domains {
-		n := normalDomain(d)
+		n := scoring.NormalDomain(d)
 		if !isHostname(n) {
 			return o, fmt.Errorf("receive: domain %q: want a domain name like example.com", d)
 		}
@@ -146,11 +146,6 @@ func setDefault[T int | int64 | time.Duration](v *T, def T) {
 	if *v <= 0 {
 		*v = def
 	}
-}
-
-// normalDomain lower-cases a domain and drops white space and a final dot.
-func normalDomain(d string) string {
-	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
 }
 
 // isHostname accepts letters, digits, hyphens, underscores and dots, up to

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
-	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/receiver"
 	"github.com/mailcred/mailcred/scoring/safetext"
 )
@@ -39,38 +37,23 @@ func (s *Server) score(tr transaction, in capture) (rep Report, err error) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.opts.ScoreTimeout)
 	defer cancel()
 
-	msg, lfLines := receiver.ToCRLF(raw)
+	conn := receiver.Connection{IP: tr.peer.Addr(), HELO: tr.helo, MailFrom: tr.mailFrom, TLS: tr.tls}
 	var notes []string
 	if in.cut {
 		notes = append(notes, fmt.Sprintf("the header section ran to %d fields in %d bytes (the message to %d bytes): "+
 			"over the limits, so only its first %d bytes were kept and judged", in.header.Fields, in.header.Bytes, in.size, len(raw)))
 	}
-	if lfLines > 0 {
-		notes = append(notes, fmt.Sprintf("%d line(s) end in LF alone: converted to CRLF for verification, as an MTA would on receipt "+
-			"(message.format judges the message as received)", lfLines))
-	}
-	_, fromDomain, _ := receiver.AuthorAddress(msg)
-	helo := strings.TrimSuffix(strings.TrimSpace(tr.helo), ".")
-	mailFrom := tr.mailFrom
-	if mailFrom == "" && helo != "" {
-		// RFC 7208 §2.4: with a null reverse-path SPF checks
-		// postmaster@ the HELO name.
-		mailFrom = "postmaster@" + helo
-		notes = append(notes, "MAIL FROM:<> (a bounce): SPF checks the HELO identity "+safetext.Line(mailFrom, maxEnvelopeText)+" (RFC 7208 §2.4)")
-	}
-	r, err := s.opts.NewResolver(fromDomain, domainOf(mailFrom))
+	r, err := s.opts.NewResolver(receiver.DomainsOf(raw, conn)...)
 	if err != nil {
 		return Report{}, fmt.Errorf("resolver: %w", err)
 	}
-	ev := scoring.Evidence{Domain: fromDomain, MailFrom: mailFrom, HELO: helo, Message: msg}
-	if ip := tr.peer.Addr(); ip.IsValid() {
-		ev.IPs = []netip.Addr{ip}
-	}
-	env := &scoring.Env{Evidence: ev, DNS: r}
-	auth := receiver.AuthenticationResults(s.opts.Hostname, receiver.Judge(ctx, r, ev))
-	results := receiver.Received(ctx, env, raw)
+	sc := receiver.ScoreMessage(ctx, r, raw, conn, receiver.Options{AuthservID: s.opts.Hostname, Weights: s.opts.Weights})
 	if err := s.ctx.Err(); err != nil {
 		return Report{}, fmt.Errorf("scoring abandoned: %w", err)
+	}
+	for _, n := range sc.Notes {
+		// A note may quote the client's HELO name.
+		notes = append(notes, safetext.Line(n, 2*maxEnvelopeText))
 	}
 
 	rcpts := make([]string, len(tr.rcpts))
@@ -85,19 +68,12 @@ func (s *Server) score(tr transaction, in capture) (rep Report, err error) {
 		Rcpts:    rcpts,
 		Size:     in.size,
 		TLS:      tr.tls,
-		Domain:   fromDomain,
-		Score:    s.opts.Weights.Compute(results),
-		Results:  results,
+		Domain:   sc.FromDomain,
+		Score:    sc.Score,
+		Results:  sc.Results,
 		Notes:    notes,
 		Queries:  r.Log(),
 
-		AuthenticationResults: auth,
+		AuthenticationResults: sc.AuthenticationResults,
 	}, nil
-}
-
-func domainOf(addr string) string {
-	if at := strings.LastIndexByte(addr, '@'); at >= 0 {
-		return normalDomain(addr[at+1:])
-	}
-	return ""
 }

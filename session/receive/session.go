@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/mailcred/mailcred/scoring"
 )
 
 // backend makes a session for each client: go-smtp calls NewSession at
@@ -155,11 +157,7 @@ func (s *Server) accepts(addr string) bool {
 	if len(s.opts.Domains) == 0 {
 		return true
 	}
-	at := strings.LastIndexByte(addr, '@')
-	if at < 0 {
-		return false
-	}
-	d := normalDomain(addr[at+1:])
+	d := scoring.DomainOf(addr)
 	for _, want := range s.opts.Domains {
 		if d == want {
 			return true

@@ -119,40 +119,30 @@ func runScore(cmd *cobra.Command, g *globals, f *scoreFlags, args []string) erro
 
 func heloOf(f *scoreFlags) string { return strings.TrimSuffix(strings.TrimSpace(f.helo), ".") }
 
-// messageDomains are the From and Return-Path domains of raw, the ones
+// connection is what the flags and the message say the receiving server
+// saw, and where MAIL FROM came from.
+func connection(f *scoreFlags, ip netip.Addr, raw []byte) (receiver.Connection, string) {
+	msg, _ := receiver.ToCRLF(raw)
+	from, _, _ := receiver.AuthorAddress(msg)
+	mailFrom, source := envelopeSender(f.mailFrom, msg, from)
+	return receiver.Connection{IP: ip, HELO: heloOf(f), MailFrom: mailFrom}, source
+}
+
+// messageDomains are the From and MAIL FROM domains of raw, the ones
 // --fresh asks authoritative servers about.
 func messageDomains(f *scoreFlags, raw []byte) []string {
-	msg, _ := receiver.ToCRLF(raw)
-	from, fromDomain, _ := receiver.AuthorAddress(msg)
-	mailFrom, _ := envelopeSender(f.mailFrom, msg, from, heloOf(f))
-	return []string{fromDomain, domainOf(mailFrom)}
+	conn, _ := connection(f, netip.Addr{}, raw)
+	return receiver.DomainsOf(raw, conn)
 }
 
 // scoreMessage judges one message as a receiver would when ip connects,
 // asking DNS through r: the report and the results.
 func scoreMessage(ctx context.Context, f *scoreFlags, ip netip.Addr, file string, raw []byte, r *dnsx.Resolver) (scoreReport, []scoring.Result) {
-	msg, lfLines := receiver.ToCRLF(raw)
-	var notes []string
-	if lfLines > 0 {
-		notes = append(notes, fmt.Sprintf("%d line(s) end in LF alone: converted to CRLF for verification, as an MTA would on receipt "+
-			"(message.format judges the file as it is)", lfLines))
-	}
-	from, fromDomain, _ := receiver.AuthorAddress(msg)
-	helo := heloOf(f)
-	mailFrom, source := envelopeSender(f.mailFrom, msg, from, helo)
-	notes = append(notes, "MAIL FROM "+orNone(mailFrom)+" ("+source+")")
-
-	ev := scoring.Evidence{Domain: fromDomain, MailFrom: mailFrom, IPs: []netip.Addr{ip}, HELO: helo, Message: msg}
-	env := &scoring.Env{Evidence: ev, DNS: r}
-	verdict := receiver.Judge(ctx, r, ev)
-	auth := receiver.AuthenticationResults(f.authservID, verdict)
-
-	// The header checks see the file as it is; everything else the CRLF
-	// form a receiver verifies.
-	results := receiver.Received(ctx, env, raw)
-
-	return scoreReport{File: file, AuthenticationResults: auth, Notes: notes,
-		Check: report.NewCheck(fromDomain, results, scoring.DefaultWeights, r.Log())}, results
+	conn, source := connection(f, ip, raw)
+	sc := receiver.ScoreMessage(ctx, r, raw, conn, receiver.Options{AuthservID: f.authservID})
+	notes := append([]string{"MAIL FROM " + orNull(conn.MailFrom) + " (" + source + ")"}, sc.Notes...)
+	return scoreReport{File: file, AuthenticationResults: sc.AuthenticationResults, Notes: notes,
+		Check: report.NewCheck(sc.FromDomain, sc.Results, scoring.DefaultWeights, r.Log())}, sc.Results
 }
 
 // readMessage reads FILE, or standard input for "-", refusing more than
@@ -184,33 +174,20 @@ func readMessage(stdin io.Reader, file string) ([]byte, error) {
 	return raw, nil
 }
 
-// envelopeSender picks the RFC5321.MailFrom to check and says where it
-// came from: the flag, the Return-Path header (which the final MTA writes
-// from MAIL FROM, RFC 5321 §4.4), or the From address. A null reverse-path
-// ("<>", a bounce) is checked as postmaster@HELO, the identity RFC 7208
-// §2.4 substitutes.
-func envelopeSender(flag string, msg []byte, from, helo string) (addr, source string) {
-	flag = strings.TrimSpace(flag)
-	switch {
-	case flag != "":
-		addr, source = strings.TrimSuffix(strings.TrimPrefix(flag, "<"), ">"), "--mail-from"
-	default:
-		if rp := headers.Parse(msg).Get("Return-Path"); len(rp) > 0 {
-			v := strings.TrimSpace(rp[0].Value)
-			if a, ok := angleAddr(v); ok {
-				addr, source = a, "from the Return-Path header"
-				break
-			}
+// envelopeSender picks the RFC5321.MailFrom the message came with and
+// says where it came from: the flag, the Return-Path header (which the
+// final MTA writes from MAIL FROM, RFC 5321 §4.4), or the From address.
+// "" is the null reverse-path of a bounce ("<>").
+func envelopeSender(flag string, msg []byte, from string) (addr, source string) {
+	if flag = strings.TrimSpace(flag); flag != "" {
+		return strings.TrimSuffix(strings.TrimPrefix(flag, "<"), ">"), "--mail-from"
+	}
+	if rp := headers.Parse(msg).Get("Return-Path"); len(rp) > 0 {
+		if a, ok := angleAddr(strings.TrimSpace(rp[0].Value)); ok {
+			return a, "from the Return-Path header"
 		}
-		return from, "the From address: no --mail-from and no Return-Path header"
 	}
-	if addr != "" {
-		return addr, source
-	}
-	if helo != "" {
-		return "postmaster@" + helo, "null reverse-path: SPF checks the HELO identity (RFC 7208 §2.4)"
-	}
-	return from, "null reverse-path and no --helo: the From address instead"
+	return from, "the From address: no --mail-from and no Return-Path header"
 }
 
 // angleAddr reads "<local@domain>", "<>" or a bare address; ok is false
@@ -232,18 +209,19 @@ func angleAddr(v string) (string, bool) {
 	return v, true
 }
 
-func domainOf(addr string) string {
-	if at := strings.LastIndexByte(addr, '@'); at >= 0 {
-		return strings.ToLower(addr[at+1:])
-	}
-	return ""
-}
-
 func orNone(s string) string {
 	if s == "" {
 		return "(none)"
 	}
 	return s
+}
+
+// orNull writes the null reverse-path as SMTP does.
+func orNull(addr string) string {
+	if addr == "" {
+		return "<>"
+	}
+	return addr
 }
 
 // printScore writes the text report: the Authentication-Results field

@@ -225,11 +225,12 @@ func TestEnvelopeSender(t *testing.T) {
 		{"flag wins", "<b@example.net>", "Return-Path: <r@example.org>\r\n\r\n", "", "b@example.net"},
 		{"Return-Path", "", "Return-Path: <r@example.org>\r\n\r\n", "", "r@example.org"},
 		{"From without Return-Path", "", "Subject: x\r\n\r\n", "", "a@example.com"},
-		{"null reverse-path checks HELO", "", "Return-Path: <>\r\n\r\n", "mail.example.com", "postmaster@mail.example.com"},
+		{"null reverse-path", "", "Return-Path: <>\r\n\r\n", "mail.example.com", ""},
+		{"null reverse-path by flag", "<>", "Return-Path: <r@example.org>\r\n\r\n", "", ""},
 		{"unreadable Return-Path ignored", "", "Return-Path: <a b@x>\r\n\r\n", "", "a@example.com"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got, _ := envelopeSender(tc.flag, []byte(tc.msg), "a@example.com", tc.helo); got != tc.want {
+			if got, _ := envelopeSender(tc.flag, []byte(tc.msg), "a@example.com"); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})

@@ -1,0 +1,191 @@
+package receiver
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dnsbl"
+	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/scoring/headers"
+	"github.com/mailcred/mailcred/scoring/rdns"
+	"github.com/mailcred/mailcred/scoring/spf"
+)
+
+// Connection is what the receiving server knew of the SMTP session a
+// message came in: the connecting IP, the EHLO name, the reverse-path and
+// how the connection was protected.
+type Connection struct {
+	IP   netip.Addr
+	HELO string // as the client gave it; a final dot is ignored
+	// MailFrom is the RFC5321.MailFrom; "" is the null reverse-path of a
+	// bounce, for which SPF checks postmaster@HELO (RFC 7208 §2.4).
+	MailFrom string
+	// TLS describes the protection ("TLS 1.3 TLS_AES_128_GCM_SHA256"), ""
+	// in plaintext. It is carried into the result, not judged: what a
+	// receiver judges of TLS is the sender's own session (tls.starttls).
+	TLS string
+}
+
+// Options tune ScoreMessage; the zero value scores as `mailcred score`.
+type Options struct {
+	// AuthservID names the receiver in the Authentication-Results field;
+	// default "mailcred".
+	AuthservID string
+	// Weights score the results; default scoring.DefaultWeights.
+	Weights scoring.Weights
+	// Checks, when set, chooses the checks run after the verdict is known
+	// (a mail-tester-like mailbox counts differently); default
+	// ReceivedChecks. The verdict is the one the header field reports.
+	Checks func(v *Verdict) []scoring.Check
+}
+
+// Scored is the outcome of ScoreMessage: what a receiver concluded about
+// one message, typed, for `score`, `receive` and the demo's tester to
+// print each in its own way.
+type Scored struct {
+	Connection Connection
+	// MailFrom is the identity SPF checked (postmaster@HELO for a bounce).
+	MailFrom string
+	// FromDomain is the DMARC Author Domain; "" when the From field does
+	// not give exactly one address.
+	FromDomain string
+	// Verdict is SPF, DKIM and DMARC as worked out once;
+	// AuthenticationResults is its RFC 8601 field value.
+	Verdict               *Verdict
+	AuthenticationResults string
+	Results               []scoring.Result
+	Score                 scoring.Score
+	// Notes say what was assumed or converted (bare LF lines, a bounce's
+	// SPF identity), as sentences for the reader.
+	Notes []string
+}
+
+// ScoreMessage judges raw as a receiving server does when conn delivers
+// it, asking DNS through r: SPF for the connecting IP, every DKIM
+// signature, DMARC, the header checks, reverse DNS and blocklists, scored
+// with the weights. raw is the message as it came; lines ending in a bare
+// LF are converted to CRLF for verification, as an MTA does on receipt,
+// while the header hygiene checks judge raw itself. It never fails: what
+// could not be checked is an error result and marks the score incomplete.
+func ScoreMessage(ctx context.Context, r *dnsx.Resolver, raw []byte, conn Connection, opts Options) *Scored {
+	msg, lfLines := ToCRLF(raw)
+	s := &Scored{Connection: conn}
+	if lfLines > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d line(s) end in LF alone: converted to CRLF for verification, as an MTA would on receipt "+
+			"(message.format judges the message as it came)", lfLines))
+	}
+	ev, note := conn.Evidence(msg)
+	if note != "" {
+		s.Notes = append(s.Notes, note)
+	}
+	s.FromDomain, s.MailFrom = ev.Domain, ev.MailFrom
+	env := &scoring.Env{Evidence: ev, DNS: r}
+	s.Verdict = Judge(ctx, r, ev)
+	authserv := opts.AuthservID
+	if authserv == "" {
+		authserv = "mailcred"
+	}
+	s.AuthenticationResults = AuthenticationResults(authserv, s.Verdict)
+
+	checks := ReceivedChecks()
+	if opts.Checks != nil {
+		checks = opts.Checks(s.Verdict)
+	}
+	// The header hygiene checks see the message as it came (a bare LF is
+	// their finding, not a verifier's); everything else the CRLF form.
+	asCame := *env
+	asCame.Evidence.Message = raw
+	var hygiene, rest []scoring.Check
+	for _, c := range checks {
+		if headerCheck(c.ID) {
+			hygiene = append(hygiene, c)
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	byID := map[string]scoring.Result{}
+	for _, res := range scoring.RunAll(ctx, env, rest) {
+		byID[res.ID] = res
+	}
+	for _, res := range scoring.RunAll(ctx, &asCame, hygiene) {
+		byID[res.ID] = res
+	}
+	for _, c := range checks {
+		s.Results = append(s.Results, byID[c.ID])
+	}
+	w := opts.Weights
+	if w == nil {
+		w = scoring.DefaultWeights
+	}
+	s.Score = w.Compute(s.Results)
+	return s
+}
+
+// Evidence is what a receiver judges when conn delivers msg (CRLF line
+// endings): the From domain, the SPF identity, the HELO name without a
+// final dot and the connecting IP; note says when the SPF identity is not
+// the reverse-path itself (a bounce).
+func (c Connection) Evidence(msg []byte) (ev scoring.Evidence, note string) {
+	from, fromDomain, _ := AuthorAddress(msg)
+	helo := strings.TrimSuffix(strings.TrimSpace(c.HELO), ".")
+	mailFrom, note := spfIdentity(c.MailFrom, helo, from)
+	ev = scoring.Evidence{Domain: fromDomain, MailFrom: mailFrom, HELO: helo, Message: msg}
+	if c.IP.IsValid() {
+		ev.IPs = []netip.Addr{c.IP.Unmap()}
+	}
+	return ev, note
+}
+
+// DomainsOf are the domains ScoreMessage will ask most about for raw and
+// conn — the From domain and the SPF identity's — for a resolver that asks
+// their authoritative servers (--fresh).
+func DomainsOf(raw []byte, conn Connection) []string {
+	msg, _ := ToCRLF(raw)
+	ev, _ := conn.Evidence(msg)
+	return []string{ev.Domain, scoring.DomainOf(ev.MailFrom)}
+}
+
+// spfIdentity is the MAIL FROM SPF checks, and a note when it is not the
+// reverse-path itself: a bounce's null reverse-path is checked as
+// postmaster@HELO (RFC 7208 §2.4); with no HELO name either, the From
+// address stands in.
+func spfIdentity(mailFrom, helo, from string) (string, string) {
+	switch {
+	case mailFrom != "":
+		return mailFrom, ""
+	case helo != "":
+		id := "postmaster@" + helo
+		return id, "MAIL FROM:<> (a bounce): SPF checks the HELO identity " + id + " (RFC 7208 §2.4)"
+	}
+	return from, "MAIL FROM:<> (a bounce) and no HELO name: SPF checks the From address instead"
+}
+
+// headerCheck reports the checks that judge the message's own bytes.
+func headerCheck(id string) bool {
+	for _, c := range headers.Checks() {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// ReceivedChecks are what a receiving server judges of a message, in the
+// order `mailcred score` and `mailcred receive` print them: spf.result
+// for the connecting IP, DKIM and DMARC (Checks), the header checks, then
+// reverse DNS and blocklists.
+func ReceivedChecks() []scoring.Check {
+	var out []scoring.Check
+	for _, c := range spf.Checks() {
+		if c.ID == spf.CheckResult {
+			out = append(out, c)
+		}
+	}
+	out = append(out, Checks()...)
+	out = append(out, headers.Checks()...)
+	out = append(out, rdns.Checks()...)
+	return append(out, dnsbl.Checks()...)
+}

@@ -1,0 +1,21 @@
+package scoring
+
+import "testing"
+
+// The tester's deductions and the score are the same arithmetic.
+func TestCostAndCompute(t *testing.T) {
+	w := Weights{"a": 1, "b": 2, "c": 4}
+	results := []Result{{ID: "a", Status: Fail}, {ID: "b", Status: Warn}, {ID: "c", Status: Error}, {ID: "d", Status: Fail}}
+	want := []float64{1, 1, 0, 0}
+	total := 0.0
+	for i, r := range results {
+		if got := w.Cost(r); got != want[i] {
+			t.Errorf("Cost(%s %v) = %g, want %g", r.ID, r.Status, got, want[i])
+		}
+		total += w.Cost(r)
+	}
+	s := w.Compute(results)
+	if s.Value != 10-total || !s.Incomplete || len(s.Unchecked) != 1 || s.Unchecked[0] != "c" {
+		t.Errorf("Compute = %+v, want %g incomplete with c unchecked", s, 10-total)
+	}
+}
