@@ -50,7 +50,7 @@ func readBuildInfo() BuildInfo {
 	if releaseVersion != "" {
 		b.Version = releaseVersion
 	}
-	if releaseCommit != "" {
+	if releaseCommit != "" && releaseCommit != "none" { // goreleaser says none outside a git checkout
 		b.Commit = releaseCommit
 	}
 	return b
