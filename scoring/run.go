@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"runtime/debug"
 	"sync"
@@ -74,6 +75,11 @@ type SMTPFacts struct {
 type Env struct {
 	Evidence Evidence
 	DNS      *dnsx.Resolver
+	// HTTPS fetches what DNS points at over HTTPS (the MTA-STS policy,
+	// RFC 8461 §3.3). nil means a client that resolves names through DNS
+	// and verifies certificates against the system roots; tests set one
+	// whose dialer and roots stay on loopback.
+	HTTPS *http.Client
 }
 
 // Check is one entry of the catalogue: a stable id and a function of the

@@ -7,7 +7,10 @@ import "math"
 type Weights map[string]float64
 
 // DefaultWeights is the table the README documents. The sum of the DNS
-// checks is 10, so a setup that fails every check scores 0.
+// checks up to ipv6.ready is 10, so a setup that fails every one scores 0.
+// MTA-STS and TLS-RPT protect mail *to* the domain: absent they are
+// information, published but broken they deduct on top; DANE and BIMI
+// are information only.
 var DefaultWeights = Weights{
 	"spf.record":       1.5,
 	"spf.lookups":      0.5,
@@ -24,6 +27,10 @@ var DefaultWeights = Weights{
 	"blocklist.domain": 0.25,
 	"mx.record":        0.25,
 	"ipv6.ready":       0.25,
+	"mtasts.policy":    0.25,
+	"tlsrpt.record":    0.25,
+	"dane.tlsa":        0,
+	"bimi.record":      0,
 	// Message and session checks (issue 3) join with their own weights.
 	"headers.to":         1.2,
 	"headers.from":       1.0,

@@ -4,15 +4,19 @@ package catalog
 
 import (
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/bimi"
+	"github.com/mailcred/mailcred/scoring/dane"
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dmarc"
 	"github.com/mailcred/mailcred/scoring/dnsbl"
 	"github.com/mailcred/mailcred/scoring/headers"
 	"github.com/mailcred/mailcred/scoring/ipv6"
+	"github.com/mailcred/mailcred/scoring/mtasts"
 	"github.com/mailcred/mailcred/scoring/mx"
 	"github.com/mailcred/mailcred/scoring/rdns"
 	"github.com/mailcred/mailcred/scoring/receiver"
 	"github.com/mailcred/mailcred/scoring/spf"
+	"github.com/mailcred/mailcred/scoring/tlsrpt"
 )
 
 // DNS returns every check of a sending setup that DNS alone can answer:
@@ -27,6 +31,10 @@ func DNS() []scoring.Check {
 		dnsbl.Checks(),
 		mx.Checks(),
 		ipv6.Checks(),
+		mtasts.Checks(),
+		tlsrpt.Checks(),
+		dane.Checks(),
+		bimi.Checks(),
 	} {
 		checks = append(checks, group...)
 	}

@@ -20,7 +20,7 @@ func byID(results []scoring.Result) map[string]scoring.Result {
 func TestCatalogueIDsAreTheDesignsAndUnique(t *testing.T) {
 	want := []string{"spf.record", "spf.lookups", "spf.all", "spf.result", "dkim.record", "dkim.key-match",
 		"dmarc.record", "dmarc.reporting", "rdns.ptr", "rdns.fcrdns", "rdns.helo", "blocklist.ip",
-		"blocklist.domain", "mx.record", "ipv6.ready"}
+		"blocklist.domain", "mx.record", "ipv6.ready", "mtasts.policy", "tlsrpt.record", "dane.tlsa", "bimi.record"}
 	got := IDs(DNS())
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("catalogue ids:\n got %v\nwant %v", got, want)

@@ -131,6 +131,13 @@ func hostFlaws() []flaw {
 			srv.Remove("example.com", dnsx.TypeMX)
 			_ = srv.AddRecord("example.com. 300 IN MX 0 .")
 		}},
+		{name: "tlsrpt bad rua", edit: func(s *simzone.Setup, _ *scoring.Evidence) {
+			s.Extra["_smtp._tls.example.com"] = "v=TLSRPTv1; rua=tls@example.com"
+		}},
+		{name: "tlsrpt no rua", edit: func(s *simzone.Setup, _ *scoring.Evidence) { s.Extra["_smtp._tls.example.com"] = "v=TLSRPTv1" }},
+		{name: "mta-sts record without policy", edit: func(s *simzone.Setup, _ *scoring.Evidence) {
+			s.Extra["_mta-sts.example.com"] = "v=STSv1; id=1"
+		}},
 		{name: "IP listed", edit: func(s *simzone.Setup, _ *scoring.Evidence) { s.Listed = map[string]string{"192.0.2.10": "127.0.0.2"} }},
 		{name: "domain listed", edit: func(s *simzone.Setup, _ *scoring.Evidence) { s.Listed = map[string]string{"example.com": "127.0.1.2"} }},
 	}

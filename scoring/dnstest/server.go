@@ -45,6 +45,7 @@ type Server struct {
 	rrs     map[string][]dns.RR // owner (fqdn, lower case) → records
 	names   map[string]bool     // owners that exist, even with no records
 	faults  map[string]Fault    // owner → fault
+	signed  map[string]bool     // owners answered with AD set, as a validating resolver would
 	latency time.Duration
 	log     []dns.Question
 }
@@ -75,7 +76,7 @@ func StartOn(addr, zone string) (*Server, error) {
 
 func startOn(addr, zone string) (*Server, error) {
 	s := &Server{
-		rrs: map[string][]dns.RR{}, names: map[string]bool{}, faults: map[string]Fault{},
+		rrs: map[string][]dns.RR{}, names: map[string]bool{}, faults: map[string]Fault{}, signed: map[string]bool{},
 		closed: make(chan struct{}),
 	}
 	if err := s.AddZone(zone); err != nil {
@@ -209,6 +210,14 @@ func (s *Server) Replace(name string, qtype uint16, rrs ...dns.RR) {
 	s.Add(rrs...)
 }
 
+// SetAuthenticated makes answers about name carry the AD bit, as a
+// validating resolver gives for a DNSSEC-signed zone (off by default).
+func (s *Server) SetAuthenticated(name string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.signed[key(name)] = on
+}
+
 // SetFault injects a fault for every query about name (NoFault clears it).
 func (s *Server) SetFault(name string, f Fault) {
 	s.mu.Lock()
@@ -272,6 +281,7 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg, udp bool) {
 	s.log = append(s.log, q)
 	latency := s.latency
 	fault := s.faults[key(q.Name)]
+	ad := s.signed[key(q.Name)]
 	s.mu.Unlock()
 
 	if latency > 0 {
@@ -303,6 +313,7 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg, udp bool) {
 		}
 	}
 	s.answer(m, q)
+	m.AuthenticatedData = ad && m.Rcode == dns.RcodeSuccess
 	if udp {
 		size := dns.MinMsgSize
 		if opt := req.IsEdns0(); opt != nil {

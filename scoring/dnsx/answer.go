@@ -68,8 +68,12 @@ type Answer struct {
 	Outcome Outcome  // what became of it
 	Records []dns.RR // records of the type asked (after following CNAMEs)
 	Server  string   // who answered
-	RTT     time.Duration
-	Err     error // the underlying error for Timeout and Failure
+	// Authenticated is the reply's AD bit: the resolver validated the
+	// answer with DNSSEC (RFC 4035 §3.2.3). Only as trustworthy as the
+	// path to the resolver: a local validating one (RFC 7672 §2.2).
+	Authenticated bool
+	RTT           time.Duration
+	Err           error // the underlying error for Timeout and Failure
 
 	chain  []string // CNAME targets from Name, in order, as the reply gave them
 	negTTL uint32   // a negative answer's TTL from the SOA (RFC 2308 §5), for Cache

@@ -302,6 +302,9 @@ func (r *Resolver) exchange(ctx context.Context, servers []string, name string, 
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
 	m.RecursionDesired = recursive
+	// AD in a query asks a validating resolver to say whether it
+	// validated the answer (RFC 6840 §5.7); DANE needs to know.
+	m.AuthenticatedData = true
 	m.SetEdns0(r.cfg.UDPSize, false)
 
 	ans := &Answer{Name: name, Type: qtype, Outcome: Timeout}
@@ -338,6 +341,7 @@ func (r *Resolver) exchange(ctx context.Context, servers []string, name string, 
 		}
 		ans.Err = nil
 		classify(ans, reply)
+		ans.Authenticated = reply.AuthenticatedData
 		ans.negTTL = negativeTTL(reply)
 		if ans.Outcome == ServFail && attempt+1 < r.cfg.Attempts && len(servers) > 1 {
 			continue // another server may know better

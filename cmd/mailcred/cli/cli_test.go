@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailcred/mailcred/scoring/catalog"
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dnstest"
 	"github.com/mailcred/mailcred/scoring/simzone"
@@ -92,7 +93,7 @@ func TestCheckJSONContractAndExitCodes(t *testing.T) {
 			if err := json.Unmarshal([]byte(out), &rep); err != nil {
 				t.Fatalf("not JSON: %v\n%s", err, out)
 			}
-			if rep.Score == nil || rep.Max != 10 || len(rep.Checks) != 15 || len(rep.Queries) == 0 {
+			if rep.Score == nil || rep.Max != 10 || len(rep.Checks) != len(catalog.DNS()) || len(rep.Queries) == 0 {
 				t.Fatalf("JSON shape: score %v max %v, %d checks, %d queries", rep.Score, rep.Max, len(rep.Checks), len(rep.Queries))
 			}
 			for _, c := range rep.Checks {
