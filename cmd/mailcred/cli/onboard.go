@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/mail"
 	"net/netip"
 	"strings"
@@ -12,49 +13,140 @@ import (
 	"github.com/mailcred/mailcred/session/profile"
 )
 
-// onboard asks for the few facts the workbench needs on first run and
-// returns the filled profile. Nothing is sent and no key is generated here.
-func onboard(ctx context.Context, p profile.Profile) (profile.Profile, bool, error) {
-	ips := strings.Join(p.IPs, ", ")
-	keep := false
-	form := huh.NewForm(
+// The routes the first-run form offers.
+const (
+	routeMX       = "mx"
+	routeSendmail = "sendmail"
+	routeRelay    = "relay"
+)
+
+// Where a relay's AUTH password comes from. The form never stores the
+// password itself: storing it in clear is a profile edit the user makes
+// on purpose.
+const (
+	pwFromFile = "file"
+	pwFromEnv  = "env"
+	pwAsk      = "ask"
+)
+
+// onboarding is the first-run form's answers, with their defaults.
+type onboarding struct {
+	p        profile.Profile
+	ips      string
+	route    string
+	relay    string // HOST:PORT
+	pwSource string
+	save     bool
+}
+
+// newOnboarding starts from p; saving is the default (a first run that
+// forgets its answers makes the user type them again).
+func newOnboarding(p profile.Profile) *onboarding {
+	o := &onboarding{p: p, ips: strings.Join(p.IPs, ", "), route: routeMX, pwSource: pwFromFile, save: true}
+	switch v := p.Via; {
+	case v == routeSendmail:
+		o.route = routeSendmail
+	case v != "" && v != routeMX:
+		o.route, o.relay = routeRelay, v
+	}
+	return o
+}
+
+// profile is the profile the answers describe.
+func (o *onboarding) profile() profile.Profile {
+	p := o.p
+	p.IPs = nil
+	for _, s := range strings.FieldsFunc(o.ips, func(r rune) bool { return r == ',' || r == ' ' }) {
+		p.IPs = append(p.IPs, s)
+	}
+	p.Via, p.AuthUser, p.PasswordFile, p.Password = o.route, "", "", ""
+	if o.route == routeRelay {
+		p.Via = strings.TrimSpace(o.relay)
+		p.AuthUser = strings.TrimSpace(o.p.AuthUser)
+		if p.AuthUser != "" && o.pwSource == pwFromFile {
+			p.PasswordFile = strings.TrimSpace(o.p.PasswordFile)
+		}
+	}
+	return p
+}
+
+// form asks for the few facts the workbench needs.
+func (o *onboarding) form() *huh.Form {
+	notRelay := func() bool { return o.route != routeRelay }
+	return huh.NewForm(
 		huh.NewGroup(
 			huh.NewNote().Title("Welcome to mailcred").
 				Description("A few facts about your sending setup. They are saved in your profile\n"+
-					"(no passwords), and every one can be changed later."),
-			huh.NewInput().Title("Send as (From)").Placeholder("you@example.com").Value(&p.From).
-				Validate(func(s string) error { _, err := mail.ParseAddress(s); return err }),
+					"(never a password), and every one can be changed later."),
+			huh.NewInput().Title("Send as (From)").Placeholder("you@example.com").Value(&o.p.From).
+				Validate(func(s string) error { _, err := mail.ParseAddress(s); return addressInWords(s, err) }),
 			huh.NewInput().Title("Test recipient").Description("Where test messages go; a mail-tester address works.").
-				Value(&p.To).Validate(func(s string) error {
+				Value(&o.p.To).Validate(func(s string) error {
 				if s == "" {
 					return nil
 				}
 				_, err := mail.ParseAddress(s)
-				return err
+				return addressInWords(s, err)
 			}),
 			huh.NewInput().Title("Sending IPs").Description("Your server's public IPv4 and IPv6 (ip -br addr).").
-				Placeholder("203.0.113.5, 2001:db8::5").Value(&ips).Validate(validIPs),
-			huh.NewInput().Title("HELO name").Placeholder("mail.example.com").Value(&p.HELO),
+				Placeholder("203.0.113.5, 2001:db8::5").Value(&o.ips).Validate(validIPs),
+			huh.NewInput().Title("HELO name").Placeholder("mail.example.com").Value(&o.p.HELO),
 		),
 		huh.NewGroup(
-			huh.NewInput().Title("DKIM selector").Placeholder("s1").Value(&p.Selector),
+			huh.NewInput().Title("DKIM selector").Placeholder("s1").Value(&o.p.Selector),
 			huh.NewInput().Title("DKIM private key file").Description("mailcred keygen makes one; leave empty to send unsigned.").
-				Value(&p.KeyPath),
+				Value(&o.p.KeyPath),
 			huh.NewSelect[string]().Title("Route").Options(
-				huh.NewOption("straight to the recipient's MX (port 25)", "mx"),
-				huh.NewOption("through the local MTA (/usr/sbin/sendmail)", "sendmail"),
-				huh.NewOption("a relay/submission server (HOST:PORT, set via --via)", "relay")).Value(&p.Via),
-			huh.NewConfirm().Title("Save now?").Value(&keep),
+				huh.NewOption("straight to the recipient's MX (port 25)", routeMX),
+				huh.NewOption("through the local MTA (/usr/sbin/sendmail)", routeSendmail),
+				huh.NewOption("a relay or submission server, with AUTH", routeRelay)).Value(&o.route),
+		),
+		huh.NewGroup(
+			huh.NewInput().Title("Relay host").Description("HOST:PORT, e.g. smtp.example.com:587").
+				Value(&o.relay).Validate(validHostPort),
+			huh.NewInput().Title("AUTH user").Description("Leave empty if the relay takes mail without AUTH.").
+				Value(&o.p.AuthUser),
+			huh.NewSelect[string]().Title("AUTH password").Description("The password itself is never saved.").Options(
+				huh.NewOption("read from a file (mode 0600)", pwFromFile),
+				huh.NewOption("from $"+envPassword, pwFromEnv),
+				huh.NewOption("ask each time the workbench starts", pwAsk)).Value(&o.pwSource),
+			huh.NewInput().Title("Password file").Placeholder("~/.config/mailcred/smtp-password").
+				Value(&o.p.PasswordFile),
+		).WithHideFunc(notRelay),
+		huh.NewGroup(
+			huh.NewConfirm().Title("Save this profile?").Affirmative("Save").Negative("Not now").Value(&o.save),
 		),
 	)
-	if err := form.RunWithContext(ctx); err != nil {
+}
+
+// onboard asks for the few facts the workbench needs on first run and
+// returns the filled profile and whether to save it. Nothing is sent and
+// no key is generated here.
+func onboard(ctx context.Context, p profile.Profile) (profile.Profile, bool, error) {
+	o := newOnboarding(p)
+	if err := o.form().RunWithContext(ctx); err != nil {
 		return p, false, fmt.Errorf("onboarding: %w", err)
 	}
-	p.IPs = append([]string(nil), strings.FieldsFunc(ips, func(r rune) bool { return r == ',' || r == ' ' })...)
-	if p.Via == "relay" {
-		p.Via = ""
+	return o.profile(), o.save, nil
+}
+
+// addressInWords turns net/mail's error into a sentence.
+func addressInWords(s string, err error) error {
+	if err == nil {
+		return nil
 	}
-	return p, keep, nil
+	if !strings.Contains(s, "@") {
+		return fmt.Errorf("%q needs an @, as you@example.com", s)
+	}
+	return fmt.Errorf("%q is not an address, as you@example.com or Your Name <you@example.com>", s)
+}
+
+func validHostPort(s string) error {
+	host, port, err := net.SplitHostPort(strings.TrimSpace(s))
+	if err != nil || host == "" || port == "" {
+		return fmt.Errorf("%q is not HOST:PORT, as smtp.example.com:587", s)
+	}
+	return nil
 }
 
 func validIPs(s string) error {
