@@ -19,7 +19,15 @@ import (
 func runSignature(ctx context.Context, env *scoring.Env) scoring.Result {
 	ev := env.Evidence
 	_, fromDomain, _ := AuthorAddress(ev.Message)
-	sigs, err := verifySignatures(ctx, env.DNS, ev.Message, fromDomain)
+	var sigs []Signature
+	var err error
+	if ctx.Value(sharedVerdictKey{}) != nil {
+		// The message's verdict is shared: its signatures, verified once.
+		v := Judge(ctx, env.DNS, ev)
+		sigs, err = v.DKIM, v.DKIMErr
+	} else {
+		sigs, err = verifySignatures(ctx, env.DNS, ev.Message, fromDomain)
+	}
 	var limit *headers.LimitError
 	if errors.As(err, &limit) {
 		return scoring.Result{

@@ -83,19 +83,46 @@ func ScoreMessage(ctx context.Context, r *dnsx.Resolver, raw []byte, conn Connec
 	}
 	s.FromDomain, s.MailFrom = ev.Domain, ev.MailFrom
 	env := &scoring.Env{Evidence: ev, DNS: r}
-	s.Verdict = Judge(ctx, r, ev)
+	// The verdict is worked out once, for the field and for every check
+	// that needs it (each DKIM signature verified once); with the default
+	// checks they all start at once with it.
+	ctx = WithSharedVerdict(ctx)
+	var checks []scoring.Check
+	var byID map[string]scoring.Result
+	if opts.Checks == nil {
+		checks = ReceivedChecks()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			byID = runReceived(ctx, env, raw, checks)
+		}()
+		s.Verdict = Judge(ctx, r, ev)
+		<-done
+	} else {
+		s.Verdict = Judge(ctx, r, ev)
+		checks = opts.Checks(s.Verdict)
+		byID = runReceived(ctx, env, raw, checks)
+	}
 	authserv := opts.AuthservID
 	if authserv == "" {
 		authserv = "mailcred"
 	}
 	s.AuthenticationResults = AuthenticationResults(authserv, s.Verdict)
-
-	checks := ReceivedChecks()
-	if opts.Checks != nil {
-		checks = opts.Checks(s.Verdict)
+	for _, c := range checks {
+		s.Results = append(s.Results, byID[c.ID])
 	}
-	// The header hygiene checks see the message as it came (a bare LF is
-	// their finding, not a verifier's); everything else the CRLF form.
+	w := opts.Weights
+	if w == nil {
+		w = scoring.DefaultWeights
+	}
+	s.Score = w.Compute(s.Results)
+	return s
+}
+
+// runReceived runs the checks, all at once: the header hygiene checks on
+// the message as it came (a bare LF is their finding, not a verifier's),
+// everything else on the CRLF form.
+func runReceived(ctx context.Context, env *scoring.Env, raw []byte, checks []scoring.Check) map[string]scoring.Result {
 	asCame := *env
 	asCame.Evidence.Message = raw
 	var hygiene, rest []scoring.Check
@@ -106,22 +133,21 @@ func ScoreMessage(ctx context.Context, r *dnsx.Resolver, raw []byte, conn Connec
 			rest = append(rest, c)
 		}
 	}
+	var hygieneResults []scoring.Result
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hygieneResults = scoring.RunAll(ctx, &asCame, hygiene)
+	}()
 	byID := map[string]scoring.Result{}
 	for _, res := range scoring.RunAll(ctx, env, rest) {
 		byID[res.ID] = res
 	}
-	for _, res := range scoring.RunAll(ctx, &asCame, hygiene) {
+	<-done
+	for _, res := range hygieneResults {
 		byID[res.ID] = res
 	}
-	for _, c := range checks {
-		s.Results = append(s.Results, byID[c.ID])
-	}
-	w := opts.Weights
-	if w == nil {
-		w = scoring.DefaultWeights
-	}
-	s.Score = w.Compute(s.Results)
-	return s
+	return byID
 }
 
 // Evidence is what a receiver judges when conn delivers msg (CRLF line

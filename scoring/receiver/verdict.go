@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
@@ -82,18 +83,53 @@ func (s Signature) FromSigned() bool {
 // Judge evaluates the message in ev the way a receiver does, asking DNS
 // through r. It never fails: what could not be evaluated is recorded in
 // the verdict (temperror results, DKIMErr, FromProblem).
+//
+// SPF for MAIL FROM and for HELO, the DKIM signatures (their keys) and
+// the DMARC record are asked for at once; DMARC is then evaluated with
+// their results. Under a context from WithSharedVerdict the verdict is
+// worked out once per message and shared by every check that needs it
+// (each DKIM signature verified once).
 func Judge(ctx context.Context, r *dnsx.Resolver, ev scoring.Evidence) *Verdict {
+	if sv, ok := ctx.Value(sharedVerdictKey{}).(*sharedVerdict); ok {
+		if v, ok := sv.get(ctx, r, ev); ok {
+			return v
+		}
+	}
+	return judge(ctx, r, ev)
+}
+
+func judge(ctx context.Context, r *dnsx.Resolver, ev scoring.Evidence) *Verdict {
 	v := &Verdict{IP: ConnectingIP(ev), HELO: strings.TrimSuffix(strings.TrimSpace(ev.HELO), ".")}
 	v.From, v.FromDomain, v.FromProblem = AuthorAddress(ev.Message)
 	v.MailFrom = envelopeSender(ev, v.From)
 
+	var wg sync.WaitGroup
+	start := func(f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f()
+		}()
+	}
+	var heloSPF *spf.Evaluation
 	if v.IP.IsValid() {
-		v.SPF = spf.Evaluate(ctx, r, v.IP, v.MailFrom, v.HELO)
-		if v.HELO != "" && !strings.EqualFold(v.HELO, v.SPF.Domain) {
-			v.HELOSPF = spf.Evaluate(ctx, r, v.IP, "", v.HELO)
+		start(func() { v.SPF = spf.Evaluate(ctx, r, v.IP, v.MailFrom, v.HELO) })
+		// check_host() for HELO unless it is the MAIL FROM identity already
+		// (a bounce's, or a sender at the HELO name): known from the names.
+		if v.HELO != "" && !strings.EqualFold(v.HELO, spfDomain(v.MailFrom, v.HELO)) {
+			start(func() { heloSPF = spf.Evaluate(ctx, r, v.IP, "", v.HELO) })
 		}
 	}
-	v.DKIM, v.DKIMErr = verifySignatures(ctx, r, ev.Message, v.FromDomain)
+	start(func() { v.DKIM, v.DKIMErr = verifySignatures(ctx, r, ev.Message, v.FromDomain) })
+	if v.FromDomain != "" {
+		// Ask for the DMARC record now; it is evaluated below, with the
+		// results, from the resolver's cache.
+		start(func() { dmarc.Evaluate(ctx, r, dmarc.AlignmentInput{FromDomain: v.FromDomain}) })
+	}
+	wg.Wait()
+	if heloSPF != nil && !strings.EqualFold(v.HELO, v.SPF.Domain) {
+		v.HELOSPF = heloSPF
+	}
 	if v.FromDomain != "" {
 		in := dmarc.AlignmentInput{FromDomain: v.FromDomain}
 		if v.SPF != nil {
@@ -108,6 +144,81 @@ func Judge(ctx context.Context, r *dnsx.Resolver, ev scoring.Evidence) *Verdict 
 		}
 	}
 	return v
+}
+
+// spfDomain is the domain check_host() is asked about for sender: its
+// domain, or the HELO name for the null reverse-path (RFC 7208 §2.4).
+func spfDomain(sender, helo string) string {
+	if at := strings.LastIndexByte(sender, '@'); at >= 0 && at < len(sender)-1 {
+		return strings.TrimSuffix(sender[at+1:], ".")
+	}
+	return helo
+}
+
+// sharedVerdict is one message's verdict, worked out by the first check
+// that asks for it and shared by the others.
+type sharedVerdict struct {
+	mu      sync.Mutex
+	claimed bool
+	key     verdictInputs
+	done    chan struct{}
+	v       *Verdict
+}
+
+// verdictInputs identify what a verdict is of: the same message (the same
+// bytes, not a copy), resolver and connection.
+type verdictInputs struct {
+	r                      *dnsx.Resolver
+	first                  *byte
+	n                      int
+	ip                     netip.Addr
+	helo, mailFrom, domain string
+}
+
+func inputsOf(r *dnsx.Resolver, ev scoring.Evidence) verdictInputs {
+	k := verdictInputs{r: r, n: len(ev.Message), ip: ConnectingIP(ev), helo: ev.HELO, mailFrom: ev.MailFrom, domain: ev.Domain}
+	if len(ev.Message) > 0 {
+		k.first = &ev.Message[0]
+	}
+	return k
+}
+
+type sharedVerdictKey struct{}
+
+// WithSharedVerdict returns a context under which Judge evaluates a
+// message once: the first call (Authentication-Results, dkim.signature,
+// dmarc.alignment — whichever runs first) works the verdict out, the
+// others wait for it and share it. It holds the first message and
+// resolver Judge is called with; another message under the same context
+// is judged on its own.
+func WithSharedVerdict(ctx context.Context) context.Context {
+	return context.WithValue(ctx, sharedVerdictKey{}, &sharedVerdict{})
+}
+
+// get returns the shared verdict for ev, working it out if it is the
+// first to ask; ok is false when the context's verdict is another
+// message's.
+func (sv *sharedVerdict) get(ctx context.Context, r *dnsx.Resolver, ev scoring.Evidence) (*Verdict, bool) {
+	k := inputsOf(r, ev)
+	sv.mu.Lock()
+	if !sv.claimed {
+		sv.claimed, sv.key, sv.done = true, k, make(chan struct{})
+		sv.mu.Unlock()
+		defer close(sv.done)
+		sv.v = judge(ctx, r, ev)
+		return sv.v, true
+	}
+	same := sv.key == k
+	sv.mu.Unlock()
+	if !same {
+		return nil, false
+	}
+	select {
+	case <-sv.done:
+		return sv.v, true
+	case <-ctx.Done():
+		return judge(ctx, r, ev), true // cancelled: every lookup says so
+	}
 }
 
 // dmarcAligned applies RFC 9989 §4.4 to one verified signature, as

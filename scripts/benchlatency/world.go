@@ -96,6 +96,12 @@ func newWorld(parent string, n int) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The parents' SOAs, as the real ones have: a negative answer above
+	// the sender's zone (a DMARC tree walk reaching _dmarc.com) carries a
+	// negative TTL and can be cached (RFC 2308), as it is on the Internet.
+	for _, tld := range []string{"com", "net", "org", "arpa"} {
+		zone += fmt.Sprintf("%s. 86400 IN SOA a.nic.%s. hostmaster.nic.%s. 1 1800 900 604800 900\n", tld, tld, tld)
+	}
 	if w.dns, err = dnstest.Start(zone); err != nil {
 		return nil, err
 	}
