@@ -7,8 +7,9 @@ import (
 )
 
 // The engine stands alone: nothing under scoring depends on the send
-// session, the terminal UI or its styling, so the CLI, the TUI and the
-// demo world can all build on it (and a check can be reused without them).
+// session, the terminal UI or its styling (themes, lipgloss, bubbletea),
+// so the CLI, the TUI and the demo world can all build on it, and a check
+// can be reused without them.
 func TestEngineImportsNoSessionNorStyling(t *testing.T) {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
@@ -23,6 +24,10 @@ func TestEngineImportsNoSessionNorStyling(t *testing.T) {
 		"github.com/mailcred/mailcred/session",
 		"github.com/mailcred/mailcred/tui",
 		"github.com/mailcred/mailcred/cmd",
+		"github.com/mailcred/mailcred/themes",
+		"charm.land/lipgloss/v2",
+		"charm.land/bubbletea/v2",
+		"charm.land/bubbles/v2",
 	}
 	deps := strings.Fields(string(out))
 	if len(deps) < 10 {

@@ -60,6 +60,10 @@ type Outcome struct {
 	Message []byte
 	// SignInfo describes the signature made; nil when unsigned.
 	SignInfo *sign.Info
+	// OfflineDKIM is the verification of the signature just made against
+	// the private key itself, made once before sending (a failure stops
+	// the send, so a sent message's signature passed it).
+	OfflineDKIM []dkim.SignatureResult
 	// PublishedDKIM is the verification of the message against the key
 	// records DNS publishes, made before sending; reported, not fatal.
 	PublishedDKIM []dkim.SignatureResult

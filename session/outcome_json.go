@@ -116,7 +116,7 @@ func (o *Outcome) MarshalJSON() ([]byte, error) {
 		}
 	}
 	if o.SignInfo != nil {
-		j.DKIM = dkimView(o.SignInfo, o.PublishedDKIM)
+		j.DKIM = dkimView(o.SignInfo, o.OfflineDKIM, o.PublishedDKIM)
 	}
 	if m := o.MTA; m != nil {
 		j.MTA = &mtaJSON{Kind: string(m.Kind), Status: m.Status.String(), QueueID: m.QueueID, Reason: m.Reason,
@@ -138,15 +138,27 @@ func tlsView(t *smtpc.TLSInfo) *tlsJSON {
 	return v
 }
 
-func dkimView(i *sign.Info, published []dkim.SignatureResult) *dkimJSON {
+func dkimView(i *sign.Info, offline, published []dkim.SignatureResult) *dkimJSON {
 	v := &dkimJSON{Domain: i.Domain, Selector: i.Selector, Algorithm: i.Algorithm, KeyType: i.KeyType,
 		Bits: i.Bits, Canonicalization: i.Canonicalization, Headers: nonNil(i.Headers), BodyHash: i.BodyHash,
-		Offline: string(dkim.Pass), Published: []publishedJSON{}}
+		Offline: offlineStatus(offline), Published: []publishedJSON{}}
 	for _, r := range published {
 		v.Published = append(v.Published, publishedJSON{Domain: r.Domain, Selector: r.Selector,
 			Status: string(r.Status), Failure: string(r.Failure), Explanation: r.Explain()})
 	}
 	return v
+}
+
+// offlineStatus is the verdict of the offline verification: pass when a
+// signature verified against the key, else the first one's status.
+func offlineStatus(results []dkim.SignatureResult) string {
+	if len(results) == 0 {
+		return "none"
+	}
+	if dkim.Verified(results) == nil {
+		return string(dkim.Pass)
+	}
+	return string(results[0].Status)
 }
 
 func nonNil(s []string) []string {

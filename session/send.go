@@ -81,11 +81,17 @@ func signMessage(ctx context.Context, plan Plan, r *dnsx.Resolver, msg []byte, t
 	name := dkim.RecordName(info.Selector, info.Domain)
 	t.info("signing with %s %s %d bits", name, info.Algorithm, info.Bits)
 	t.info("c=%s h=%s", info.Canonicalization, joinColon(info.Headers))
-	if err := dkim.VerifyOffline(signed, opts.Key); err != nil {
+	// The one offline verification of this send: its per-signature result
+	// is kept in the outcome for the DKIM pane and the JSON.
+	offline, err := dkim.VerifyWithKey(signed, opts.Key)
+	if err == nil {
+		err = dkim.Verified(offline)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("send: the signature just made does not verify against the private key, so nothing was sent: %w", err)
 	}
 	t.info("signature verifies against the private key")
-	o.SignInfo = info
+	o.SignInfo, o.OfflineDKIM = info, offline
 	if r == nil {
 		t.info("published key %s not checked: no resolver", name)
 		return signed, nil

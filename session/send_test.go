@@ -71,6 +71,11 @@ func TestSendAcceptedWithSTARTTLSAuthAndDKIM(t *testing.T) {
 	if o.SignInfo == nil || o.SignInfo.Bits != 2048 || len(o.PublishedDKIM) != 1 || o.PublishedDKIM[0].Status != dkim.Pass {
 		t.Errorf("DKIM: %+v / %+v", o.SignInfo, o.PublishedDKIM)
 	}
+	// The offline verification made before sending is the outcome's, per
+	// signature (the pane and the JSON show it; nothing verifies twice).
+	if len(o.OfflineDKIM) != 1 || o.OfflineDKIM[0].Status != dkim.Pass || o.OfflineDKIM[0].Selector != o.SignInfo.Selector {
+		t.Errorf("offline DKIM: %+v", o.OfflineDKIM)
+	}
 	transcript := rec.text()
 	for _, want := range []string{
 		"**  signing with s1._domainkey.sender.test rsa-sha256 2048 bits",

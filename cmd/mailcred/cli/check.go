@@ -7,10 +7,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mailcred/mailcred/cmd/mailcred/cli/render"
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/catalog"
 	"github.com/mailcred/mailcred/scoring/dkim"
-	"github.com/mailcred/mailcred/scoring/report"
 )
 
 type checkFlags struct {
@@ -103,7 +103,7 @@ func runCheck(cmd *cobra.Command, g *globals, f *checkFlags) error {
 	}
 	env := &scoring.Env{Evidence: ev, DNS: r}
 	results := scoring.RunAll(cmd.Context(), env, catalog.DNS())
-	rep := report.NewCheck(ev.Domain, results, scoring.DefaultWeights, r.Log())
+	rep := render.NewCheck(ev.Domain, results, scoring.DefaultWeights, r.Log())
 	if g.format == "json" {
 		if err := writeJSON(g.io.Out, rep); err != nil {
 			return err

@@ -18,9 +18,9 @@ import (
 
 	"charm.land/lipgloss/v2"
 
+	"github.com/mailcred/mailcred/cmd/mailcred/cli/render"
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dnsx"
-	"github.com/mailcred/mailcred/scoring/report"
 	"github.com/mailcred/mailcred/themes"
 )
 
@@ -192,7 +192,7 @@ func (g *globals) newSharedResolver(shared *dnsx.Cache, fresh ...string) (*dnsx.
 
 // textOut returns the writer, theme and width for text output: colour only
 // on a terminal, none under NO_COLOR (any value) or with the mono theme.
-func (g *globals) textOut() (io.Writer, report.Text, error) {
+func (g *globals) textOut() (io.Writer, render.Text, error) {
 	w := colorprofile.NewWriter(g.io.Out, g.io.Env)
 	dark, width := true, 80
 	f, isFile := g.io.Out.(*os.File)
@@ -207,10 +207,10 @@ func (g *globals) textOut() (io.Writer, report.Text, error) {
 	}
 	th, err := themes.New(g.theme, dark)
 	if err != nil {
-		return nil, report.Text{}, usageError("--theme: %v", err)
+		return nil, render.Text{}, usageError("--theme: %v", err)
 	}
 	if themes.NoColor(g.io.Env) && w.Profile > colorprofile.Ascii {
 		w.Profile = colorprofile.Ascii
 	}
-	return w, report.Text{Theme: th, Width: width, Verbose: g.verbose}, nil
+	return w, render.Text{Theme: th, Width: width, Verbose: g.verbose}, nil
 }

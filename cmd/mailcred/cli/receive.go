@@ -17,8 +17,8 @@ import (
 
 	"charm.land/lipgloss/v2"
 
+	"github.com/mailcred/mailcred/cmd/mailcred/cli/render"
 	"github.com/mailcred/mailcred/scoring/dnsx"
-	"github.com/mailcred/mailcred/scoring/report"
 	"github.com/mailcred/mailcred/scoring/safetext"
 	"github.com/mailcred/mailcred/session/receive"
 )
@@ -164,7 +164,7 @@ type receivePrinter struct {
 	json  bool
 	out   io.Writer // reports
 	notes io.Writer // the banner: stdout in text mode, stderr with JSON
-	text  report.Text
+	text  render.Text
 
 	mu sync.Mutex
 	n  int

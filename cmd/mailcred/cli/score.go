@@ -11,11 +11,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mailcred/mailcred/cmd/mailcred/cli/render"
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/headers"
 	"github.com/mailcred/mailcred/scoring/receiver"
-	"github.com/mailcred/mailcred/scoring/report"
 	"github.com/mailcred/mailcred/scoring/safetext"
 )
 
@@ -36,7 +36,7 @@ type scoreReport struct {
 	File                  string   `json:"file"`
 	AuthenticationResults string   `json:"authentication_results"`
 	Notes                 []string `json:"notes,omitempty"`
-	report.Check
+	render.Check
 }
 
 func newScoreCmd(g *globals) *cobra.Command {
@@ -142,7 +142,7 @@ func scoreMessage(ctx context.Context, f *scoreFlags, ip netip.Addr, file string
 	sc := receiver.ScoreMessage(ctx, r, raw, conn, receiver.Options{AuthservID: f.authservID})
 	notes := append([]string{"MAIL FROM " + orNull(conn.MailFrom) + " (" + source + ")"}, sc.Notes...)
 	return scoreReport{File: file, AuthenticationResults: sc.AuthenticationResults, Notes: notes,
-		Check: report.NewCheck(sc.FromDomain, sc.Results, scoring.DefaultWeights, r.Log())}, sc.Results
+		Check: render.NewCheck(sc.FromDomain, sc.Results, scoring.DefaultWeights, r.Log())}, sc.Results
 }
 
 // readMessage reads FILE, or standard input for "-", refusing more than

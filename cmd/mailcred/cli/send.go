@@ -14,12 +14,12 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
+	"github.com/mailcred/mailcred/cmd/mailcred/cli/render"
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/catalog"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/headers"
 	"github.com/mailcred/mailcred/scoring/receiver"
-	"github.com/mailcred/mailcred/scoring/report"
 	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/scoring/transport"
 	"github.com/mailcred/mailcred/session"
@@ -187,7 +187,7 @@ func runSend(cmd *cobra.Command, g *globals, f *sendFlags) error {
 		return sendExit(o, nil)
 	}
 	results := domain.scoreSend(ctx, r, ev)
-	rep := report.NewCheck(ev.Domain, results, scoring.DefaultWeights, r.Log())
+	rep := render.NewCheck(ev.Domain, results, scoring.DefaultWeights, r.Log())
 	if err := out.result(o, ev, &rep, len(b.ips) > 0); err != nil {
 		return err
 	}
@@ -353,7 +353,7 @@ type sentJSON struct {
 	SendingIPs []string            `json:"sending_ips"`
 }
 
-func newSendJSON(o *session.Outcome, ev scoring.Evidence, rep report.Check) sendJSON {
+func newSendJSON(o *session.Outcome, ev scoring.Evidence, rep render.Check) sendJSON {
 	ips := []string{}
 	for _, ip := range ev.IPs {
 		ips = append(ips, ip.String())

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mailcred/mailcred/cmd/mailcred/cli/render"
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
-	"github.com/mailcred/mailcred/scoring/report"
 	"github.com/mailcred/mailcred/scoring/safetext"
 	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session"
@@ -29,7 +29,7 @@ type sendOutput struct {
 	json  bool
 	out   io.Writer // results: stdout (colour-aware in text mode)
 	notes io.Writer // the destination and the question: stdout in text mode, stderr with JSON
-	text  report.Text
+	text  render.Text
 	b     built
 
 	mu sync.Mutex // the transcript is printed as it arrives
@@ -147,10 +147,10 @@ func (s *sendOutput) event(e session.Event) {
 
 // result prints what the send came to and the score.
 // rep is nil with --no-score: the send only.
-func (s *sendOutput) result(o *session.Outcome, ev scoring.Evidence, rep *report.Check, ipFlag bool) error {
+func (s *sendOutput) result(o *session.Outcome, ev scoring.Evidence, rep *render.Check, ipFlag bool) error {
 	if s.json {
 		if rep == nil {
-			sent := newSendJSON(o, ev, report.Check{})
+			sent := newSendJSON(o, ev, render.Check{})
 			return writeJSON(s.out, sentJSON{Outcome: sent.Outcome, Transcript: sent.Transcript, SendingIPs: sent.SendingIPs})
 		}
 		return writeJSON(s.out, newSendJSON(o, ev, *rep))
@@ -312,8 +312,8 @@ func orRelaxed[T ~string](c T) T {
 }
 
 // wrapWords breaks one line of text at spaces to width columns, at least
-// 20 (a word longer than the width is cut): report.Wrap, as the check
+// 20 (a word longer than the width is cut): render.Wrap, as the check
 // report wraps.
 func wrapWords(text string, width int) []string {
-	return report.Wrap(text, max(width, 20))
+	return render.Wrap(text, max(width, 20))
 }

@@ -1,8 +1,11 @@
-// Package report renders check results for people (text that reads at 80
-// columns, coloured through a theme, with no colour when asked) and for
-// programs (stable JSON). Everything that came from the network is passed
+// Package render renders check results for the command line: for people
+// (text that reads at 80 columns, coloured through a theme, with no colour
+// when asked) and for programs (stable JSON). It lives with the commands,
+// not in the engine: scoring produces typed results and knows nothing of
+// terminals, themes or lipgloss; the workbench draws the same results in
+// its own panes. Everything that came from the network is passed
 // through safetext before it reaches a terminal.
-package report
+package render
 
 import (
 	"encoding/json"
