@@ -61,6 +61,9 @@ type SMTPFacts struct {
 	Enhanced string
 	Reply    []string // the final reply's lines, already sanitised
 	Err      string   // the error when Outcome is "error"
+	// Desync: the server sent a reply nobody asked for; the session was
+	// stopped at Stage, as no later reply could be matched to its command.
+	Desync bool
 
 	// The explanation of the final reply (session/explain), if any.
 	Provider string

@@ -27,6 +27,9 @@ type Attempt struct {
 	Reply   smtpc.Reply // the deciding reply, if there was one
 	Err     string      // the failure, when there was no reply
 	Local   netip.AddrPort
+	// Desync: the server sent a reply nobody asked for, so which reply
+	// answered what is unknown (smtpc.ErrDesync); Verdict is Failed.
+	Desync bool
 }
 
 // Outcome is everything a send learned: the verdict and where it was
@@ -44,6 +47,9 @@ type Outcome struct {
 	// Err says what failed when smtpx.Outcome is smtpx.Failed, or why sendmail did
 	// not accept the message.
 	Err string
+	// Desync says the session failed because the server sent a reply
+	// nobody asked for: "server out of sync", never acceptance.
+	Desync bool
 	// Server is the host that gave the verdict (the MX name).
 	Server string
 	// Attempts are every connection made, in order (RFC 5321 §5.1).
@@ -138,6 +144,7 @@ func (o *Outcome) facts(route Route, tls tlsNote) {
 		Enhanced: o.Reply.Enhanced,
 		Reply:    append([]string(nil), o.Reply.Lines...),
 		Err:      o.Err,
+		Desync:   o.Desync,
 	}
 	switch route.Kind {
 	case ViaSendmail:

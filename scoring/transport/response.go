@@ -28,6 +28,15 @@ func runResponse(_ context.Context, env *scoring.Env) scoring.Result {
 	case smtpx.Deferred, smtpx.Rejected:
 		return refused(f)
 	}
+	if f.Desync {
+		return scoring.Result{Status: scoring.Fail,
+			Title: "Server out of sync at " + orConnect(f.Stage) + ": " + server(f) + " sent a reply nobody asked for",
+			Detail: safetext.Line(f.Err, 2000) + "\nSMTP is one reply per command, in order (RFC 5321 §4.2); after an extra " +
+				"reply every answer belongs to another command, so a 250 could be anything. mailcred stopped there: nothing " +
+				"this server said about the message can be taken as acceptance.",
+			Fix: &scoring.Fix{Summary: "If the server is yours, look for a filter or proxy in front of it that writes its own " +
+				"replies (a milter, an SMTP proxy, a load balancer health check); otherwise report it to its operator."}}
+	}
 	why := f.Err
 	if why == "" {
 		why = "the session ended without an answer"

@@ -181,10 +181,28 @@ func (c *Client) exchange(ctx context.Context, st smtpx.Stage, line, display str
 	}
 	stop := c.arm(ctx, d)
 	defer stop()
+	if err := c.inSync(ctx, st, "before "+firstWord(display)); err != nil {
+		return Reply{}, err
+	}
 	if err := c.write(ctx, st, line, display); err != nil {
 		return Reply{}, err
 	}
 	return c.read(ctx, st, "reply to "+firstWord(display))
+}
+
+// inSync fails when the server has sent something before we asked: every
+// later reply would be read as the answer to the wrong command, and a
+// stray 250 taken for the acceptance of the message (RFC 5321 §4.2: one
+// reply per command, in order; we do not pipeline).
+func (c *Client) inSync(ctx context.Context, st smtpx.Stage, when string) error {
+	if n := c.br.Buffered(); n > 0 {
+		r, _ := readReply(c.br, c.o.MaxLine, c.o.MaxReplyLines) // shown, so the user sees what came
+		if len(r.Lines) > 0 {
+			c.emit(Event{Kind: KindReceived, Lines: r.Lines, Code: r.Code, Enhanced: r.Enhanced})
+		}
+		return c.fail(ctx, st, when, fmt.Errorf("%w (%d bytes unasked for)", ErrDesync, n))
+	}
+	return nil
 }
 
 // write sends one command line. The Sent event shows display, never line.

@@ -46,6 +46,10 @@ func (c *Client) Data(ctx context.Context, r io.Reader) (Reply, error) {
 	if err != nil {
 		return rep, err
 	}
+	if err := c.inSync(ctx, smtpx.EndOfData, "after the reply to the message"); err != nil {
+		// Which reply answered the message is unknown: never acceptance.
+		return rep, err
+	}
 	if !rep.Positive() {
 		return rep, c.refused(smtpx.EndOfData, rep)
 	}

@@ -150,6 +150,35 @@ func TestHostileServers(t *testing.T) {
 			},
 		},
 		{
+			name:    "an unsolicited extra reply is a desync, caught before the next command",
+			b:       smtptest.Behaviour{Mode: smtptest.Desync},
+			command: 5 * time.Second, within: 5 * time.Second,
+			check: func(t *testing.T, d *Delivery, err error, rec *recorder) {
+				if !errors.Is(err, ErrDesync) || !strings.Contains(err.Error(), "server out of sync") {
+					t.Fatalf("err = %v, want ErrDesync", err)
+				}
+				if st, _ := StageOf(err); st != smtpx.RCPT {
+					t.Errorf("stage %v, want RCPT (the extra reply came with MAIL's)", st)
+				}
+				if strings.Contains(rec.transcript(), "->  DATA") {
+					t.Errorf("went on to DATA after the desync:\n%s", rec.transcript())
+				}
+			},
+		},
+		{
+			name:    "a second reply to the end of data is never taken as acceptance",
+			b:       smtptest.Behaviour{Mode: smtptest.Desync, DesyncAfter: "."},
+			command: 5 * time.Second, within: 5 * time.Second,
+			check: func(t *testing.T, d *Delivery, err error, rec *recorder) {
+				if !errors.Is(err, ErrDesync) {
+					t.Fatalf("err = %v, want ErrDesync", err)
+				}
+				if st, _ := StageOf(err); st != smtpx.EndOfData {
+					t.Errorf("stage %v, want end of data", st)
+				}
+			},
+		},
+		{
 			name:    "a server without EHLO is spoken to with HELO",
 			b:       smtptest.Behaviour{Mode: smtptest.NoEHLO},
 			command: 5 * time.Second, within: 5 * time.Second,

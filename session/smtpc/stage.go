@@ -25,6 +25,7 @@ var (
 	ErrBadAddress     = errors.New("address would break the command line")         // CR, LF, <, > or controls
 	ErrTooBig         = errors.New("message larger than the server's SIZE limit")  // RFC 1870 §6
 	ErrBroken         = errors.New("connection unusable after an earlier failure") // I/O or protocol error before
+	ErrDesync         = errors.New("server out of sync: it sent a reply nobody asked for")
 	ErrClosed         = errors.New("client closed")
 )
 

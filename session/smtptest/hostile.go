@@ -27,11 +27,12 @@ const (
 	NoEHLO                       // answers EHLO with 500, as pre-ESMTP servers do, and HELO with 250
 	RejectDATA                   // refuses the DATA command itself with Reply (go-smtp cannot)
 	RefuseTLS                    // offers STARTTLS, then answers it 454 4.7.0 (RFC 3207 §4)
+	Desync                       // answers one command (DesyncAfter) with two replies: every later reply is one behind
 
-	lastMode = RefuseTLS
+	lastMode = Desync
 )
 
-var modeNames = [...]string{"", "huge line", "endless reply", "stall", "escape banner", "drop TLS", "slowloris", "no EHLO", "reject DATA", "refuse TLS"}
+var modeNames = [...]string{"", "huge line", "endless reply", "stall", "escape banner", "drop TLS", "slowloris", "no EHLO", "reject DATA", "refuse TLS", "desync"}
 
 // String names the mode: "huge line", "stall", …
 func (m Mode) String() string {
@@ -50,6 +51,7 @@ type Behaviour struct {
 	Interval    time.Duration // Slowloris: delay between bytes; default 1s
 	MaxDuration time.Duration // lifetime of a connection; default 30s
 	Reply       Reply         // RejectDATA: the reply; default 554 5.5.1
+	DesyncAfter string        // Desync: the verb answered twice ("MAIL" by default; "." for the end of data)
 }
 
 // EvilBanner returns the greeting EscapeBanner sends: each line tries to
@@ -93,6 +95,9 @@ func StartHostile(b Behaviour) (*HostileServer, error) {
 	}
 	if b.MaxDuration <= 0 {
 		b.MaxDuration = 30 * time.Second
+	}
+	if b.DesyncAfter == "" {
+		b.DesyncAfter = "MAIL"
 	}
 	if b.Reply.Code == 0 {
 		b.Reply = Reply{Code: 554, Enhanced: "5.5.1", Lines: []string{"No valid recipients"}}
@@ -277,12 +282,18 @@ func (h *HostileServer) commands(c net.Conn, w *bufio.Writer) {
 				return
 			}
 			w.WriteString("250 2.0.0 queued\r\n")
+			if h.b.Mode == Desync && h.b.DesyncAfter == "." {
+				w.WriteString("250 2.0.0 queued again\r\n")
+			}
 		case "QUIT":
 			w.WriteString("221 2.0.0 bye\r\n")
 			w.Flush()
 			return
 		case "MAIL", "RCPT", "RSET", "NOOP":
 			w.WriteString("250 2.0.0 OK\r\n")
+			if h.b.Mode == Desync && verb == h.b.DesyncAfter {
+				w.WriteString("250 2.0.0 OK, unasked\r\n")
+			}
 		default:
 			w.WriteString("500 5.5.2 unrecognized\r\n")
 		}

@@ -201,7 +201,10 @@ func (s *sendOutput) outcome(w io.Writer, o *session.Outcome) {
 	style, sym := s.text.Theme.Status(status)
 	where := serverName(o.Server, o.Facts.Addr)
 	head := fmt.Sprintf("%s %s at %s by %s", sym, strings.ToUpper(o.Verdict.String()), o.StageName(), where)
-	if o.Verdict == smtpx.Failed {
+	switch {
+	case o.Desync:
+		head = fmt.Sprintf("%s SERVER OUT OF SYNC (%s): %s sent a reply nobody asked for", sym, o.StageName(), where)
+	case o.Verdict == smtpx.Failed:
 		head = fmt.Sprintf("%s NO ANSWER (%s) from %s", sym, o.StageName(), where)
 	}
 	fmt.Fprintf(w, "%-*s%s\n", label, "outcome", style.Render(safetext.Line(head, 0)))
