@@ -1027,8 +1027,7 @@ func (m *Model) helpView(w, h int) string {
 	for _, p := range m.timeline {
 		lines = append(lines, fmt.Sprintf("  %s  %4.1f  %s", p.at.Format("15:04:05"), p.score, p.note))
 	}
-	lines = append(lines, "", m.ctx.Theme.Muted.Render("Statuses: ✓ pass  ! warn  ✗ fail  i info  - skip  ? could not check  … pending"),
-		m.ctx.Theme.Muted.Render("any key closes this help"))
+	lines = append(lines, "", m.ctx.Theme.Muted.Render("Statuses: ✓ pass  ! warn  ✗ fail  i info  - skip  ? unknown (could not check)  … pending"))
 	return strings.Join(panes.Fit(lines, w, h), "\n")
 }
 

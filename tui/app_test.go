@@ -214,16 +214,32 @@ func TestCopyUsesOSC52(t *testing.T) {
 	}
 }
 
-func TestGoldenChecks80x24(t *testing.T) {
-	m, _ := newTestModel(t, 80, 24)
-	golden.RequireEqual(t, m.render())
-}
-
-func TestGoldenConfirm80x24(t *testing.T) {
-	m, _ := newTestModel(t, 80, 24)
-	m, cmd := press(t, m, "s")
-	next, _ := m.Update(cmd())
-	golden.RequireEqual(t, next.(*Model).render())
+// Goldens of every mode at the three reference sizes.
+func TestGoldenModes(t *testing.T) {
+	modes := []struct {
+		name string
+		into func(t *testing.T, m *Model) *Model
+	}{
+		{"browse", func(t *testing.T, m *Model) *Model { return m }},
+		{"edit", func(t *testing.T, m *Model) *Model { m, _ = press(t, m, "e"); return m }},
+		{"describing", func(t *testing.T, m *Model) *Model { m, _ = press(t, m, "s"); return m }},
+		{"confirm", func(t *testing.T, m *Model) *Model {
+			m, cmd := press(t, m, "s")
+			next, _ := m.Update(cmd())
+			return next.(*Model)
+		}},
+		{"help", func(t *testing.T, m *Model) *Model { m, _ = press(t, m, "?"); return m }},
+	}
+	for _, size := range [][2]int{{80, 24}, {120, 32}, {160, 48}} {
+		for _, mode := range modes {
+			t.Run(fmt.Sprintf("%s_%dx%d", mode.name, size[0], size[1]), func(t *testing.T) {
+				m, _ := newTestModel(t, size[0], size[1])
+				screen := mode.into(t, m).render()
+				assertFits(t, screen, size[0], size[1])
+				golden.RequireEqual(t, screen)
+			})
+		}
+	}
 }
 
 func TestGoldenAllPanes160x48(t *testing.T) {

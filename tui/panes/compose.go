@@ -99,8 +99,8 @@ func (c *Compose) SetSize(w, h int) {
 // ShortHelp lists the pane's keys.
 func (c *Compose) ShortHelp() []key.Binding {
 	k := c.ctx.Keys
-	if c.editing {
-		return []key.Binding{k.PrevField, k.Field, k.Done}
+	if c.editing { // esc (Done) is shown at the footer's right
+		return []key.Binding{k.PrevField, k.Field}
 	}
 	return []key.Binding{k.Edit, k.Send}
 }

@@ -206,7 +206,7 @@ func (p *DKIM) setupLines(th themes.Theme, w int) []string {
 	var l []string
 	kv := func(k, v string) { l = append(l, th.Muted.Render(fmt.Sprintf("%-9s", k))+" "+v) }
 	if p.key == "" {
-		l = append(l, Wrap("Not signing: no DKIM key loaded (dkim_key in the profile, or --dkim-key).", w)...)
+		l = append(l, Wrap("Not signing: no DKIM key is loaded.", w)...)
 	} else {
 		kv("key", p.key+" (loaded)")
 	}
