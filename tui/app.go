@@ -285,15 +285,17 @@ func (m *Model) Init() tea.Cmd {
 // Messages.
 type (
 	runStartedMsg struct {
-		run  int
-		ch   <-chan scoring.Result
-		ev   scoring.Evidence // what the run judges
-		noIP bool
+		run    int
+		ch     <-chan scoring.Result
+		ev     scoring.Evidence // what the run judges
+		noIP   bool
+		needIP map[string]bool // checks unknown for want of a sending IP
+		cancel context.CancelFunc
 	}
 	checkResultMsg struct {
-		run int
-		res scoring.Result
-		ch  <-chan scoring.Result
+		run  int
+		res  scoring.Result
+		from runStartedMsg
 	}
 	checksDoneMsg struct{ run int }
 	sendDoneMsg   struct {
@@ -335,13 +337,12 @@ func (m *Model) runCmd(run int) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		unable := func(title string, err error) tea.Msg {
-			defer cancel()
 			ch := make(chan scoring.Result, len(checks))
 			for _, c := range checks {
 				ch <- scoring.Result{ID: c.ID, Status: scoring.Error, Title: title, Detail: err.Error()}
 			}
 			close(ch)
-			return runStartedMsg{run: run, ch: ch, ev: scoring.Evidence{}, noIP: true}
+			return runStartedMsg{run: run, ch: ch, noIP: true, cancel: cancel}
 		}
 		ev, err := bench.Evidence(ctx)
 		if err != nil {
@@ -357,30 +358,33 @@ func (m *Model) runCmd(run int) tea.Cmd {
 		if err != nil {
 			return unable("No DNS resolver", err)
 		}
-		needIP := needsIP(checks, ev)
 		ch := scoring.Run(ctx, &scoring.Env{Evidence: ev, DNS: r}, checks)
-		out := make(chan scoring.Result, len(checks))
-		go func() {
-			defer cancel()
-			defer close(out)
-			for res := range ch {
-				if res.Status == scoring.Skip && needIP[res.ID] {
-					res = noIPResult(res)
-				}
-				out <- res
-			}
-		}()
-		return runStartedMsg{run: run, ch: out, ev: ev, noIP: len(ev.IPs) == 0}
+		return runStartedMsg{run: run, ch: ch, ev: ev, noIP: len(ev.IPs) == 0,
+			needIP: needsIP(checks, ev), cancel: cancel}
 	}
 }
 
-func waitResult(run int, ch <-chan scoring.Result) tea.Cmd {
+// stop ends the run's context (its checks give up).
+func (r runStartedMsg) stop() {
+	if r.cancel != nil {
+		r.cancel()
+	}
+}
+
+// waitResult reads the run's next result straight from scoring.Run's
+// channel; a check skipped only for want of a sending IP becomes unknown
+// on the way.
+func waitResult(r runStartedMsg) tea.Cmd {
 	return func() tea.Msg {
-		res, ok := <-ch
+		res, ok := <-r.ch
 		if !ok {
-			return checksDoneMsg{run: run}
+			r.stop()
+			return checksDoneMsg{run: r.run}
 		}
-		return checkResultMsg{run: run, res: res, ch: ch}
+		if res.Status == scoring.Skip && r.needIP[res.ID] {
+			res = noIPResult(res)
+		}
+		return checkResultMsg{run: r.run, res: res, from: r}
 	}
 }
 
@@ -440,20 +444,22 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		return nil
 	case runStartedMsg:
 		if msg.run != m.run {
+			msg.stop() // superseded before it started
 			return nil
 		}
 		m.noIP = msg.noIP
 		m.dkim.SetSetup(msg.ev)
-		return waitResult(msg.run, msg.ch)
+		return waitResult(msg)
 	case checkResultMsg:
 		if msg.run != m.run {
-			return nil // a stale run's result
+			msg.from.stop() // a stale run
+			return nil
 		}
 		// A changed verdict is marked in its row (with the time), not in
 		// the status line, which keeps the last send's outcome.
 		m.checks.Apply(msg.res, m.cfg.Now())
 		m.dkim.Observe(msg.res)
-		return waitResult(msg.run, msg.ch)
+		return waitResult(msg.from)
 	case checksDoneMsg:
 		if msg.run != m.run {
 			return nil
