@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/miekg/dns"
+
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dnstest"
@@ -256,4 +258,46 @@ func TestEveryFixPublishedAsPrintedMakesItsCheckPass(t *testing.T) {
 	if !slices.ContainsFunc(ids, func(id string) bool { return stats[id][0] > 0 }) {
 		t.Fatal("no fix was proven")
 	}
+}
+
+// recordNames are where each record-judging check's record is published,
+// for the wording rule below.
+var recordNames = map[string]string{
+	"spf.record": "example.com", "spf.lookups": "example.com", "spf.all": "example.com", "spf.result": "example.com",
+	"dmarc.record": "_dmarc.example.com", "dmarc.reporting": "_dmarc.example.com",
+	"dkim.record": "s1._domainkey.example.com", "tlsrpt.record": "_smtp._tls.example.com",
+	"mtasts.policy": "_mta-sts.example.com",
+}
+
+// The wording rule: a warn or fail detail shows the record as published,
+// so the user sees what the verdict is about. Checked over the whole
+// corpus: every record of the check's kind at its name is quoted.
+func TestEveryWarnOrFailDetailShowsTheRecordAsPublished(t *testing.T) {
+	versions := map[string]string{"spf": "v=spf1", "dmarc": "v=dmarc1", "dkim": "v=dkim1", "tlsrpt": "v=tlsrpt1", "mtasts": "v=stsv1"}
+	checked := 0
+	for _, f := range corpus(t, 40) {
+		srv, r := f.serve(t)
+		for _, res := range scoring.RunAll(context.Background(), &scoring.Env{Evidence: f.ev, DNS: r}, DNS()) {
+			name, ok := recordNames[res.ID]
+			if !ok || (res.Status != scoring.Warn && res.Status != scoring.Fail) {
+				continue
+			}
+			prefix := versions[strings.SplitN(res.ID, ".", 2)[0]]
+			for _, rr := range srv.Records(name) {
+				txt, ok := rr.(*dns.TXT)
+				if !ok {
+					continue
+				}
+				value := strings.Join(txt.Txt, "")
+				if !strings.HasPrefix(strings.ToLower(value), prefix) && !strings.Contains(strings.ToLower(value), prefix) {
+					continue
+				}
+				checked++
+				if !strings.Contains(res.Detail, value) {
+					t.Errorf("%s / %s %s %q: the detail does not show %s as published: %q\n%s", f.name, res.ID, res.Status, res.Title, name, value, res.Detail)
+				}
+			}
+		}
+	}
+	t.Logf("%d warn/fail details checked for the published record", checked)
 }

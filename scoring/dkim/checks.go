@@ -76,6 +76,8 @@ func judgeRecord(id string, ev scoring.Evidence, p published) scoring.Result {
 	res.Status, res.Title = grade(p.name, rec, findings, err)
 	if res.Status == scoring.Fail || res.Status == scoring.Warn {
 		res.Fix = recordFix(ev, p.name, rec)
+		// The record as published, so the verdict can be read against it.
+		res.Detail += fmt.Sprintf("\nPublished: %s TXT %q", p.name, p.joined[0])
 	}
 	return res
 }

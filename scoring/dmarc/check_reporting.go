@@ -40,7 +40,7 @@ func runReporting(ctx context.Context, env *scoring.Env) scoring.Result {
 		if hasTag(rec, "rua") {
 			why = "rua= has no valid URI"
 		}
-		v.add(scoring.Warn, fmt.Sprintf("DMARC %s: no aggregate reports, so you cannot see who sends as %s", why, d.RecordDomain))
+		v.add(scoring.Warn, fmt.Sprintf("No DMARC reports requested (%s): you cannot see who sends as %s", why, d.RecordDomain))
 		s := rec.clone()
 		s.RUA = []URI{reportURI(d.RecordDomain)}
 		v.addFix(fmt.Sprintf("Add rua= so receivers send daily aggregate reports (the mailbox %s@%s must exist):", reportMailbox, d.RecordDomain),
@@ -67,7 +67,7 @@ func runReporting(ctx context.Context, env *scoring.Env) scoring.Result {
 			}
 		}
 	}
-	return v.result(CheckReporting, where(d))
+	return v.result(CheckReporting, fmt.Sprintf("%s\n%s TXT %q", where(d), name, rec.Raw))
 }
 
 // taggedURI is a report destination with the tag that asked for it.
@@ -108,8 +108,8 @@ func checkDestination(ctx context.Context, env *scoring.Env, d *Discovery, tag s
 		if a.Status == StatusPermError {
 			problem = "has an invalid DMARC record: " + a.Err.Error()
 		}
-		v.add(scoring.Fail, fmt.Sprintf("DMARC %s=%s is outside %s and %s %s: receivers drop these reports (RFC 7489 §7.1)",
-			tag, u.String(), policy, authName, problem))
+		v.add(scoring.Fail, fmt.Sprintf("DMARC %s reports to %s are dropped: %s has not authorised %s; %s %s (RFC 7489 §7.1)",
+			tag, u.Domain, u.Domain, policy, authName, problem))
 		v.addFix(fmt.Sprintf("%s must publish this record to accept %s reports about %s (a wildcard *._report._dmarc.%s also works); or send reports to an address in %s.",
 			u.Domain, tag, policy, u.Domain, policy),
 			scoring.TXTRecord(authName, "v=DMARC1"))

@@ -132,7 +132,7 @@ func TestCheckRejectExternalNotAuthorised(t *testing.T) {
 	wantStatus(t, res[CheckRecord], scoring.Pass)
 	rep := res[CheckReporting]
 	wantStatus(t, rep, scoring.Fail)
-	wantDetail(t, rep, "receivers drop these reports", "dmarc@example.com")
+	wantDetail(t, rep, "are dropped", "has not authorised example.com", "RFC 7489 §7.1", "dmarc@example.com")
 	wantFixRecord(t, rep, "example.com._report._dmarc.reports.example.net", "v=DMARC1")
 }
 

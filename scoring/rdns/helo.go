@@ -116,7 +116,11 @@ func runHELO(ctx context.Context, env *scoring.Env) scoring.Result {
 	// (RFC 6761 §6.2: .test for testing) is a test setup: the domain is the
 	// issue, not the HELO, so the HELO is judged by what DNS says of it.
 	if p := heloSyntaxProblem(helo); p != "" && !(privateSuffix(helo) != "" && privateSuffix(helo) == privateSuffix(normalizeHost(ev.Domain))) {
-		return bad(fmt.Sprintf("HELO %s is %s", helo, strings.SplitN(p, ";", 2)[0]), "EHLO "+helo+": "+p+". Gmail answers 501 5.5.4 to such names and filters score them.")
+		short := strings.SplitN(p, ";", 2)[0]
+		if i := strings.Index(short, " (RFC"); i > 0 {
+			short = short[:i]
+		}
+		return bad(fmt.Sprintf("HELO %s is %s", helo, short), "EHLO "+helo+": "+p+". Gmail answers 501 5.5.4 to such names and filters score them.")
 	}
 	if d := receiverName(helo, ev.Domain); d != "" {
 		return bad(fmt.Sprintf("HELO %s claims to be %s", helo, d),

@@ -71,11 +71,17 @@ func runLookups(ctx context.Context, env *scoring.Env) scoring.Result {
 		res.Fix = lookupFix(ctx, env, domain, a)
 	case ptr || dup:
 		res.Status = scoring.Warn
-		res.Title = fmt.Sprintf("SPF needs %d DNS lookups, but uses discouraged terms", a.Lookups)
+		res.Title = "SPF record uses ptr, which receivers may skip (RFC 7208 §5.5)"
+		if !ptr {
+			res.Title = "SPF tree includes the same record more than once: each costs lookups"
+		}
 		res.Fix = lookupFix(ctx, env, domain, a)
 	default:
 		res.Status = scoring.Pass
 		res.Title = fmt.Sprintf("SPF needs %d of at most %d DNS lookups", a.Lookups, MaxLookups)
+	}
+	if res.Status != scoring.Pass {
+		res.Detail += publishedLine(ctx, env, domain)
 	}
 	return res
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 
@@ -88,7 +89,7 @@ func runResult(ctx context.Context, env *scoring.Env) scoring.Result {
 		}
 	case len(bad) > 0:
 		res.Status = scoring.Fail
-		res.Title = fmt.Sprintf("SPF does not pass for %s", joinAddrs(bad))
+		res.Title = fmt.Sprintf("SPF record does not authorise %s (%s)", joinAddrs(bad), strings.Join(uniqueResults(badResults), ", "))
 		res.Detail = fmt.Sprintf("Not pass: %s.\n%s", strings.Join(badResults, ", "), res.Detail)
 		value := recordWithIPs(ctx, env.DNS, domain, bad)
 		res.Fix = &scoring.Fix{
@@ -109,6 +110,9 @@ func runResult(ctx context.Context, env *scoring.Env) scoring.Result {
 	default:
 		res.Status = scoring.Pass
 		res.Title = fmt.Sprintf("SPF passes for %s", joinAddrs(ev.IPs))
+	}
+	if res.Status == scoring.Fail || res.Status == scoring.Warn {
+		res.Detail += publishedLine(ctx, env, domain)
 	}
 	if len(heloBad) > 0 && res.Status == scoring.Fail {
 		res.Fix.Records = append(res.Fix.Records, scoring.TXTRecord(strings.TrimSuffix(ev.HELO, "."), recordWithIPs(ctx, env.DNS, ev.HELO, heloBad)))
@@ -137,7 +141,8 @@ func recordWithIPs(ctx context.Context, r *dnsx.Resolver, domain string, ips []n
 // titleReason shortens a permerror explanation to the fact for a title:
 // its first clause, without the RFC reference.
 func titleReason(s string) string {
-	if i := strings.Index(s, " (RFC"); i > 0 {
+	s = strings.TrimPrefix(s, errLimit.Error()+": ")
+	if i := strings.Index(s, " ("); i > 0 {
 		s = s[:i]
 	}
 	if i := strings.Index(s, "; "); i > 0 {
@@ -152,4 +157,27 @@ func joinAddrs(ips []netip.Addr) string {
 		s[i] = ip.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+// publishedLine quotes the SPF records at domain as published, for the
+// detail of a warning or failure.
+func publishedLine(ctx context.Context, env *scoring.Env, domain string) string {
+	f := fetch(ctx, env.DNS, domain)
+	var b strings.Builder
+	for _, r := range f.spf {
+		fmt.Fprintf(&b, "\nPublished: %s TXT %q", domain, r.Joined())
+	}
+	return b.String()
+}
+
+// uniqueResults keeps the result names of "ip: result" lines, once each.
+func uniqueResults(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		_, r, _ := strings.Cut(l, ": ")
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

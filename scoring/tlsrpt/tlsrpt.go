@@ -147,8 +147,12 @@ func run(ctx context.Context, env *scoring.Env) scoring.Result {
 		if len(good) > 0 {
 			value = "v=TLSRPTv1; rua=" + strings.Join(good, ",")
 		}
-		return scoring.Result{Status: scoring.Fail, Title: "TLS-RPT record broken: " + err.Error(),
-			Detail: fmt.Sprintf("%s TXT %q\nSenders ignore a record they cannot parse, so no reports arrive.", name, recs[0]),
+		title := err.Error()
+		if i := strings.Index(title, " (RFC"); i > 0 {
+			title = title[:i]
+		}
+		return scoring.Result{Status: scoring.Fail, Title: "TLS-RPT record broken: " + title,
+			Detail: fmt.Sprintf("%s TXT %q\n%v. Senders ignore a record they cannot parse, so no reports arrive.", name, recs[0], err),
 			Fix:    fix("Replace it with:", value)}
 	}
 	return scoring.Result{Status: scoring.Pass, Title: "TLS-RPT reports go to " + strings.Join(rec.RUA, ", "),
