@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/mailcred/mailcred/scoring/safetext"
 )
 
 // SchemaVersion is the version of every JSON document mailcred prints
@@ -22,6 +24,9 @@ func versioned(v any) ([]byte, error) {
 	if len(b) < 2 || b[0] != '{' {
 		return nil, fmt.Errorf("JSON output is not an object: %.20s", b)
 	}
+	// Untrusted text keeps its characters but not their effect: C1,
+	// bidi, zero-width and tag characters become \u escapes.
+	b = safetext.JSON(b)
 	head := fmt.Sprintf(`{"schema_version":%d`, SchemaVersion)
 	if string(b) == "{}" {
 		return []byte(head + "}"), nil

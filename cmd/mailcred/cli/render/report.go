@@ -50,9 +50,12 @@ func NewCheck(domain string, results []scoring.Result, w scoring.Weights, log []
 
 // JSON writes v indented, with a final newline.
 func JSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(safetext.JSON(b), '\n'))
+	return err
 }
 
 // Text writes the report for a person. width is the terminal width (80 if
