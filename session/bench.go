@@ -8,6 +8,7 @@ import (
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/catalog"
+	"github.com/mailcred/mailcred/scoring/dnsbl"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/transport"
 	"github.com/mailcred/mailcred/session/compose"
@@ -86,6 +87,9 @@ type HostBench struct {
 	StartRcpt  []string
 	// NewResolver makes a fresh resolver for each run and send.
 	NewResolver func() (*dnsx.Resolver, error)
+	// DQSKey, when set, asks the Spamhaus lists through DQS (dnsbl.WithDQS);
+	// NewResolver's resolvers must mask it (dnsx.Config.Mask).
+	DQSKey scoring.Secret
 }
 
 var _ Bench = (*HostBench)(nil)
@@ -105,7 +109,7 @@ func (b *HostBench) Evidence(context.Context) (scoring.Evidence, error) { return
 func (b *HostBench) Resolver() (*dnsx.Resolver, error) { return b.NewResolver() }
 
 // Checks are the DNS checks of the catalog.
-func (b *HostBench) Checks() []scoring.Check { return catalog.DNS() }
+func (b *HostBench) Checks() []scoring.Check { return dnsbl.WithDQS(catalog.DNS(), b.DQSKey) }
 
 // MessageChecks are the message and session checks.
 func (b *HostBench) MessageChecks() []scoring.Check { return MessageChecks() }

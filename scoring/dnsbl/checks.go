@@ -31,7 +31,33 @@ func Checks() []scoring.Check { return ChecksFor(Catalogue()) }
 //   - only poor-reputation entries → warn; only information-only listings
 //     (UCEPROTECT L2/L3, a neutral Mailspike score) → info;
 //   - otherwise (clean, or a good reputation) → pass.
-func ChecksFor(lists []List) []scoring.Check {
+func ChecksFor(lists []List) []scoring.Check { return checksFor(lists, "") }
+
+// WithDQS returns checks with blocklist.ip and blocklist.domain replaced
+// by checks that ask the Spamhaus lists through the Data Query Service
+// with key (<key>.zen.dq.spamhaus.net), which answers from any resolver.
+// The key is masked in everything the results say; give it to
+// dnsx.Config.Mask too, so the resolver's log hides it. An empty key
+// returns checks unchanged.
+func WithDQS(checks []scoring.Check, key scoring.Secret) []scoring.Check {
+	if key == "" {
+		return checks
+	}
+	byID := map[string]scoring.Check{}
+	for _, c := range checksFor(Catalogue(), key) {
+		byID[c.ID] = c
+	}
+	out := make([]scoring.Check, len(checks))
+	for i, c := range checks {
+		if dqs, ok := byID[c.ID]; ok {
+			c = dqs
+		}
+		out[i] = c
+	}
+	return out
+}
+
+func checksFor(lists []List, key scoring.Secret) []scoring.Check {
 	ipLists, domainLists := Filter(lists, IPList), Filter(lists, DomainList)
 	return []scoring.Check{
 		{
@@ -39,7 +65,7 @@ func ChecksFor(lists []List) []scoring.Check {
 			Title:   "Sending IPs on blocklists",
 			Applies: func(e scoring.Evidence) bool { return len(e.IPs) > 0 },
 			Run: func(ctx context.Context, env *scoring.Env) scoring.Result {
-				return checkIPs(ctx, env, ipLists)
+				return withDQS(ctx, env, key, ipLists, "blocklist.ip", checkIPs)
 			},
 		},
 		{
@@ -47,10 +73,47 @@ func ChecksFor(lists []List) []scoring.Check {
 			Title:   "Sending domain on blocklists",
 			Applies: func(e scoring.Evidence) bool { return strings.TrimSpace(e.Domain) != "" },
 			Run: func(ctx context.Context, env *scoring.Env) scoring.Result {
-				return checkDomain(ctx, env, domainLists)
+				return withDQS(ctx, env, key, domainLists, "blocklist.domain", checkDomain)
 			},
 		},
 	}
+}
+
+// withDQS runs a check over the lists, switched to the Spamhaus DQS zones
+// when there is a key, and masks the key in everything the result says
+// (titles, details, errors and its DNS queries name the zone asked).
+func withDQS(ctx context.Context, env *scoring.Env, secret scoring.Secret, lists []List, id string,
+	check func(context.Context, *scoring.Env, []List) scoring.Result) scoring.Result {
+	key := secret.Reveal()
+	if key == "" {
+		return check(ctx, env, lists)
+	}
+	lists, ok := UseDQS(lists, key)
+	if !ok {
+		return scoring.Result{ID: id, Status: scoring.Error, Title: "Unable to check: the Spamhaus DQS key is malformed",
+			Detail: "A DQS key is 26 letters and digits; the one given is not, so no list was asked with it."}
+	}
+	res := check(ctx, env, lists)
+	hide := func(s string) string { return dnsx.MaskSecret(s, key) }
+	res.Title, res.Detail = hide(res.Title), hide(res.Detail)
+	if res.Fix != nil {
+		fix := *res.Fix
+		fix.Summary, fix.Snippet, fix.Manual = hide(fix.Summary), hide(fix.Snippet), hide(fix.Manual)
+		res.Fix = &fix
+	}
+	qs := make([]dnsx.Query, len(res.Queries))
+	for i, q := range res.Queries {
+		q.Name, q.Error = hide(q.Name), hide(q.Error)
+		q.Answers = append([]string(nil), q.Answers...)
+		for j := range q.Answers {
+			q.Answers[j] = hide(q.Answers[j])
+		}
+		qs[i] = q
+	}
+	if res.Queries != nil {
+		res.Queries = qs
+	}
+	return res
 }
 
 func checkIPs(ctx context.Context, env *scoring.Env, lists []List) scoring.Result {

@@ -150,14 +150,45 @@ const dqsKeyLen = 26
 // as they are. A key of the wrong shape changes nothing and returns false.
 func UseDQS(lists []List, key string) ([]List, bool) {
 	out := append([]List(nil), lists...)
-	if len(key) != dqsKeyLen || strings.Trim(strings.ToLower(key), "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
+	if !ValidDQSKey(key) {
 		return out, false
 	}
 	for i, l := range out {
 		if short, ok := strings.CutSuffix(l.Zone, ".spamhaus.org"); ok {
 			out[i].Zone = strings.ToLower(key) + "." + short + ".dq.spamhaus.net"
 			out[i].Name = l.Name + " (DQS)"
+			out[i].Refusals = append(append([]Refusal(nil), l.Refusals...), dqsRefusals()...)
 		}
 	}
 	return out, true
+}
+
+// dqsRefusals are the codes the DQS zones answer for a key they do not
+// accept, for any query made with it. Spamhaus's zone table ("Available
+// Zones", docs.spamhaus.com) lists them last, as the codes of invalid DQS
+// keys; the meaning of each is as DQS client code reads them (disabled;
+// not accepted for this account), the exact wording unverified.
+func dqsRefusals() []Refusal {
+	remedy := "Check the key in the Spamhaus DQS portal (it is 26 letters and digits) and that the account is active; " +
+		"meanwhile the Spamhaus lists are not checked."
+	return []Refusal{
+		{
+			Addr:   addr4(127, 255, 255, 250),
+			Cause:  "refused: the DQS key is disabled",
+			Reason: "Spamhaus DQS error 127.255.255.250: the DQS key is disabled or unknown",
+			Remedy: remedy,
+		},
+		{
+			Addr:   addr4(127, 255, 255, 251),
+			Cause:  "refused: the DQS key is not accepted",
+			Reason: "Spamhaus DQS error 127.255.255.251: the DQS key is not accepted (in use by another account, or revoked)",
+			Remedy: remedy,
+		},
+	}
+}
+
+// ValidDQSKey reports whether key has the shape of a DQS key: 26 letters
+// and digits, one DNS label that cannot rewrite the name asked.
+func ValidDQSKey(key string) bool {
+	return len(key) == dqsKeyLen && strings.Trim(strings.ToLower(key), "abcdefghijklmnopqrstuvwxyz0123456789") == ""
 }

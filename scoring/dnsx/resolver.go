@@ -49,6 +49,10 @@ type Config struct {
 	// asked with LookupShared go in, or all of them with ShareAll.
 	Shared   *Cache
 	ShareAll bool
+	// Mask lists secrets that appear in query names (a Spamhaus DQS key
+	// is a label of the name asked): every Query recorded, logged or
+	// handed to a check has them replaced by "****".
+	Mask []string
 }
 
 // Resolver is safe for concurrent use. Its cache lasts as long as the value:
@@ -427,6 +431,7 @@ func (r *Resolver) record(ctx context.Context, ans *Answer, cached, fresh bool) 
 		}
 		q.Answers = append(q.Answers, rr.String())
 	}
+	q = r.masked(q)
 	if !cached {
 		r.mu.Lock()
 		r.log = append(r.log, q)
@@ -437,6 +442,46 @@ func (r *Resolver) record(ctx context.Context, ans *Answer, cached, fresh bool) 
 	}
 	for _, rec := range recorders(ctx) {
 		rec.add(q)
+	}
+}
+
+// masked returns q with every Config.Mask secret replaced.
+func (r *Resolver) masked(q Query) Query {
+	for _, secret := range r.cfg.Mask {
+		if secret == "" {
+			continue
+		}
+		hide := func(s string) string { return MaskSecret(s, secret) }
+		q.Name, q.Error = hide(q.Name), hide(q.Error)
+		for i := range q.Answers {
+			q.Answers[i] = hide(q.Answers[i])
+		}
+	}
+	return q
+}
+
+// MaskSecret replaces every occurrence of secret in s by "****", ignoring
+// case (DNS names are case-insensitive; a resolver may answer in another
+// case).
+func MaskSecret(s, secret string) string {
+	old, repl := secret, "****"
+	if old == "" {
+		return s
+	}
+	lower, lowOld := strings.ToLower(s), strings.ToLower(old)
+	if len(lower) != len(s) || !strings.Contains(lower, lowOld) {
+		return strings.ReplaceAll(s, old, repl)
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(lower, lowOld)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		b.WriteString(repl)
+		s, lower = s[i+len(old):], lower[i+len(old):]
 	}
 }
 

@@ -35,8 +35,12 @@ type Profile struct {
 	// Password is only written when the user asked to store it in clear.
 	Password string `yaml:"auth_password,omitempty"`
 	Resolver string `yaml:"resolver,omitempty"`
-	Theme    string `yaml:"theme,omitempty"`
-	Watch    string `yaml:"watch,omitempty"` // re-check interval, e.g. 30s
+	// DQSKey is a Spamhaus Data Query Service key (26 letters and digits):
+	// ZEN and DBL are then asked through <key>.zen.dq.spamhaus.net. Never
+	// printed; the file is mode 0600.
+	DQSKey string `yaml:"dqs_key,omitempty"`
+	Theme  string `yaml:"theme,omitempty"`
+	Watch  string `yaml:"watch,omitempty"` // re-check interval, e.g. 30s
 }
 
 // Path returns the profile file's path: $XDG_CONFIG_HOME/mailcred/profile.yaml
@@ -109,6 +113,7 @@ var envNames = []struct {
 	{"MAILCRED_DKIM_KEY", func(p *Profile, v string) { p.KeyPath = v }},
 	{"MAILCRED_VIA", func(p *Profile, v string) { p.Via = v }},
 	{"MAILCRED_RESOLVER", func(p *Profile, v string) { p.Resolver = v }},
+	{"MAILCRED_DQS_KEY", func(p *Profile, v string) { p.DQSKey = v }},
 }
 
 // ApplyEnv overrides fields from MAILCRED_* variables.

@@ -11,6 +11,7 @@ import (
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/catalog"
 	"github.com/mailcred/mailcred/scoring/dkim"
+	"github.com/mailcred/mailcred/scoring/dnsbl"
 )
 
 type checkFlags struct {
@@ -102,7 +103,7 @@ func runCheck(cmd *cobra.Command, g *globals, f *checkFlags) error {
 		return err
 	}
 	env := &scoring.Env{Evidence: ev, DNS: r}
-	results := scoring.RunAll(cmd.Context(), env, catalog.DNS())
+	results := scoring.RunAll(cmd.Context(), env, dnsbl.WithDQS(catalog.DNS(), g.dqsSecret()))
 	rep := render.NewCheck(ev.Domain, results, scoring.DefaultWeights, r.Log())
 	if g.format == "json" {
 		if err := writeJSON(g.io.Out, rep); err != nil {

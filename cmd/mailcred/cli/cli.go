@@ -91,6 +91,7 @@ type globals struct {
 	fresh    bool
 	timeout  time.Duration
 	theme    string
+	dqsKey   string
 }
 
 // Main runs the command line and returns the exit status; an interrupt
@@ -145,6 +146,7 @@ SPF, DKIM, DMARC, reverse DNS, blocklists, TLS and the SMTP conversation itself.
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "show every check's detail and the DNS query log")
 	pf.BoolVar(&g.fresh, "fresh", false, "ask your domain's authoritative servers directly, so a record published a minute ago is seen")
 	pf.DurationVar(&g.timeout, "timeout", 3*time.Second, "timeout of one DNS query attempt")
+	pf.StringVar(&g.dqsKey, "dqs-key", "", "Spamhaus DQS key: ask ZEN and DBL through <key>.zen.dq.spamhaus.net (default $"+envDQSKey+"; the env or profile keeps it out of the process list)")
 	pf.StringVar(&g.theme, "theme", "default", "colour theme: "+fmt.Sprint(themes.Names()))
 	root.AddCommand(newCheckCmd(g), newSPFCmd(g), newSendCmd(g), newScoreCmd(g), newKeygenCmd(g), newDemoCmd(g))
 	root.AddCommand(newReceiveCmd(g))
@@ -179,7 +181,12 @@ func (g *globals) newResolver(fresh ...string) (*dnsx.Resolver, error) {
 // resolvers, every answer kept in it for its TTL (nil: none): what the
 // messages of a `score` batch and of `receive` share.
 func (g *globals) newSharedResolver(shared *dnsx.Cache, fresh ...string) (*dnsx.Resolver, error) {
-	cfg := dnsx.Config{Servers: dnsx.ServersFromFlag(g.resolver), Timeout: g.timeout, Shared: shared, ShareAll: shared != nil}
+	key, err := g.dqs()
+	if err != nil {
+		return nil, err
+	}
+	cfg := dnsx.Config{Servers: dnsx.ServersFromFlag(g.resolver), Timeout: g.timeout, Shared: shared, ShareAll: shared != nil,
+		Mask: []string{key.Reveal()}}
 	if g.fresh {
 		cfg.Fresh = fresh
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mailcred/mailcred/cmd/mailcred/cli/render"
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dnsbl"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/headers"
 	"github.com/mailcred/mailcred/scoring/receiver"
@@ -28,6 +29,7 @@ type scoreFlags struct {
 	helo       string
 	mailFrom   string
 	authservID string
+	dqs        scoring.Secret // Spamhaus DQS key (--dqs-key or the environment)
 }
 
 // scoreReport is the JSON of `mailcred score`: the shape of `check`
@@ -73,7 +75,10 @@ a Maildir, stored with LF alone, are read as the CRLF they had on the wire.
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error { return runScore(cmd, g, f, args) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.dqs = g.dqsSecret()
+			return runScore(cmd, g, f, args)
+		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.ip, "ip", "", "the IP address the message came from (required)")
@@ -139,7 +144,10 @@ func messageDomains(f *scoreFlags, raw []byte) []string {
 // asking DNS through r: the report and the results.
 func scoreMessage(ctx context.Context, f *scoreFlags, ip netip.Addr, file string, raw []byte, r *dnsx.Resolver) (scoreReport, []scoring.Result) {
 	conn, source := connection(f, ip, raw)
-	sc := receiver.ScoreMessage(ctx, r, raw, conn, receiver.Options{AuthservID: f.authservID})
+	sc := receiver.ScoreMessage(ctx, r, raw, conn, receiver.Options{AuthservID: f.authservID,
+		Checks: func(*receiver.Verdict) []scoring.Check {
+			return dnsbl.WithDQS(receiver.ReceivedChecks(), f.dqs)
+		}})
 	notes := append([]string{"MAIL FROM " + orNull(conn.MailFrom) + " (" + source + ")"}, sc.Notes...)
 	return scoreReport{File: file, AuthenticationResults: sc.AuthenticationResults, Notes: notes,
 		Check: render.NewCheck(sc.FromDomain, sc.Results, scoring.DefaultWeights, r.Log())}, sc.Results

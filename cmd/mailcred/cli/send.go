@@ -17,6 +17,7 @@ import (
 	"github.com/mailcred/mailcred/cmd/mailcred/cli/render"
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/catalog"
+	"github.com/mailcred/mailcred/scoring/dnsbl"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/headers"
 	"github.com/mailcred/mailcred/scoring/receiver"
@@ -172,7 +173,7 @@ func runSend(cmd *cobra.Command, g *globals, f *sendFlags) error {
 	// and their round trips overlap the SMTP conversation.
 	var domain *domainChecks
 	if !f.noScore {
-		domain = startDomainChecks(ctx, r, plan, b.selector, b.ips)
+		domain = startDomainChecks(ctx, r, plan, b.selector, b.ips, g.dqsSecret())
 		defer domain.stop()
 	}
 	o, err := session.Send(ctx, plan, r, out.event)
@@ -211,15 +212,16 @@ type domainChecks struct {
 	done    chan struct{}
 	results []scoring.Result
 	stop    context.CancelFunc
+	dqs     scoring.Secret // Spamhaus DQS key for the blocklist checks
 }
 
-func startDomainChecks(ctx context.Context, r *dnsx.Resolver, plan session.Plan, selector string, ips []netip.Addr) *domainChecks {
+func startDomainChecks(ctx context.Context, r *dnsx.Resolver, plan session.Plan, selector string, ips []netip.Addr, dqs scoring.Secret) *domainChecks {
 	ctx, cancel := context.WithCancel(ctx)
-	d := &domainChecks{ev: sendEvidence(&session.Outcome{}, plan, selector, ips), done: make(chan struct{}), stop: cancel}
+	d := &domainChecks{ev: sendEvidence(&session.Outcome{}, plan, selector, ips), done: make(chan struct{}), stop: cancel, dqs: dqs}
 	d.ev.SMTP = nil // the DNS checks judge the setup, not the session
 	go func() {
 		defer close(d.done)
-		d.results = scoring.RunAll(ctx, &scoring.Env{Evidence: d.ev, DNS: r}, catalog.DNS())
+		d.results = scoring.RunAll(ctx, &scoring.Env{Evidence: d.ev, DNS: r}, dnsbl.WithDQS(catalog.DNS(), d.dqs))
 	}()
 	return d
 }
@@ -233,13 +235,13 @@ func startDomainChecks(ctx context.Context, r *dnsx.Resolver, plan session.Plan,
 func (d *domainChecks) scoreSend(ctx context.Context, r *dnsx.Resolver, ev scoring.Evidence) []scoring.Result {
 	env := &scoring.Env{Evidence: ev, DNS: r}
 	if !sameSetup(d.ev, ev) {
-		return scoring.RunAll(ctx, env, sendChecks())
+		return scoring.RunAll(ctx, env, dnsbl.WithDQS(sendChecks(), d.dqs))
 	}
 	rest := scoring.RunAll(ctx, env, messageChecks())
 	select {
 	case <-d.done:
 	case <-ctx.Done():
-		return scoring.RunAll(ctx, env, sendChecks()) // every check reports the cancellation
+		return scoring.RunAll(ctx, env, dnsbl.WithDQS(sendChecks(), d.dqs)) // every check reports the cancellation
 	}
 	return append(append([]scoring.Result(nil), d.results...), rest...)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
+	"github.com/mailcred/mailcred/scoring/dnsbl"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/session"
 	"github.com/mailcred/mailcred/session/compose"
@@ -165,6 +166,13 @@ func profileBench(g *globals, p profile.Profile) (*session.HostBench, error) {
 	if resolverFlag == "" {
 		resolverFlag = p.Resolver
 	}
+	dqs := g.dqsSecret() // --dqs-key, $MAILCRED_DQS_KEY
+	if dqs == "" {
+		dqs = scoring.Secret(p.DQSKey)
+	}
+	if dqs != "" && !dnsbl.ValidDQSKey(dqs.Reveal()) {
+		return nil, usageError("profile dqs_key (or --dqs-key, $%s): want 26 letters and digits, got %d characters", envDQSKey, len(dqs.Reveal()))
+	}
 	// One cache across the watch loop's runs, for what does not change
 	// while the user fixes their DNS: the blocklists' test points.
 	kept := dnsx.NewCache(0, nil)
@@ -179,8 +187,10 @@ func profileBench(g *globals, p profile.Profile) (*session.HostBench, error) {
 	return &session.HostBench{
 		Name: domain, Plan: plan, Setup: ev, StartDraft: draft, StartRcpt: rcpt,
 		NewResolver: func() (*dnsx.Resolver, error) {
-			return dnsx.New(dnsx.Config{Servers: dnsx.ServersFromFlag(resolverFlag), Timeout: g.timeout, Fresh: []string{domain}, Shared: kept})
+			return dnsx.New(dnsx.Config{Servers: dnsx.ServersFromFlag(resolverFlag), Timeout: g.timeout, Fresh: []string{domain}, Shared: kept,
+				Mask: []string{dqs.Reveal()}})
 		},
+		DQSKey: dqs,
 	}, nil
 }
 
