@@ -79,6 +79,9 @@ func (b worldBench) Describe(ctx context.Context, draft compose.Message, rcpt []
 		return nil, err
 	}
 	s := b.w.Sender()
+	// The session connects from 127.0.0.1; the providers judge the
+	// simulated source address, which is what the confirmation shows.
+	dest.Local, dest.LocalSource = s.SourceIP().String(), "simulated"
 	ipv6 := "off"
 	if s.IPv6Enabled {
 		ipv6 = "on"

@@ -139,20 +139,14 @@ func (c *Checklist) Update(msg tea.Msg) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	keys := c.ctx.Keys
-	switch {
+	// ↑/↓ select a check; the page keys scroll its detail.
+	switch keys := c.ctx.Keys; {
 	case key.Matches(k, keys.Up):
 		c.Move(-1)
 	case key.Matches(k, keys.Down):
 		c.Move(1)
-	case key.Matches(k, keys.PageUp):
-		c.scroll.Page(-1)
-	case key.Matches(k, keys.PageDown):
-		c.scroll.Page(1)
-	case key.Matches(k, keys.Top):
-		c.scroll.Top()
-	case key.Matches(k, keys.Bottom):
-		c.scroll.Bottom()
+	default:
+		c.scroll.Key(keys, k)
 	}
 	return nil
 }

@@ -1,5 +1,10 @@
 package panes
 
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
 // Scroll is a bounded vertical position over N rows seen H at a time. The
 // offset never leaves [0, N-H], so no key can scroll past the end and
 // leave the view stuck there. Follow keeps the end in view as rows arrive
@@ -35,6 +40,24 @@ func (s *Scroll) By(d int) {
 
 // Page moves by d screenfuls (less one row, to keep context).
 func (s *Scroll) Page(d int) { s.By(d * max(1, s.h-1)) }
+
+// Key applies a page key (page up/down, top, bottom); it reports whether
+// k was one.
+func (s *Scroll) Key(keys *KeyMap, k tea.KeyPressMsg) bool {
+	switch {
+	case key.Matches(k, keys.PageUp):
+		s.Page(-1)
+	case key.Matches(k, keys.PageDown):
+		s.Page(1)
+	case key.Matches(k, keys.Top):
+		s.Top()
+	case key.Matches(k, keys.Bottom):
+		s.Bottom()
+	default:
+		return false
+	}
+	return true
+}
 
 // Top and Bottom jump to either end.
 func (s *Scroll) Top() { s.off, s.Follow = 0, s.max() == 0 }

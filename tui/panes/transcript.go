@@ -143,20 +143,13 @@ func (t *Transcript) Update(msg tea.Msg) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	keys := t.ctx.Keys
-	switch {
+	switch keys := t.ctx.Keys; {
 	case key.Matches(k, keys.Up):
 		t.scroll.By(-1)
 	case key.Matches(k, keys.Down):
 		t.scroll.By(1)
-	case key.Matches(k, keys.PageUp):
-		t.scroll.Page(-1)
-	case key.Matches(k, keys.PageDown):
-		t.scroll.Page(1)
-	case key.Matches(k, keys.Top):
-		t.scroll.Top()
-	case key.Matches(k, keys.Bottom):
-		t.scroll.Bottom()
+	default:
+		t.scroll.Key(keys, k)
 	}
 	return nil
 }
