@@ -3,7 +3,6 @@ package rdns
 import (
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -53,14 +52,22 @@ func embeddedIP(name string, ip netip.Addr) string {
 	if !ip.IsValid() {
 		return ""
 	}
+	// Decimal forms (IPv4) are bounded by non-digits only: "ip203-0-113-5x"
+	// counts; hex forms (IPv6) by neither a digit nor a letter.
+	bound := func(c byte) bool {
+		return !('0' <= c && c <= '9') && (ip.Is4() || !('a' <= c && c <= 'z'))
+	}
 	for _, form := range ipForms(ip) {
-		re := regexp.MustCompile(`(^|[^0-9a-z])` + regexp.QuoteMeta(form) + `($|[^0-9a-z])`)
-		if ip.Is4() {
-			// Decimal forms are bounded by non-digits only: "ip203-0-113-5x" counts.
-			re = regexp.MustCompile(`(^|[^0-9])` + regexp.QuoteMeta(form) + `($|[^0-9])`)
-		}
-		if re.MatchString(name) {
-			return form
+		for i := 0; ; {
+			j := strings.Index(name[i:], form)
+			if j < 0 {
+				break
+			}
+			start, end := i+j, i+j+len(form)
+			if (start == 0 || bound(name[start-1])) && (end == len(name) || bound(name[end])) {
+				return form
+			}
+			i = start + 1
 		}
 	}
 	return ""

@@ -33,9 +33,17 @@ func run(out io.Writer, args []string) int {
 	runs := fs.Int("runs", 3, "timed runs per command and delay (the median is shown)")
 	delaysFlag := fs.String("delays", "20ms,100ms", "DNS (and SMTP peer) round trips to inject, comma-separated")
 	only := fs.String("only", "", "comma-separated commands to time (default all: check,score,send,smtp,receive)")
+	serveDir := fs.String("serve", "", "write the peers' comparison files into this directory, print the DNS address and sending IP, serve until standard input closes")
 	batch := fs.Int("batch", 0, "also time `score` over this many messages in one process, and dkimpy over the same (0: no)")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *serveDir != "" {
+		if err := serve(out, *serveDir); err != nil {
+			fmt.Fprintln(os.Stderr, "benchlatency:", err)
+			return 1
+		}
+		return 0
 	}
 	var delays []time.Duration
 	for _, s := range strings.Split(*delaysFlag, ",") {

@@ -114,15 +114,16 @@ func ReadFile(path string, limit int) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	raw, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	if len(raw) > limit {
-		return nil, fmt.Errorf("%s: %w (over %d bytes)", path, ErrTooBig, limit)
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	raw, err := ReadAll(f, fi.Size(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return raw, nil
 }
@@ -231,4 +232,31 @@ func unquoteFrom(line []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return line[1:], true
+}
+
+// ReadAll reads r to its end, at most limit bytes (ErrTooBig past that),
+// into one buffer sized from hint (a file's size; 0 when unknown), so a
+// message costs one copy of itself instead of io.ReadAll's doublings.
+func ReadAll(r io.Reader, hint int64, limit int) ([]byte, error) {
+	size := 512
+	if hint > 0 {
+		size = int(min(hint, int64(limit))) + 1 // +1: EOF is seen without growing
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // grow: the hint was short
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > limit {
+			return nil, fmt.Errorf("%w (over %d bytes)", ErrTooBig, limit)
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }

@@ -125,3 +125,19 @@ func FuzzSplitMBox(f *testing.F) {
 		}
 	})
 }
+
+func TestReadAll(t *testing.T) {
+	data := strings.Repeat("x", 1000)
+	for _, hint := range []int64{0, 10, 1000, 5000} {
+		got, err := ReadAll(strings.NewReader(data), hint, 1000)
+		if err != nil || string(got) != data {
+			t.Errorf("hint %d: %d bytes, %v", hint, len(got), err)
+		}
+		if hint == 1000 && cap(got) != 1001 {
+			t.Errorf("an exact hint grew the buffer to %d", cap(got))
+		}
+		if _, err := ReadAll(strings.NewReader(data), hint, 999); !errors.Is(err, ErrTooBig) {
+			t.Errorf("hint %d: over the limit gave %v", hint, err)
+		}
+	}
+}

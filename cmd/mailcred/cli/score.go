@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -18,6 +19,7 @@ import (
 	"github.com/mailcred/mailcred/scoring/headers"
 	"github.com/mailcred/mailcred/scoring/receiver"
 	"github.com/mailcred/mailcred/scoring/safetext"
+	"github.com/mailcred/mailcred/session/mailbox"
 )
 
 // maxMessage bounds what score reads: more than any receiver accepts
@@ -157,6 +159,7 @@ func scoreMessage(ctx context.Context, f *scoreFlags, ip netip.Addr, file string
 // maxMessage bytes and empty input.
 func readMessage(stdin io.Reader, file string) ([]byte, error) {
 	var in io.Reader
+	var size int64 // sizes the buffer: one copy of the message, not ReadAll's doublings
 	if file == "-" {
 		if stdin == nil {
 			return nil, usageError("score -: no standard input")
@@ -168,10 +171,15 @@ func readMessage(stdin io.Reader, file string) ([]byte, error) {
 			return nil, usageError("%v", err)
 		}
 		defer fh.Close()
+		if fi, err := fh.Stat(); err == nil {
+			size = fi.Size()
+		}
 		in = fh
 	}
-	raw, err := io.ReadAll(io.LimitReader(in, maxMessage+1))
+	raw, err := mailbox.ReadAll(in, size, maxMessage)
 	switch {
+	case errors.Is(err, mailbox.ErrTooBig):
+		return nil, usageError("%s: over %d MB; no receiver accepts a message that big", file, maxMessage>>20)
 	case err != nil:
 		return nil, usageError("reading %s: %v", file, err)
 	case len(raw) > maxMessage:

@@ -18,6 +18,7 @@ import (
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/catalog"
 	"github.com/mailcred/mailcred/scoring/dnsbl"
+	"github.com/mailcred/mailcred/scoring/dmarc"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/headers"
 	"github.com/mailcred/mailcred/scoring/receiver"
@@ -223,6 +224,9 @@ func startDomainChecks(ctx context.Context, r *dnsx.Resolver, plan session.Plan,
 		defer close(d.done)
 		d.results = scoring.RunAll(ctx, &scoring.Env{Evidence: d.ev, DNS: r}, dnsbl.WithDQS(catalog.DNS(), d.dqs))
 	}()
+	// What DMARC's evaluation of the message will ask beyond the record
+	// (the Organizational Domain's tree walk), asked now too.
+	go dmarc.Evaluate(ctx, r, dmarc.AlignmentInput{FromDomain: d.ev.Domain})
 	return d
 }
 
@@ -234,6 +238,7 @@ func startDomainChecks(ctx context.Context, r *dnsx.Resolver, plan session.Plan,
 // asked coming from the resolver's cache or still in flight.
 func (d *domainChecks) scoreSend(ctx context.Context, r *dnsx.Resolver, ev scoring.Evidence) []scoring.Result {
 	env := &scoring.Env{Evidence: ev, DNS: r}
+	ctx = receiver.WithSharedVerdict(ctx) // dkim.signature and dmarc.alignment verify once
 	if !sameSetup(d.ev, ev) {
 		return scoring.RunAll(ctx, env, dnsbl.WithDQS(sendChecks(), d.dqs))
 	}
