@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/explain"
 	"github.com/mailcred/mailcred/session/mta"
@@ -230,7 +231,7 @@ func (p Plan) domain() string {
 	if d := strings.TrimSuffix(strings.TrimSpace(p.Domain), "."); d != "" {
 		return strings.ToLower(d)
 	}
-	return domainOf(p.Message.From.Address)
+	return scoring.DomainOf(p.Message.From.Address)
 }
 
 // helo is the EHLO name, computed as smtpc does so the checks judge the
@@ -245,20 +246,11 @@ func (p Plan) helo() string {
 	return "localhost"
 }
 
-// domainOf returns the lower-case domain of an address, or "".
-func domainOf(addr string) string {
-	at := strings.LastIndexByte(addr, '@')
-	if at < 0 {
-		return ""
-	}
-	return strings.ToLower(strings.TrimSuffix(addr[at+1:], "."))
-}
-
 // recipientDomains lists the distinct domains of rcpts, in order.
 func recipientDomains(rcpts []string) []string {
 	var out []string
 	for _, r := range rcpts {
-		if d := domainOf(r); d != "" && !slices.Contains(out, d) {
+		if d := scoring.DomainOf(r); d != "" && !slices.Contains(out, d) {
 			out = append(out, d)
 		}
 	}

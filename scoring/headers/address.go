@@ -60,7 +60,7 @@ func checkFrom(m *Message, _ scoring.Evidence, _ time.Time) scoring.Result {
 		}
 	}
 	res := scoring.Result{Status: scoring.Pass, Title: "From: " + addrs[0].Address}
-	res.Detail = fmt.Sprintf("One From: field (line %d) with one address, domain %s.", f.Line, domainOf(addrs[0].Address))
+	res.Detail = fmt.Sprintf("One From: field (line %d) with one address, domain %s.", f.Line, scoring.DomainOf(addrs[0].Address))
 	if eightBit([]byte(f.Value)) {
 		res.Status = scoring.Warn
 		res.Title = "From: holds raw 8-bit text"
@@ -116,13 +116,6 @@ func checkTo(m *Message, _ scoring.Evidence, _ time.Time) scoring.Result {
 	}
 	return scoring.Result{Status: scoring.Pass, Title: fmt.Sprintf("To: %s", plural(len(addrs), "recipient")),
 		Detail: fmt.Sprintf("line %d: To: %s", f.Line, clip(f.Value, 200))}
-}
-
-func domainOf(addr string) string {
-	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
-		return strings.ToLower(addr[i+1:])
-	}
-	return ""
 }
 
 func plural(n int, word string) string {

@@ -295,10 +295,7 @@ func AuthorAddress(msg []byte) (addr, domain, problem string) {
 		return "", "", fmt.Sprintf("the From: header holds %d addresses; DMARC needs exactly one (RFC 7489 §6.6.1)", len(list))
 	}
 	addr = list[0].Address
-	at := strings.LastIndexByte(addr, '@')
-	if at >= 0 {
-		domain = strings.TrimSuffix(strings.ToLower(addr[at+1:]), ".")
-	}
+	domain = scoring.DomainOf(addr)
 	if domain == "" {
 		return addr, "", fmt.Sprintf("the From address %q has no domain", addr)
 	}

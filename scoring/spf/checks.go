@@ -3,7 +3,6 @@ package spf
 import (
 	"context"
 	"net/netip"
-	"strings"
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dnsx"
@@ -39,10 +38,10 @@ func Checks() []scoring.Check {
 // policyDomain is the domain whose SPF record applies: the envelope
 // sender's domain (RFC 7208 §2.4), or Evidence.Domain.
 func policyDomain(ev scoring.Evidence) string {
-	if at := strings.LastIndexByte(ev.MailFrom, '@'); at >= 0 && at+1 < len(ev.MailFrom) {
-		return strings.TrimSuffix(strings.ToLower(ev.MailFrom[at+1:]), ".")
+	if d := scoring.DomainOf(ev.MailFrom); d != "" {
+		return d
 	}
-	return strings.TrimSuffix(strings.ToLower(ev.Domain), ".")
+	return scoring.NormalDomain(ev.Domain)
 }
 
 // envelopeSender is the MAIL FROM to check: Evidence.MailFrom, or

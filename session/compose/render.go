@@ -9,6 +9,8 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+
+	"github.com/mailcred/mailcred/scoring"
 )
 
 // DateLayout is the RFC 5322 §3.3 date-time form Render writes.
@@ -113,10 +115,7 @@ func (m *Message) idDomain(domain string) string {
 	if domain = strings.TrimSuffix(strings.TrimSpace(domain), "."); domain != "" {
 		return strings.ToLower(domain)
 	}
-	if at := strings.LastIndexByte(m.From.Address, '@'); at >= 0 {
-		return strings.ToLower(m.From.Address[at+1:])
-	}
-	return ""
+	return scoring.DomainOf(m.From.Address)
 }
 
 // NewMessageID returns a fresh "<random@domain>" (RFC 5322 §3.6.4): 120

@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mailcred/mailcred/scoring"
 )
 
 // Profile is the sending setup.
@@ -139,9 +141,7 @@ func (p Profile) SendingDomain() string {
 		return strings.ToLower(strings.TrimSuffix(p.Domain, "."))
 	}
 	if a, err := mail.ParseAddress(p.From); err == nil {
-		if at := strings.LastIndexByte(a.Address, '@'); at >= 0 {
-			return strings.ToLower(a.Address[at+1:])
-		}
+		return scoring.DomainOf(a.Address)
 	}
 	return ""
 }

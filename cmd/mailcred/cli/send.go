@@ -324,10 +324,7 @@ func promptPassword(in *os.File, w io.Writer, user string, dest *session.Destina
 
 // senderDomain is the domain --fresh asks authoritative servers about.
 func senderDomain(p session.Plan) string {
-	if at := strings.LastIndexByte(p.Message.From.Address, '@'); at >= 0 {
-		return p.Message.From.Address[at+1:]
-	}
-	return ""
+	return scoring.DomainOf(p.Message.From.Address)
 }
 
 // lookupEnv finds key in environ ("KEY=value" entries).

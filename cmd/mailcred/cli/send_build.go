@@ -3,6 +3,7 @@ package cli
 import (
 	"crypto/x509"
 	"fmt"
+	"github.com/mailcred/mailcred/scoring"
 	"io"
 	"net/mail"
 	"net/netip"
@@ -195,9 +196,7 @@ func (f *sendFlags) buildDKIM(b *built, add func(string, ...any)) {
 	}
 	domain := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(f.dkimDomain)), ".")
 	if domain == "" {
-		if at := strings.LastIndexByte(b.plan.Message.From.Address, '@'); at >= 0 {
-			domain = strings.ToLower(b.plan.Message.From.Address[at+1:])
-		}
+		domain = scoring.DomainOf(b.plan.Message.From.Address)
 	}
 	b.plan.DKIM = &sign.Options{Domain: domain, Selector: b.selector, Key: key, Header: hc, Body: bc}
 }
