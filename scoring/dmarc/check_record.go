@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
@@ -289,6 +290,9 @@ func gradeRecord(ctx context.Context, env *scoring.Env, d *Discovery, v *verdict
 		switch f.Severity {
 		case SevError, SevWarn:
 			v.bump(scoring.Warn, "DMARC: "+f.Message)
+			if !slices.Contains(todo, rewriteTodo) {
+				todo = append(todo, rewriteTodo)
+			}
 		case SevInfo:
 			v.bump(scoring.Info, "DMARC: "+f.Message)
 		}
@@ -298,6 +302,10 @@ func gradeRecord(ctx context.Context, env *scoring.Env, d *Discovery, v *verdict
 		v.addFix(summary, scoring.TXTRecord("_dmarc."+d.RecordDomain, suggest.String()))
 	}
 }
+
+// rewriteTodo is the fix of a finding in the record's form: the record
+// as mailcred writes it, tags in the RFC 7489 order, unknown ones out.
+const rewriteTodo = "publish it in the form every receiver reads (p= right after v=, nothing malformed)"
 
 // gradeSubPolicies warns when sp or np let subdomains off more lightly
 // than p (spoofers use made-up subdomains), and reports them otherwise.

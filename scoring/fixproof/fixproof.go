@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -68,15 +69,15 @@ func Publish(srv *dnstest.Server, recs []scoring.DNSRecord) error {
 // Version is the version tag a TXT record starts with, lower case
 // ("v=spf1", "v=dmarc1"), or the whole value for a record without one.
 func Version(txt string) string {
-	t := strings.ToLower(strings.TrimSpace(txt))
-	if !strings.HasPrefix(t, "v=") {
-		return t
+	if m := versionTag.FindStringSubmatch(txt); m != nil {
+		return "v=" + strings.ToLower(m[1])
 	}
-	if i := strings.IndexAny(t, " ;"); i > 0 {
-		return t[:i]
-	}
-	return t
+	return strings.ToLower(strings.TrimSpace(txt))
 }
+
+// versionTag is a leading v= tag, white space allowed around "=" as DMARC
+// allows (RFC 9989 §4.7).
+var versionTag = regexp.MustCompile(`^[ \t]*[vV][ \t]*=[ \t]*([A-Za-z0-9]+)`)
 
 // ErrNoFix: a check that does not pass gave no fix at all.
 var ErrNoFix = errors.New("fixproof: no fix")

@@ -51,7 +51,8 @@ func runLookups(ctx context.Context, env *scoring.Env) scoring.Result {
 	switch {
 	case loop:
 		res.Status, res.Title = scoring.Fail, "SPF record broken (permerror): include loop"
-		res.Fix = &scoring.Fix{Summary: "Remove the include or redirect that points back up the chain; every receiver gives permerror."}
+		res.Fix = lookupFix(ctx, env, domain, a)
+		res.Fix.Summary = "Remove the include or redirect that points back up the chain; every receiver gives permerror. " + res.Fix.Summary
 	case a.Lookups > MaxLookups:
 		res.Status = scoring.Fail
 		res.Title = fmt.Sprintf("SPF record broken (permerror): needs %d DNS lookups, the limit is %d", a.Lookups, MaxLookups)
@@ -64,7 +65,8 @@ func runLookups(ctx context.Context, env *scoring.Env) scoring.Result {
 			"records, and past two of them receivers give permerror (RFC 7208 §4.6.4). " + res.Fix.Summary
 	case a.Result == PermError:
 		res.Status, res.Title = scoring.Fail, "SPF record broken (permerror): "+titleReason(a.Error)
-		res.Fix = &scoring.Fix{Summary: "Fix or remove the term named above; receivers give permerror when they reach it."}
+		res.Fix = lookupFix(ctx, env, domain, a)
+		res.Fix.Summary = "Fix or remove the term named above; receivers give permerror when they reach it. " + res.Fix.Summary
 	case a.Lookups >= MaxLookups-1:
 		res.Status = scoring.Warn
 		res.Title = fmt.Sprintf("SPF needs %d of %d DNS lookups: close to the limit", a.Lookups, MaxLookups)

@@ -81,11 +81,26 @@ func Flatten(ctx context.Context, r *dnsx.Resolver, domain string, ips []netip.A
 		}
 	}
 	all := ""
+	seenRecord := map[string]string{} // qualifier + included record → the term that included it
 	for i := range rec.Directives {
 		d := &rec.Directives[i]
 		var term *Term
 		if i < len(a.Tree.Terms) {
 			term = a.Tree.Terms[i]
+		}
+		if why := brokenTerm(term); why != "" && d.Mechanism != MechAll {
+			// Receivers give permerror when they reach it (a loop, a limit,
+			// a broken record below): it authorises nobody.
+			f.Dropped = append(f.Dropped, d.Text+" (broken: "+why+")")
+			continue
+		}
+		if d.Mechanism == MechInclude && term != nil && term.Child != nil && term.Child.Record != "" && !strings.Contains(term.Child.Record, "%") {
+			k := string(d.Qualifier) + term.Child.Record
+			if first, ok := seenRecord[k]; ok {
+				f.Dropped = append(f.Dropped, d.Text+" (the same record as "+first+")")
+				continue
+			}
+			seenRecord[k] = d.Text
 		}
 		switch d.Mechanism {
 		case MechIP4, MechIP6:
@@ -119,7 +134,9 @@ func Flatten(ctx context.Context, r *dnsx.Resolver, domain string, ips []netip.A
 		// The redirect target decides what matches nothing here (RFC 7208
 		// §6.1): inline it when it is plain addresses, else keep it.
 		last := a.Tree.Terms[len(a.Tree.Terms)-1]
-		if ts, q, ok := plainRecord(ctx, r, last.Child, 0); ok {
+		if why := brokenTerm(last); why != "" {
+			f.Dropped = append(f.Dropped, rec.Redirect.Text+" (broken: "+why+")")
+		} else if ts, q, ok := plainRecord(ctx, r, last.Child, 0); ok {
 			place(QPass, ts)
 			all = string(q) + "all"
 			f.Resolved = append(f.Resolved, rec.Redirect.Text)
@@ -198,6 +215,35 @@ func (f *Flattening) verify(ctx context.Context, r *dnsx.Resolver, domain string
 		}
 	}
 	return nil
+}
+
+// brokenTerm is the first error in a term or the tree below it, or "".
+func brokenTerm(t *Term) string {
+	if t == nil {
+		return ""
+	}
+	if t.Error != "" {
+		return t.Error
+	}
+	return nodeError(t.Child, 0)
+}
+
+func nodeError(n *Node, depth int) string {
+	if n == nil || depth > MaxLookups {
+		return ""
+	}
+	if n.Result == PermError && n.Error != "" {
+		return n.Error
+	}
+	for _, t := range n.Terms {
+		if t.Error != "" {
+			return t.Error
+		}
+		if e := nodeError(t.Child, depth+1); e != "" {
+			return e
+		}
+	}
+	return ""
 }
 
 // resolvedTerms returns the ip4:/ip6: terms a term stands for today, when
