@@ -157,3 +157,9 @@ func insertAfter(text, block string, match func(line string) bool) (string, bool
 	}
 	return text, false
 }
+
+// NewAction makes an Action from its parts: the demo world's stand-ins
+// for host changes, and tests of the screens that show actions.
+func NewAction(title, preview string, after []string, apply func() (Applied, error)) *Action {
+	return &Action{Title: title, Preview: preview, After: after, apply: apply}
+}

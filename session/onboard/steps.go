@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -450,7 +451,14 @@ func resultStep(id StepID, title string, results map[string]scoring.Result, ids 
 			s.Status = Unknown
 			continue
 		}
-		s.State = append(s.State, fmt.Sprintf("%s: %s %s", cid, r.Status, r.Detail))
+		for i, l := range strings.Split(strings.TrimSpace(r.Detail), "\n") {
+			if i == 0 {
+				l = fmt.Sprintf("%s: %s %s", cid, r.Status, l)
+			} else {
+				l = "  " + l
+			}
+			s.State = append(s.State, l)
+		}
 		switch r.Status {
 		case scoring.Fail:
 			s.Status = Todo
@@ -463,7 +471,7 @@ func resultStep(id StepID, title string, results map[string]scoring.Result, ids 
 				s.Status = Unknown
 			}
 		}
-		if r.Fix != nil && r.Status != scoring.Pass {
+		if r.Fix != nil && r.Status != scoring.Pass && !slices.Contains(s.Do, r.Fix.Summary) {
 			s.Do = append(s.Do, r.Fix.Summary)
 			for _, rec := range r.Fix.Records {
 				s.Do = append(s.Do, "publish: "+rec.Name+" "+rec.Type+" "+strconv.Quote(rec.Value))
@@ -637,6 +645,10 @@ func mtaSTSStep(ctx context.Context, cfg Config) Step {
 		{"_smtp._tls." + cfg.Domain, "v=TLSRPTv1", "TLS-RPT (RFC 8460)"},
 	} {
 		ans := cfg.Resolver.Lookup(ctx, q.name, dns.TypeTXT)
+		if ans == nil || ans.Outcome.Temporary() {
+			s.State = append(s.State, q.label+": could not check ("+q.name+" did not resolve)")
+			continue
+		}
 		found := false
 		if ans != nil {
 			for _, rr := range ans.Records {

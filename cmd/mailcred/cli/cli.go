@@ -149,7 +149,7 @@ SPF, DKIM, DMARC, reverse DNS, blocklists, TLS and the SMTP conversation itself.
 	pf.StringVar(&g.dqsKey, "dqs-key", "", "Spamhaus DQS key: ask ZEN and DBL through <key>.zen.dq.spamhaus.net (default $"+envDQSKey+"; the env or profile keeps it out of the process list)")
 	pf.StringVar(&g.theme, "theme", "default", "colour theme: "+fmt.Sprint(themes.Names()))
 	root.AddCommand(newCheckCmd(g), newSPFCmd(g), newSendCmd(g), newScoreCmd(g), newKeygenCmd(g), newDemoCmd(g))
-	root.AddCommand(newReceiveCmd(g))
+	root.AddCommand(newReceiveCmd(g), newOnboardCmd(g))
 	root.AddCommand(newVersionCmd(g), newManCmd(g), newSchemaCmd(g))
 	workbench := &profileFlags{}
 	workbench.register(root)
