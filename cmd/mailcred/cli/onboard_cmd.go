@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mailcred/mailcred/session/mta"
-	onboarding "github.com/mailcred/mailcred/session/onboard"
+	onb "github.com/mailcred/mailcred/session/onboard"
 	"github.com/mailcred/mailcred/themes"
 	onboardtui "github.com/mailcred/mailcred/tui/onboard"
 )
@@ -72,7 +72,7 @@ at your DNS provider: onboard shows them and re-checks until they appear.
 	return cmd
 }
 
-func (f *onboardFlags) config(g *globals) (onboarding.Config, error) {
+func (f *onboardFlags) config(g *globals) (onb.Config, error) {
 	domain := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(f.domain), "."))
 	if domain == "" {
 		if at := strings.LastIndexByte(f.from, '@'); at >= 0 {
@@ -80,19 +80,19 @@ func (f *onboardFlags) config(g *globals) (onboarding.Config, error) {
 		}
 	}
 	if domain == "" {
-		return onboarding.Config{}, usageError("give --domain (or --from)")
+		return onb.Config{}, usageError("give --domain (or --from)")
 	}
 	r, err := g.newResolver(domain)
 	if err != nil {
-		return onboarding.Config{}, err
+		return onb.Config{}, err
 	}
-	providers, err := onboarding.LoadProviders()
+	providers, err := onb.LoadProviders()
 	if err != nil {
-		return onboarding.Config{}, err
+		return onb.Config{}, err
 	}
-	cfg := onboarding.Config{Domain: domain, From: strings.TrimSpace(f.from), Selector: f.selector, Resolver: r,
+	cfg := onb.Config{Domain: domain, From: strings.TrimSpace(f.from), Selector: f.selector, Resolver: r,
 		Timeout: f.probeTimeout, Providers: providers, EximConfig: f.eximConfig, KeyPath: f.keyPath, KeyOwner: f.keyOwner}
-	cfg.WhoAmI = onboarding.DefaultWhoAmI
+	cfg.WhoAmI = onb.DefaultWhoAmI
 	if len(f.whoami) > 0 {
 		cfg.WhoAmI = nil
 		for _, w := range f.whoami {
@@ -101,10 +101,10 @@ func (f *onboardFlags) config(g *globals) (onboarding.Config, error) {
 			if len(parts) != 3 || !ok {
 				return cfg, usageError("--whoami %q: want SERVER:PORT/NAME/TYPE, TYPE one of A, AAAA, TXT", w)
 			}
-			cfg.WhoAmI = append(cfg.WhoAmI, onboarding.WhoAmI{Server: parts[0], Name: dns.Fqdn(parts[1]), Type: qt})
+			cfg.WhoAmI = append(cfg.WhoAmI, onb.WhoAmI{Server: parts[0], Name: dns.Fqdn(parts[1]), Type: qt})
 		}
 	}
-	cfg.Port25 = onboarding.DefaultPort25Targets
+	cfg.Port25 = onb.DefaultPort25Targets
 	if len(f.port25) > 0 {
 		cfg.Port25 = f.port25
 	}
@@ -154,7 +154,7 @@ func runOnboard(cmd *cobra.Command, g *globals, f *onboardFlags) error {
 		return err
 	}
 	if f.once {
-		return printOnboard(g, onboarding.Check(cmd.Context(), cfg))
+		return printOnboard(g, onb.Check(cmd.Context(), cfg))
 	}
 	out, ok := g.io.Out.(*os.File)
 	if !ok || !term.IsTerminal(out.Fd()) {
@@ -188,7 +188,7 @@ func runOnboard(cmd *cobra.Command, g *globals, f *onboardFlags) error {
 }
 
 // printOnboard is --once: every step as text.
-func printOnboard(g *globals, rep onboarding.Report) error {
+func printOnboard(g *globals, rep onb.Report) error {
 	w := g.io.Out
 	for i, s := range rep.Steps {
 		fmt.Fprintf(w, "%d. %s — %s\n", i+1, s.Title, s.Status)
