@@ -14,6 +14,8 @@ import (
 	"os"
 	"runtime"
 	"strings"
+
+	"github.com/mailcred/mailcred/scoring/inputfile"
 )
 
 // maxKeyFile bounds what LoadPrivateKey reads: a 16384-bit RSA key in PEM
@@ -56,7 +58,7 @@ func keyErr(reason string, err error) error { return &KeyError{Reason: reason, E
 // LoadPrivateKey reads a DKIM signing key from a file in any format
 // ParsePrivateKey accepts.
 func LoadPrivateKey(path string) (crypto.Signer, error) {
-	f, err := os.Open(path)
+	f, err := inputfile.Open(path) // a FIFO or a device is an error, not a hang
 	if err != nil {
 		return nil, fmt.Errorf("dkim private key: %w", err)
 	}

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/mailcred/mailcred/scoring/inputfile"
 )
 
 // Message is one message read, or why it could not be.
@@ -59,10 +61,7 @@ func Detect(path string) (Kind, error) {
 		}
 		return Dir, nil
 	}
-	if !fi.Mode().IsRegular() {
-		return 0, fmt.Errorf("%s: not a regular file or directory", path)
-	}
-	f, err := os.Open(path)
+	f, err := inputfile.Open(path) // a FIFO, device or socket: a clear error, never a wait
 	if err != nil {
 		return 0, err
 	}
@@ -109,7 +108,7 @@ func Files(dir string, k Kind) ([]string, error) {
 
 // ReadFile reads one message file of at most limit bytes.
 func ReadFile(path string, limit int) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := inputfile.Open(path) // opening a FIFO would wait for a writer
 	if err != nil {
 		return nil, err
 	}

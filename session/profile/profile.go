@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/inputfile"
 )
 
 // Profile is the sending setup.
@@ -59,6 +60,9 @@ func Path(getenv func(string) string) (string, error) {
 	return filepath.Join(dir, "mailcred", "profile.yaml"), nil
 }
 
+// maxProfile bounds the profile file: a few hundred bytes in practice.
+const maxProfile = 1 << 20
+
 // ErrNoProfile is returned by Load when there is no profile file yet.
 var ErrNoProfile = errors.New("no profile yet")
 
@@ -66,7 +70,7 @@ var ErrNoProfile = errors.New("no profile yet")
 // does not parse is an error naming the file and the line.
 func Load(path string) (Profile, error) {
 	var p Profile
-	b, err := os.ReadFile(path)
+	b, err := inputfile.ReadFile(path, maxProfile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return p, ErrNoProfile
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mailcred/mailcred/cmd/mailcred/cli/render"
 	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/scoring/inputfile"
 	"github.com/mailcred/mailcred/scoring/safetext"
 	"github.com/mailcred/mailcred/session/receive"
 )
@@ -87,7 +88,7 @@ func runReceive(cmd *cobra.Command, g *globals, f *receiveFlags) error {
 	case (f.tlsCert == "") != (f.tlsKey == ""):
 		return usageError("--tls-cert and --tls-key go together")
 	case f.tlsCert != "":
-		c, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
+		c, err := loadKeyPair(f.tlsCert, f.tlsKey)
 		if err != nil {
 			return usageError("--tls-cert/--tls-key: %v", err)
 		}
@@ -300,4 +301,17 @@ func exampleDomain(domains []string) string {
 		return domains[0]
 	}
 	return "example.com"
+}
+
+// loadKeyPair is tls.LoadX509KeyPair reading only regular files.
+func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	cert, err := inputfile.ReadFile(certFile, maxSmallFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	key, err := inputfile.ReadFile(keyFile, maxSmallFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(cert, key)
 }

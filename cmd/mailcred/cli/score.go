@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -17,6 +16,7 @@ import (
 	"github.com/mailcred/mailcred/scoring/dnsbl"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/headers"
+	"github.com/mailcred/mailcred/scoring/inputfile"
 	"github.com/mailcred/mailcred/scoring/receiver"
 	"github.com/mailcred/mailcred/scoring/safetext"
 	"github.com/mailcred/mailcred/session/mailbox"
@@ -166,7 +166,7 @@ func readMessage(stdin io.Reader, file string) ([]byte, error) {
 		}
 		in = stdin
 	} else {
-		fh, err := os.Open(file)
+		fh, err := inputfile.Open(file)
 		if err != nil {
 			return nil, usageError("%v", err)
 		}

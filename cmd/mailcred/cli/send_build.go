@@ -3,15 +3,15 @@ package cli
 import (
 	"crypto/x509"
 	"fmt"
-	"github.com/mailcred/mailcred/scoring"
-	"io"
 	"net/mail"
 	"net/netip"
 	"os"
 	"runtime"
 	"strings"
 
+	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
+	"github.com/mailcred/mailcred/scoring/inputfile"
 	"github.com/mailcred/mailcred/session"
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/mta"
@@ -268,21 +268,10 @@ func flagProblem(err error) string {
 	return flag + " (" + fe.Field + "): " + fe.Problem
 }
 
-// readLimited reads a file of at most limit bytes.
+// readLimited reads a regular file of at most limit bytes (a FIFO or a
+// device is refused, never waited on).
 func readLimited(path string, limit int64) ([]byte, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	data, err := io.ReadAll(io.LimitReader(fh, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
-	}
-	return data, nil
+	return inputfile.ReadFile(path, limit)
 }
 
 // loadCAs reads PEM CA certificates.
