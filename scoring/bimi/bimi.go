@@ -12,7 +12,6 @@ import (
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dmarc"
-	"github.com/mailcred/mailcred/scoring/dnsx"
 )
 
 // CheckRecord is the catalogue id.
@@ -87,15 +86,9 @@ func Checks() []scoring.Check {
 func run(ctx context.Context, env *scoring.Env) scoring.Result {
 	domain := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(env.Evidence.Domain), "."))
 	name := "default._bimi." + domain
-	ans := env.DNS.Lookup(ctx, name, dnsx.TypeTXT)
+	recs, ans := scoring.TaggedTXT(ctx, env.DNS, name, "v=BIMI1")
 	if ans.Outcome.Temporary() {
-		return scoring.Result{Status: scoring.Error, Title: "BIMI: could not look up " + name + " (" + ans.Outcome.String() + ")"}
-	}
-	var recs []string
-	for _, t := range ans.JoinedTXT() {
-		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(t)), "v=bimi1") {
-			recs = append(recs, t)
-		}
+		return scoring.LookupError("BIMI", name, ans)
 	}
 	dm := dmarc.Discover(ctx, env.DNS, domain)
 	enforced, why := enforcement(dm)

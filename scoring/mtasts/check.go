@@ -42,16 +42,9 @@ func URL(domain string) string { return "https://mta-sts." + domain + "/.well-kn
 func run(ctx context.Context, env *scoring.Env) scoring.Result {
 	domain := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(env.Evidence.Domain), "."))
 	name := "_mta-sts." + domain
-	ans := env.DNS.Lookup(ctx, name, dnsx.TypeTXT)
+	sts, ans := scoring.TaggedTXT(ctx, env.DNS, name, "v=STSv1")
 	if ans.Outcome.Temporary() {
-		return scoring.Result{Status: scoring.Error, Title: "MTA-STS: could not look up " + name + " (" + ans.Outcome.String() + ")",
-			Detail: "A temporary DNS failure says nothing about the record; check again later."}
-	}
-	var sts []string
-	for _, t := range ans.JoinedTXT() {
-		if strings.HasPrefix(t, "v=STSv1") {
-			sts = append(sts, t)
-		}
+		return scoring.LookupError("MTA-STS", name, ans)
 	}
 	hosts, _, _ := mx.Hosts(ctx, env.DNS, domain)
 	var mxNames []string

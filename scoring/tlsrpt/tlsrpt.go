@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/mailcred/mailcred/scoring"
-	"github.com/mailcred/mailcred/scoring/dnsx"
 )
 
 // CheckRecord is the catalogue id.
@@ -101,17 +100,10 @@ func Checks() []scoring.Check {
 func run(ctx context.Context, env *scoring.Env) scoring.Result {
 	domain := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(env.Evidence.Domain), "."))
 	name := "_smtp._tls." + domain
-	ans := env.DNS.Lookup(ctx, name, dnsx.TypeTXT)
-	if ans.Outcome.Temporary() {
-		return scoring.Result{Status: scoring.Error, Title: "TLS-RPT: could not look up " + name + " (" + ans.Outcome.String() + ")",
-			Detail: "A temporary DNS failure says nothing about the record; check again later."}
-	}
 	// RFC 8460 §3: records not starting "v=TLSRPTv1;" are discarded.
-	var recs []string
-	for _, t := range ans.JoinedTXT() {
-		if strings.HasPrefix(strings.TrimSpace(t), "v=TLSRPTv1") {
-			recs = append(recs, t)
-		}
+	recs, ans := scoring.TaggedTXT(ctx, env.DNS, name, "v=TLSRPTv1")
+	if ans.Outcome.Temporary() {
+		return scoring.LookupError("TLS-RPT", name, ans)
 	}
 	suggest := "v=TLSRPTv1; rua=mailto:tls-reports@" + domain
 	fix := func(summary, value string) *scoring.Fix {
