@@ -105,6 +105,9 @@ func runCheck(cmd *cobra.Command, g *globals, f *checkFlags) error {
 	env := &scoring.Env{Evidence: ev, DNS: r}
 	results := scoring.RunAll(cmd.Context(), env, dnsbl.WithDQS(catalog.DNS(), g.dqsSecret()))
 	rep := render.NewCheck(ev.Domain, results, scoring.DefaultWeights, r.Log())
+	if err := g.saveReport("check", rep); err != nil {
+		return err
+	}
 	if g.format == "json" {
 		if err := writeJSON(g.io.Out, rep); err != nil {
 			return err

@@ -92,6 +92,8 @@ type globals struct {
 	timeout  time.Duration
 	theme    string
 	dqsKey   string
+	// reportFile is --report FILE of check, send and score.
+	reportFile string
 }
 
 // Main runs the command line and returns the exit status; an interrupt
@@ -150,7 +152,8 @@ SPF, DKIM, DMARC, reverse DNS, blocklists, TLS and the SMTP conversation itself.
 	pf.StringVar(&g.theme, "theme", "default", "colour theme: "+fmt.Sprint(themes.Names()))
 	root.AddCommand(newCheckCmd(g), newSPFCmd(g), newSendCmd(g), newScoreCmd(g), newKeygenCmd(g), newDemoCmd(g))
 	root.AddCommand(newReceiveCmd(g), newOnboardCmd(g))
-	root.AddCommand(newVersionCmd(g), newManCmd(g), newSchemaCmd(g))
+	root.AddCommand(newVersionCmd(g), newManCmd(g), newSchemaCmd(g), newReportCmd(g))
+	addReportFlag(root, g)
 	workbench := &profileFlags{}
 	workbench.register(root)
 	root.RunE = newWorkbenchRun(g, workbench)

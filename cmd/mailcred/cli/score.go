@@ -102,6 +102,9 @@ func runScore(cmd *cobra.Command, g *globals, f *scoreFlags, args []string) erro
 	if batch, err := isBatch(args); err != nil {
 		return err
 	} else if batch {
+		if g.reportFile != "" {
+			return usageError("--report takes one message; score the messages one at a time, or save --format json and run 'mailcred report'")
+		}
 		return runScoreBatch(cmd.Context(), g, f, ip.Unmap(), args)
 	}
 	file := args[0]
@@ -114,6 +117,9 @@ func runScore(cmd *cobra.Command, g *globals, f *scoreFlags, args []string) erro
 		return err
 	}
 	rep, results := scoreMessage(cmd.Context(), f, ip.Unmap(), file, raw, r)
+	if err := g.saveReport("score", rep); err != nil {
+		return err
+	}
 	if g.format == "json" {
 		if err := writeJSON(g.io.Out, rep); err != nil {
 			return err

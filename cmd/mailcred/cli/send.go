@@ -190,6 +190,13 @@ func runSend(cmd *cobra.Command, g *globals, f *sendFlags) error {
 	}
 	results := domain.scoreSend(ctx, r, ev)
 	rep := render.NewCheck(ev.Domain, results, scoring.DefaultWeights, r.Log())
+	var secrets []string
+	if plan.Auth != nil {
+		secrets = append(secrets, plan.Auth.Password)
+	}
+	if err := g.saveReport("send", newSendJSON(o, ev, rep), secrets...); err != nil {
+		return err
+	}
 	if err := out.result(o, ev, &rep, len(b.ips) > 0); err != nil {
 		return err
 	}
