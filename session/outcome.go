@@ -2,7 +2,6 @@ package session
 
 import (
 	"net/netip"
-	"strings"
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
@@ -188,6 +187,6 @@ func explainReply(kb *explain.KB, r smtpc.Reply, st smtpx.Stage) *explain.Explan
 	if r.Code == 0 {
 		return nil
 	}
-	ex := kb.Explain(explain.Reply{Code: r.Code, Enhanced: r.Enhanced, Text: strings.Join(r.Lines, "\n")}, st)
+	ex := kb.Explain(explain.Reply{Code: r.Code, Enhanced: r.Enhanced, Lines: r.Lines}, st)
 	return &ex
 }

@@ -157,7 +157,7 @@ func expectRefusal(t *testing.T, kb *explain.KB, w *World, id string, want refus
 			want.stage, want.code, want.enhanced, want.phrase)
 	}
 	if want.entry != "" {
-		ex := kb.Explain(explain.Reply{Code: got.code, Enhanced: got.enhanced, Text: got.text}, got.stage)
+		ex := kb.Explain(explain.Reply{Code: got.code, Enhanced: got.enhanced, Lines: lines(got.text)}, got.stage)
 		if ex.EntryID != want.entry {
 			t.Errorf("%s: explain matched %q, want %q (%s)", id, ex.EntryID, want.entry, ex.Meaning)
 		}
@@ -266,3 +266,6 @@ func logHas(w *World, s string) bool {
 	}
 	return false
 }
+
+// lines splits reply text written with "\n" between its lines.
+func lines(text string) []string { return strings.Split(text, "\n") }

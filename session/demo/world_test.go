@@ -249,7 +249,7 @@ func TestReplyTableIsExplained(t *testing.T) {
 				t.Fatalf("no provider gives %s", id)
 			}
 			r := text.render(map[string]string{"ip": "192.0.2.25", "domain": "example.com", "rcpt": "x@y.example", "ref": "0123"})
-			ex := kb.Explain(explain.Reply{Text: onTheWire(r)}, st)
+			ex := kb.Explain(explain.Reply{Lines: lines(onTheWire(r))}, st)
 			switch {
 			case unknownToKB[id] && ex.EntryID != "":
 				t.Errorf("explained as %s: remove it from unknownToKB", ex.EntryID)

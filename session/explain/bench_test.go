@@ -22,7 +22,7 @@ func BenchmarkExplain(b *testing.B) {
 		{"hostile-1MiB", "550 " + strings.Repeat("5.7.1 S3140x ", 1<<20/13)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			r := Reply{Text: bc.text}
+			r := Reply{Lines: lines(bc.text)}
 			for b.Loop() {
 				kb.Explain(r, smtpx.EndOfData)
 			}

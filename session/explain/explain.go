@@ -90,15 +90,19 @@ func (kb *KB) best(in *input) *entry {
 // prepare reads the codes of r (from its text when absent) and normalises
 // its text for matching.
 func prepare(r Reply) input {
-	in := input{code: r.Code, text: normalise(r.Text)}
+	in := input{code: r.Code, text: normalise(r.Lines)}
 	in.tokens = tokenize(in.text)
+	first := ""
+	if len(r.Lines) > 0 {
+		first = strings.TrimLeft(r.Lines[0], " \t")
+	}
 	if in.code == 0 {
-		in.code = parseCode(strings.TrimLeft(r.Text, " \t"))
+		in.code = parseCode(first)
 	}
 	given := strings.TrimSpace(r.Enhanced)
 	if code, st, ok := cutEnhanced(given); ok && code == given {
 		in.statusText, in.status, in.hasStatus = code, st, true
-	} else if code, st, ok := cutEnhanced(stripCode(strings.TrimLeft(r.Text, " \t"))); ok {
+	} else if code, st, ok := cutEnhanced(stripCode(first)); ok {
 		in.statusText, in.status, in.hasStatus = code, st, true
 	}
 	return in

@@ -83,7 +83,7 @@ func TestExplainTable(t *testing.T) {
 func checkCase(t *testing.T, kb *KB, tc replyCase) {
 	t.Helper()
 	trimmed := strings.TrimLeft(tc.text, " ")
-	asSession := Reply{Code: parseCode(trimmed), Text: tc.text}
+	asSession := Reply{Code: parseCode(trimmed), Lines: lines(tc.text)}
 	got := kb.Explain(asSession, tc.stage)
 
 	if e := kb.best(ptr(prepareFor(kb, asSession, tc.stage))); e.id != tc.id {
@@ -119,8 +119,8 @@ func checkCase(t *testing.T, kb *KB, tc replyCase) {
 	// The same reply with the code left to be parsed, and with the
 	// enhanced code handed over separately, must explain identically.
 	for _, variant := range []Reply{
-		{Text: tc.text},
-		{Code: asSession.Code, Enhanced: ParseEnhanced(tc.text), Text: tc.text},
+		{Lines: lines(tc.text)},
+		{Code: asSession.Code, Enhanced: ParseEnhanced(tc.text), Lines: lines(tc.text)},
 	} {
 		if other := kb.Explain(variant, tc.stage); !sameExplanation(other, got) {
 			t.Errorf("reply %+v explained differently:\n got  %+v\n want %+v", variant, other, got)
@@ -188,7 +188,7 @@ func TestEveryEntryExercised(t *testing.T) {
 	kb := loadKB(t)
 	hit := map[string]int{}
 	for _, tc := range allCases() {
-		hit[kb.best(ptr(prepareFor(kb, Reply{Text: tc.text}, tc.stage))).id]++
+		hit[kb.best(ptr(prepareFor(kb, Reply{Lines: lines(tc.text)}, tc.stage))).id]++
 	}
 	providers := map[string]int{}
 	for _, e := range kb.entries {
@@ -205,7 +205,7 @@ func TestEveryEntryExercised(t *testing.T) {
 func TestNoTies(t *testing.T) {
 	kb := loadKB(t)
 	for _, tc := range allCases() {
-		r := ranking(kb, ptr(prepareFor(kb, Reply{Text: tc.text}, tc.stage)))
+		r := ranking(kb, ptr(prepareFor(kb, Reply{Lines: lines(tc.text)}, tc.stage)))
 		if len(r) > 1 && r[0].score == r[1].score {
 			t.Errorf("%s: %s and %s tie at %d", tc.name, r[0].id, r[1].id, r[0].score)
 		}
@@ -214,8 +214,8 @@ func TestNoTies(t *testing.T) {
 
 func TestStageAliases(t *testing.T) {
 	kb := loadKB(t)
-	reply := Reply{Text: "550 5.7.1 Unfortunately, messages from [192.0.2.25] weren't sent. " +
-		"Please contact your Internet service provider since part of their network is on our block list (S3140)."}
+	reply := Reply{Lines: lines("550 5.7.1 Unfortunately, messages from [192.0.2.25] weren't sent. " +
+		"Please contact your Internet service provider since part of their network is on our block list (S3140).")}
 	for alias, want := range map[string]smtpx.Stage{
 		"MAIL FROM": smtpx.MAIL, "mail_from": smtpx.MAIL, " Mail ": smtpx.MAIL,
 		"RCPT TO": smtpx.RCPT, "greeting": smtpx.Connect, "end of data": smtpx.EndOfData,
@@ -230,8 +230,8 @@ func TestStageAliases(t *testing.T) {
 
 func TestUnknownStageKeepsEverything(t *testing.T) {
 	kb := loadKB(t)
-	got := kb.Explain(Reply{Text: "550 5.7.26 This mail has been blocked because the sender is " +
-		"unauthenticated. Gmail requires all senders to authenticate with either SPF or DKIM."}, smtpx.QUIT)
+	got := kb.Explain(Reply{Lines: lines("550 5.7.26 This mail has been blocked because the sender is " +
+		"unauthenticated. Gmail requires all senders to authenticate with either SPF or DKIM.")}, smtpx.QUIT)
 	if got.Stage != smtpx.QUIT || got.RulesOut != "" {
 		t.Errorf("a stage the data does not describe: Stage %q RulesOut %q", got.Stage, got.RulesOut)
 	}
@@ -246,8 +246,8 @@ func TestUnknownStageKeepsEverything(t *testing.T) {
 func TestMailStageDropsContentChecks(t *testing.T) {
 	kb := loadKB(t)
 	text := "421 4.7.0 [TSS04] Messages from 192.0.2.25 temporarily deferred due to unexpected volume or user complaints"
-	atMail := kb.Explain(Reply{Text: text}, smtpx.MAIL)
-	atEnd := kb.Explain(Reply{Text: text}, smtpx.EndOfData)
+	atMail := kb.Explain(Reply{Lines: lines(text)}, smtpx.MAIL)
+	atEnd := kb.Explain(Reply{Lines: lines(text)}, smtpx.EndOfData)
 	if slices.Contains(atMail.Checks, "dkim.signature") || slices.Contains(atMail.Checks, "dmarc.alignment") {
 		t.Errorf("at MAIL FROM: %q", atMail.Checks)
 	}
@@ -260,7 +260,7 @@ func TestMailStageDropsContentChecks(t *testing.T) {
 // checks that the knowledge base is unchanged.
 func TestExplanationDoesNotShareState(t *testing.T) {
 	kb := loadKB(t)
-	r := Reply{Text: "550 5.7.1 [HME1] This message was blocked for failing both SPF and DKIM authentication checks."}
+	r := Reply{Lines: lines("550 5.7.1 [HME1] This message was blocked for failing both SPF and DKIM authentication checks.")}
 	first := kb.Explain(r, smtpx.EndOfData)
 	want := slices.Clone(first.Checks)
 	for i := range first.Checks {
@@ -281,7 +281,7 @@ func TestConcurrentExplain(t *testing.T) {
 	for g := range 8 {
 		wg.Go(func() {
 			for i := g; i < len(cases); i += 8 {
-				kb.Explain(Reply{Text: cases[i].text}, cases[i].stage)
+				kb.Explain(Reply{Lines: lines(cases[i].text)}, cases[i].stage)
 			}
 		})
 	}
@@ -290,7 +290,7 @@ func TestConcurrentExplain(t *testing.T) {
 
 func TestNilKB(t *testing.T) {
 	var kb *KB
-	got := kb.Explain(Reply{Code: 550, Text: "550 5.7.1 no"}, smtpx.MAIL)
+	got := kb.Explain(Reply{Code: 550, Lines: lines("550 5.7.1 no")}, smtpx.MAIL)
 	if got.Outcome != smtpx.Rejected || got.Meaning == "" || got.Enhanced != "5.7.1" {
 		t.Errorf("nil KB: %+v", got)
 	}
@@ -332,17 +332,17 @@ func TestOutcome(t *testing.T) {
 		r    Reply
 		want smtpx.Outcome
 	}{
-		{Reply{Code: 250, Text: "250 2.0.0 OK"}, smtpx.Accepted},
-		{Reply{Code: 354, Text: "354 Go ahead"}, smtpx.Accepted},
-		{Reply{Code: 421, Text: "421 closing"}, smtpx.Deferred},
-		{Reply{Code: 451, Text: "451 4.3.0 later"}, smtpx.Deferred},
-		{Reply{Code: 550, Text: "550 no"}, smtpx.Rejected},
-		{Reply{Text: "5.5.3 Mail from not owned by user. LPN105_421."}, smtpx.Rejected},
-		{Reply{Text: "4.7.0 later"}, smtpx.Deferred},
-		{Reply{Code: 0, Text: "connection reset by peer"}, smtpx.Deferred},
-		{Reply{Code: 999, Text: "999 what"}, smtpx.Deferred},
+		{Reply{Code: 250, Lines: lines("250 2.0.0 OK")}, smtpx.Accepted},
+		{Reply{Code: 354, Lines: lines("354 Go ahead")}, smtpx.Accepted},
+		{Reply{Code: 421, Lines: lines("421 closing")}, smtpx.Deferred},
+		{Reply{Code: 451, Lines: lines("451 4.3.0 later")}, smtpx.Deferred},
+		{Reply{Code: 550, Lines: lines("550 no")}, smtpx.Rejected},
+		{Reply{Lines: lines("5.5.3 Mail from not owned by user. LPN105_421.")}, smtpx.Rejected},
+		{Reply{Lines: lines("4.7.0 later")}, smtpx.Deferred},
+		{Reply{Code: 0, Lines: lines("connection reset by peer")}, smtpx.Deferred},
+		{Reply{Code: 999, Lines: lines("999 what")}, smtpx.Deferred},
 		{Reply{Code: -5}, smtpx.Deferred},
-		{Reply{Code: 250, Enhanced: "5.7.1", Text: "250 OK"}, smtpx.Accepted}, // the basic code decides
+		{Reply{Code: 250, Enhanced: "5.7.1", Lines: lines("250 OK")}, smtpx.Accepted}, // the basic code decides
 	} {
 		if got := kb.Explain(tc.r, smtpx.EndOfData).Outcome; got != tc.want {
 			t.Errorf("%+v: outcome %q, want %q", tc.r, got, tc.want)
@@ -354,7 +354,7 @@ func TestOutcome(t *testing.T) {
 // positive reply does not turn it into a refusal.
 func TestAcceptedNeverMatchesProviderEntries(t *testing.T) {
 	kb := loadKB(t)
-	got := kb.Explain(Reply{Text: "250 2.0.0 OK (S3140 is just a word here)"}, smtpx.EndOfData)
+	got := kb.Explain(Reply{Lines: lines("250 2.0.0 OK (S3140 is just a word here)")}, smtpx.EndOfData)
 	if got.EntryID != "" || got.Category != "accepted" {
 		t.Errorf("%+v", got)
 	}
@@ -363,8 +363,8 @@ func TestAcceptedNeverMatchesProviderEntries(t *testing.T) {
 func TestFallback(t *testing.T) {
 	kb := loadKB(t)
 	for _, r := range []Reply{
-		{Text: "connection reset by peer"},
-		{Code: 999, Text: "999 no such code"},
+		{Lines: lines("connection reset by peer")},
+		{Code: 999, Lines: lines("999 no such code")},
 		{},
 	} {
 		got := kb.Explain(r, smtpx.RCPT)
@@ -377,3 +377,7 @@ func TestFallback(t *testing.T) {
 		}
 	}
 }
+
+// lines splits a table's reply text, written with "\n" between the lines,
+// into the lines a session hands Explain.
+func lines(text string) []string { return strings.Split(text, "\n") }

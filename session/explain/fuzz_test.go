@@ -27,7 +27,7 @@ func FuzzExplain(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, code int, enhanced, text, stage string) {
-		r := Reply{Code: code, Enhanced: enhanced, Text: text}
+		r := Reply{Code: code, Enhanced: enhanced, Lines: lines(text)}
 		st, _ := kb.ParseStage(stage)
 		got := kb.Explain(r, st)
 		switch got.Outcome {

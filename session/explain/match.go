@@ -213,12 +213,15 @@ func tokenize(text string) map[string]bool {
 // "550-" and "5.7.26 " prefixes, the lines are joined with single spaces,
 // the text is lower-cased and typographic apostrophes become ASCII, so
 // that a phrase wrapped across Gmail's continuation lines still matches.
-func normalise(text string) string {
-	if len(text) > maxMatchText {
-		text = text[:maxMatchText]
-	}
+func normalise(lines []string) string {
 	var b strings.Builder
-	for line := range strings.SplitSeq(text, "\n") {
+	for _, line := range lines {
+		if b.Len() >= maxMatchText {
+			break
+		}
+		if room := maxMatchText - b.Len(); len(line) > room {
+			line = line[:room]
+		}
 		line = stripCode(strings.TrimSpace(line))
 		if code, _, ok := cutEnhanced(line); ok {
 			line = line[len(code):]

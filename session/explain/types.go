@@ -5,14 +5,15 @@ import "github.com/mailcred/mailcred/scoring/smtpx"
 // Reply is one SMTP reply as received.
 type Reply struct {
 	// Code is the basic reply code (RFC 5321 §4.2). When it is 0, Explain
-	// reads it from the start of Text.
+	// reads it from the start of the first line.
 	Code int
 	// Enhanced is the RFC 3463 status code ("5.7.26"). When it is empty or
-	// malformed, Explain reads it from the start of Text (ParseEnhanced).
+	// malformed, Explain reads it from the start of the first line
+	// (ParseEnhanced).
 	Enhanced string
-	// Text is every line of the reply joined with "\n". The lines may keep
-	// their "550-5.7.26 " prefixes or not; matching ignores them.
-	Text string
+	// Lines are the reply's lines as received (smtpc.Reply.Lines). They
+	// may keep their "550-5.7.26 " prefixes or not; matching ignores them.
+	Lines []string
 }
 
 // Explanation is what a reply means for the sender, ready to show.
