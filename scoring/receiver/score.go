@@ -40,6 +40,10 @@ type Options struct {
 	// (a mail-tester-like mailbox counts differently); default
 	// ReceivedChecks. The verdict is the one the header field reports.
 	Checks func(v *Verdict) []scoring.Check
+	// Adjust, when set, changes the default checks (the CLI swaps in the
+	// Spamhaus DQS lists). Unlike Checks it needs no verdict, so the
+	// checks start at once with it.
+	Adjust func([]scoring.Check) []scoring.Check
 }
 
 // Scored is the outcome of ScoreMessage: what a receiver concluded about
@@ -91,6 +95,9 @@ func ScoreMessage(ctx context.Context, r *dnsx.Resolver, raw []byte, conn Connec
 	var byID map[string]scoring.Result
 	if opts.Checks == nil {
 		checks = ReceivedChecks()
+		if opts.Adjust != nil {
+			checks = opts.Adjust(checks)
+		}
 		done := make(chan struct{})
 		go func() {
 			defer close(done)

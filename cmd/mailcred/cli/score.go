@@ -153,9 +153,7 @@ func messageDomains(f *scoreFlags, raw []byte) []string {
 func scoreMessage(ctx context.Context, f *scoreFlags, ip netip.Addr, file string, raw []byte, r *dnsx.Resolver) (scoreReport, []scoring.Result) {
 	conn, source := connection(f, ip, raw)
 	sc := receiver.ScoreMessage(ctx, r, raw, conn, receiver.Options{AuthservID: f.authservID,
-		Checks: func(*receiver.Verdict) []scoring.Check {
-			return dnsbl.WithDQS(receiver.ReceivedChecks(), f.dqs)
-		}})
+		Adjust: func(checks []scoring.Check) []scoring.Check { return dnsbl.WithDQS(checks, f.dqs) }})
 	notes := append([]string{"MAIL FROM " + orNull(conn.MailFrom) + " (" + source + ")"}, sc.Notes...)
 	return scoreReport{File: file, AuthenticationResults: sc.AuthenticationResults, Notes: notes,
 		Check: render.NewCheck(sc.FromDomain, sc.Results, scoring.DefaultWeights, r.Log())}, sc.Results
