@@ -3,6 +3,7 @@ package onboard
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 	"strings"
 
 	"github.com/mailcred/mailcred/session/mta"
@@ -38,10 +39,18 @@ func eximDKIMEdit(path, text, domain, selector, keyPath string) (string, error) 
 	return text + macros, nil
 }
 
+var routeListRE = regexp.MustCompile(`route_list = \* \S+ byname`)
+
 // eximCaptureEdit inserts the capture router first in the routers.
 func eximCaptureEdit(path, text string, capture netip.AddrPort) (string, error) {
-	if strings.Contains(text, "mailcred_capture:") {
-		return text, nil
+	if i := strings.Index(text, "mailcred_capture:"); i >= 0 {
+		// Already there: point it at this capture if it names another.
+		want := fmt.Sprintf("route_list = * %s::%d byname", capture.Addr(), capture.Port())
+		m := routeListRE.FindStringIndex(text[i:])
+		if m == nil {
+			return "", fmt.Errorf("%s has a mailcred_capture router without a route_list: fix it by hand", path)
+		}
+		return text[:i+m[0]] + want + text[i+m[1]:], nil
 	}
 	router := mta.EximCaptureRouter(capture, "") + "\n"
 	out, ok := insertAfter(text, router, func(l string) bool { return l == "begin routers" })

@@ -317,3 +317,18 @@ func TestOnboardingWithRealExim(t *testing.T) {
 		t.Errorf("after the change DKIM is %v: %q %q", ds2.Status, ds2.State, ds2.Do)
 	}
 }
+
+// The capture router is added once; a later capture address rewrites its
+// route_list instead of adding a second router.
+func TestCaptureRouterAddedOnceAndRepointed(t *testing.T) {
+	text := "begin routers\n\nbegin transports\n"
+	a := netip.MustParseAddrPort("127.0.0.1:2525")
+	once, err := eximCaptureEdit("c", text, a)
+	if err != nil || !strings.Contains(once, "route_list = * 127.0.0.1::2525 byname") {
+		t.Fatalf("%v\n%s", err, once)
+	}
+	again, err := eximCaptureEdit("c", once, netip.MustParseAddrPort("127.0.0.1:2600"))
+	if err != nil || strings.Count(again, "mailcred_capture:") != 1 || !strings.Contains(again, "127.0.0.1::2600 byname") || strings.Contains(again, "::2525") {
+		t.Fatalf("%v\n%s", err, again)
+	}
+}

@@ -156,6 +156,11 @@ func (r Report) Step(id StepID) (Step, bool) {
 // Check computes every step's state. It reads and asks; it never writes.
 func Check(ctx context.Context, cfg Config) Report {
 	rep := Report{Checked: cfg.now()}
+	if cfg.Resolver != nil {
+		// A re-check must see a record published a minute ago, not the
+		// negative answer cached before it.
+		cfg.Resolver.Flush()
+	}
 	rep.Addresses = addresses(ctx, cfg)
 	var v4, v6 Egress
 	var helo string
@@ -533,6 +538,9 @@ func dkimAction(cfg Config, haveKey, signs bool) *Action {
 		if owner != "" {
 			who = owner
 		}
+		if _, err := os.Stat(filepath.Dir(cfg.KeyPath)); os.IsNotExist(err) {
+			preview = append(preview, fmt.Sprintf("create the directory %s, mode 0750, group of %s", filepath.Dir(cfg.KeyPath), who))
+		}
 		preview = append(preview, fmt.Sprintf("create %s: a new 2048-bit RSA key, mode 0600, owner %s (the MTA reads it)", cfg.KeyPath, who))
 	}
 	var oldText, newText string
@@ -555,8 +563,20 @@ func dkimAction(cfg Config, haveKey, signs bool) *Action {
 	a.apply = func() (Applied, error) {
 		var out Applied
 		if !haveKey {
-			if err := os.MkdirAll(filepath.Dir(cfg.KeyPath), 0o750); err != nil {
+			dir := filepath.Dir(cfg.KeyPath)
+			_, statErr := os.Stat(dir)
+			if err := os.MkdirAll(dir, 0o750); err != nil {
 				return out, err
+			}
+			if os.IsNotExist(statErr) {
+				c := Change{Path: dir, What: "created, mode 0750", Undo: "rmdir " + dir}
+				if owner != "" { // the MTA's user must reach its key
+					if err := chgrpTo(dir, owner); err != nil {
+						return out, err
+					}
+					c.What += ", group of " + owner
+				}
+				out.Changes = append(out.Changes, c)
 			}
 			key, err := keygen.Generate(keygen.Options{})
 			if err != nil {
@@ -599,6 +619,16 @@ func chownTo(path, name string) error {
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	return os.Chown(path, uid, gid)
+}
+
+// chgrpTo gives path to the primary group of the user name.
+func chgrpTo(path, name string) error {
+	u, err := user.Lookup(name)
+	if err != nil {
+		return fmt.Errorf("key owner %s: %w", name, err)
+	}
+	gid, _ := strconv.Atoi(u.Gid)
+	return os.Chown(path, -1, gid)
 }
 
 // dmarcStages are the policies in the order a domain moves through them.

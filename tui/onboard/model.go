@@ -126,6 +126,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.lines = msg.applied.Lines
 		if msg.test != nil {
 			m.cfg.LastTest = msg.test
+			m.lines = nil // the step's state shows them
 		}
 		if msg.err != nil {
 			m.note = "not done: " + msg.err.Error()
