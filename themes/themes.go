@@ -82,6 +82,11 @@ func palettes(dark bool) map[string]*palette {
 	}
 }
 
+// Adaptive reports whether the theme called name follows the terminal's
+// background (only the default does): otherwise there is no need to ask
+// the terminal.
+func Adaptive(name string) bool { return name == "" || name == "default" }
+
 // New builds the named theme for a dark or light background. An empty
 // name is the default.
 func New(name string, darkBackground bool) (Theme, error) {

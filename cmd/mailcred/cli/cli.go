@@ -10,13 +10,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
-
-	"charm.land/lipgloss/v2"
 
 	"github.com/mailcred/mailcred/cmd/mailcred/cli/render"
 	"github.com/mailcred/mailcred/scoring"
@@ -94,6 +93,11 @@ type globals struct {
 	dqsKey   string
 	// reportFile is --report FILE of check, send and score.
 	reportFile string
+
+	bg struct { // the terminal's answer, asked at most once (darkBackground)
+		once sync.Once
+		dark bool
+	}
 }
 
 // Main runs the command line and returns the exit status; an interrupt
@@ -211,8 +215,8 @@ func (g *globals) textOut() (io.Writer, render.Text, error) {
 		if cols, _, err := term.GetSize(f.Fd()); err == nil && cols > 0 {
 			width = cols
 		}
-		if in, ok := g.io.In.(*os.File); ok && term.IsTerminal(in.Fd()) {
-			dark = lipgloss.HasDarkBackground(in, f)
+		if in, ok := g.io.In.(*os.File); ok && term.IsTerminal(in.Fd()) && g.colourMatters(w.Profile) {
+			dark = g.darkBackground(in, f)
 		}
 	}
 	th, err := themes.New(g.theme, dark)

@@ -145,13 +145,13 @@ func runSend(cmd *cobra.Command, g *globals, f *sendFlags) error {
 		return err
 	}
 	ctx := cmd.Context()
-	out, err := g.newSendOutput(b)
-	if err != nil {
-		return err
-	}
 	dest, err := plan.Describe(ctx, r)
 	if err != nil {
 		return &exitError{code: ExitError, err: fmt.Errorf("nothing sent: %w", err)}
+	}
+	out, err := g.newSendOutput(b) // after the work: it may ask the terminal its colours
+	if err != nil {
+		return err
 	}
 	out.destination(plan, dest)
 	if !f.yes {
