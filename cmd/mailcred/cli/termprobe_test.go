@@ -13,16 +13,16 @@ import (
 func TestColourMattersOnlyForTheAdaptiveThemeInColour(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		g      globals
+		g      *globals
 		prof   colorprofile.Profile
 		wanted bool
 	}{
-		{"default theme, colour terminal", globals{format: "text", theme: "default"}, colorprofile.TrueColor, true},
-		{"--theme dark", globals{format: "text", theme: "dark"}, colorprofile.TrueColor, false},
-		{"--theme mono", globals{format: "text", theme: "mono"}, colorprofile.TrueColor, false},
-		{"NO_COLOR", globals{format: "text", theme: "default", io: IO{Env: []string{"NO_COLOR=1"}}}, colorprofile.TrueColor, false},
-		{"--format json", globals{format: "json", theme: "default"}, colorprofile.TrueColor, false},
-		{"no colours (TERM=dumb)", globals{format: "text", theme: "default"}, colorprofile.Ascii, false},
+		{"default theme, colour terminal", &globals{format: "text", theme: "default"}, colorprofile.TrueColor, true},
+		{"--theme dark", &globals{format: "text", theme: "dark"}, colorprofile.TrueColor, false},
+		{"--theme mono", &globals{format: "text", theme: "mono"}, colorprofile.TrueColor, false},
+		{"NO_COLOR", &globals{format: "text", theme: "default", io: IO{Env: []string{"NO_COLOR=1"}}}, colorprofile.TrueColor, false},
+		{"--format json", &globals{format: "json", theme: "default"}, colorprofile.TrueColor, false},
+		{"no colours (TERM=dumb)", &globals{format: "text", theme: "default"}, colorprofile.Ascii, false},
 	} {
 		if got := tc.g.colourMatters(tc.prof); got != tc.wanted {
 			t.Errorf("%s: colourMatters = %v", tc.name, got)
