@@ -112,7 +112,7 @@ func check(ctx context.Context, env *scoring.Env) scoring.Result {
 	}
 	if len(missingSPF) > 0 {
 		fix.Summary += " SPF needs: " + strings.Join(missingSPF, " ") + "; the record below lists them (see spf.result)."
-		fix.Records = append(fix.Records, spf.Authorise(ctx, env.DNS, sender[strings.LastIndexByte(sender, '@')+1:], ev.IPs)...)
+		fix.Records = append(fix.Records, spf.Authorise(ctx, env.DNS, scoring.DomainOf(sender), ev.IPs)...)
 	}
 	if len(missingPTR) > 0 {
 		fix.Manual = "PTR records are set by whoever owns the addresses: in your VPS provider's panel (reverse DNS), or by asking them."

@@ -32,15 +32,12 @@ func Checks() []scoring.Check {
 func domains(ev scoring.Evidence) []string {
 	var out []string
 	add := func(d string) {
-		d = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))
 		if d != "" && !slices.Contains(out, d) {
 			out = append(out, d)
 		}
 	}
-	if i := strings.LastIndexByte(ev.MailFrom, '@'); i >= 0 {
-		add(strings.Trim(ev.MailFrom[i+1:], "<> "))
-	}
-	add(ev.Domain)
+	add(scoring.DomainOf(strings.Trim(ev.MailFrom, "<> ")))
+	add(scoring.NormalDomain(ev.Domain))
 	return out
 }
 

@@ -149,8 +149,8 @@ func judge(ctx context.Context, r *dnsx.Resolver, ev scoring.Evidence) *Verdict 
 // spfDomain is the domain check_host() is asked about for sender: its
 // domain, or the HELO name for the null reverse-path (RFC 7208 §2.4).
 func spfDomain(sender, helo string) string {
-	if at := strings.LastIndexByte(sender, '@'); at >= 0 && at < len(sender)-1 {
-		return strings.TrimSuffix(sender[at+1:], ".")
+	if d := scoring.DomainOf(sender); d != "" {
+		return d
 	}
 	return helo
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"strings"
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/catalog"
@@ -44,9 +43,9 @@ func (b worldBench) provider(rcpt []string) (Provider, error) {
 	if len(rcpt) == 0 {
 		return Provider{}, fmt.Errorf("no recipient")
 	}
-	at := strings.LastIndexByte(rcpt[0], '@')
+	d := scoring.DomainOf(rcpt[0])
 	for _, p := range b.w.Providers() {
-		if at >= 0 && strings.EqualFold(rcpt[0][at+1:], p.Domain) {
+		if d != "" && d == scoring.NormalDomain(p.Domain) {
 			return p, nil
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
 
+	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/session/mta"
 	onb "github.com/mailcred/mailcred/session/onboard"
 	"github.com/mailcred/mailcred/themes"
@@ -73,11 +74,9 @@ at your DNS provider: onboard shows them and re-checks until they appear.
 }
 
 func (f *onboardFlags) config(g *globals) (onb.Config, error) {
-	domain := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(f.domain), "."))
+	domain := scoring.NormalDomain(f.domain)
 	if domain == "" {
-		if at := strings.LastIndexByte(f.from, '@'); at >= 0 {
-			domain = strings.ToLower(f.from[at+1:])
-		}
+		domain = scoring.DomainOf(f.from)
 	}
 	if domain == "" {
 		return onb.Config{}, usageError("give --domain (or --from)")
