@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailcred/mailcred/scoring/dnstest"
 	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/scoring/spf"
 )
 
 // The hostile corpus for the resolver: servers that answer another
@@ -285,4 +286,21 @@ func TestTruncationGames(t *testing.T) {
 			t.Fatalf("got %s after %d TCP queries; a forged TC must not move us", ans.Outcome, tcp.Load())
 		}
 	})
+}
+
+// What the defect looked like to a user: a server answering every
+// question with the SPF record of another name ("v=spf1 +all") made SPF
+// pass for any IP. Now nothing it says is taken: temperror (could not
+// check), never pass.
+func TestSPFIsNotPassedByAnAnswerForAnotherName(t *testing.T) {
+	_, r := hostile(t, func(q *dns.Msg, udp bool) []*dns.Msg {
+		m := dnstest.Reply(q)
+		m.Question[0].Name = "attacker.example."
+		m.Answer = []dns.RR{txt("attacker.example.", forged)}
+		return []*dns.Msg{m}
+	})
+	ev := spf.Evaluate(context.Background(), r, mustAddr("198.51.100.7"), "bounce@example.com", "mail.example.com")
+	if ev.Result != spf.TempError {
+		t.Fatalf("SPF %s, want temperror", ev.Result)
+	}
 }
