@@ -17,6 +17,7 @@ type demoFlags struct {
 	propagation time.Duration
 	ramp        time.Duration
 	watch       time.Duration
+	ssh         demoSSHFlags
 }
 
 func newDemoCmd(g *globals) *cobra.Command {
@@ -41,6 +42,9 @@ Scenarios:
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if f.ssh.addr != "" {
+				return runDemoSSH(ctx, g, f)
+			}
 			w, err := demo.Start(ctx, demo.Options{Scenario: f.scenario, Propagation: f.propagation, Ramp: f.ramp})
 			if err != nil {
 				return usageError("%v", err)
@@ -54,6 +58,11 @@ Scenarios:
 	fl.DurationVar(&f.propagation, "propagation", 0, "simulated DNS propagation delay (default 5s; negative: at once)")
 	fl.DurationVar(&f.ramp, "ramp", 0, "simulated Outlook delisting ramp (default 20s; negative: at once)")
 	fl.DurationVar(&f.watch, "watch", 3*time.Second, "re-run the checks this often (0: only on r)")
+	fl.StringVar(&f.ssh.addr, "ssh", "", "serve the demo over SSH on ADDR (e.g. :2222): every session gets its own world")
+	fl.StringVar(&f.ssh.hostKey, "ssh-host-key", "", "SSH host key file, created if missing (default $XDG_STATE_HOME/mailcred/ssh_host_ed25519)")
+	fl.IntVar(&f.ssh.maxSessions, "ssh-max-sessions", 20, "SSH sessions at once")
+	fl.DurationVar(&f.ssh.idle, "ssh-idle-timeout", 10*time.Minute, "close an SSH session idle this long")
+	fl.DurationVar(&f.ssh.max, "ssh-max-timeout", 30*time.Minute, "close any SSH session after this long")
 	return cmd
 }
 
