@@ -36,7 +36,9 @@ func (m sizeModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	return m, nil
 }
-func (m sizeModel) View() tea.View { return tea.NewView(fmt.Sprintf("size %dx%d term %s", m.w, m.h, m.term)) }
+func (m sizeModel) View() tea.View {
+	return tea.NewView(fmt.Sprintf("size %dx%d term %s", m.w, m.h, m.term))
+}
 
 // testScreen counts worlds made and closed.
 type testScreen struct {
