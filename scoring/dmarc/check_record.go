@@ -102,12 +102,16 @@ func noRecord(d *Discovery, own *Step) scoring.Result {
 	}
 	summary := fmt.Sprintf("Publish a DMARC record for %s. Start with p=none and read the aggregate reports sent to %s@%s; once all your mail passes SPF or DKIM aligned, move to p=quarantine, then p=reject.",
 		d.AuthorDomain, reportMailbox, d.AuthorDomain)
+	detail := b.String()
 	if title != "No DMARC record" {
 		summary = fmt.Sprintf("Replace the ignored TXT record at %s with this one, which starts with v=DMARC1:", own.Name)
+		// Lead with what was published and why it does not count.
+		detail = fmt.Sprintf("The TXT record at %s is meant as DMARC but receivers do not read it as such: a DMARC "+
+			"record must start with v=DMARC1 (RFC 9989 §4.7), so they apply no DMARC policy.\n%s", own.Name, detail)
 	}
 	return scoring.Result{
 		ID: CheckRecord, Status: scoring.Fail, Title: title,
-		Detail: b.String(),
+		Detail: detail,
 		Fix:    &scoring.Fix{Summary: summary, Records: []scoring.DNSRecord{rec}},
 	}
 }

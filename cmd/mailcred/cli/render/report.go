@@ -114,6 +114,10 @@ func (t Text) fix(w io.Writer, pad string, f *scoring.Fix) {
 	if f.Link != "" {
 		fmt.Fprintln(w, pad+"  "+t.Theme.Muted.Render("See "+safetext.Line(f.Link, 0)))
 	}
+	if f.Manual != "" {
+		// Who applies what cannot be published in the user's own zone.
+		t.block(w, pad+"  ", "Where: "+safetext.Text(f.Manual, 0), t.Theme.Muted)
+	}
 }
 
 func (t Text) block(w io.Writer, pad, text string, style lipgloss.Style) {
