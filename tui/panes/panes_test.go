@@ -327,3 +327,20 @@ func TestWrapKeepsIndentation(t *testing.T) {
 		t.Fatalf("a continuation line lost its indentation:\n%s", strings.Join(lines, "\n"))
 	}
 }
+
+// Through the local MTA (sendmail or --via mta) the TLS of the onward hop
+// is the MTA's: unknown unless its report said, never "plaintext".
+func TestTLSPaneThroughTheLocalMTA(t *testing.T) {
+	p := NewTLS(testContext())
+	p.SetSize(60, 6)
+	for _, route := range []string{"sendmail", "mta"} {
+		p.Finish(false, nil, route)
+		if v := ansi.Strip(p.View()); !strings.Contains(v, "local MTA") || strings.Contains(v, "plaintext") {
+			t.Fatalf("%s: %s", route, v)
+		}
+	}
+	p.Finish(true, &smtpc.TLSInfo{Version: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256"}, "mta")
+	if v := ansi.Strip(p.View()); !strings.Contains(v, "TLS 1.3") {
+		t.Fatalf("mta with TLS facts: %s", v)
+	}
+}

@@ -109,8 +109,10 @@ func (p *TLS) lines(th themes.Theme, w int) []string {
 	}
 	var l []string
 	kv := func(k, v string) { l = append(l, th.Muted.Render(fmt.Sprintf("%-9s", k))+" "+safetext.Line(v, 0)) }
-	if p.Route == "sendmail" {
-		return []string{th.Muted.Render("Handed to the local MTA: it chooses TLS for the onward hop.")}
+	if (p.Route == "sendmail" || p.Route == "mta") && p.Info == nil {
+		// The local MTA made the onward connection; unless its own report
+		// said how (TLS facts in Info), nothing is known of its TLS.
+		return Wrap("Handed to the local MTA: it chooses TLS for the onward hop.", w)
 	}
 	offered := "no"
 	if p.Offered {

@@ -159,6 +159,9 @@ func profileBench(g *globals, p profile.Profile) (*session.HostBench, error) {
 		ev.DKIMKey = key
 		plan.DKIM = &sign.Options{Domain: domain, Selector: p.Selector, Key: key}
 	}
+	if route.Kind == session.ViaMTA {
+		plan.DKIM = nil // the MTA signs; the key stays in the evidence for the checks
+	}
 	if plan.Auth, err = profileAuth(g, p); err != nil {
 		return nil, err
 	}
