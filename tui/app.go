@@ -836,7 +836,7 @@ func (m *Model) sendDone(msg sendDoneMsg) tea.Cmd {
 		info = d.TLS
 	}
 	m.tls.Finish(o.Facts.StartTLSOffered, info, o.Facts.Route)
-	m.dkim.Signed, m.dkim.Published = o.SignInfo, o.PublishedDKIM
+	m.dkim.Signed, m.dkim.Offline, m.dkim.Published = o.SignInfo, o.OfflineDKIM, o.PublishedDKIM
 	m.flushHeld()
 	m.checks.ClearStale()
 	if first {

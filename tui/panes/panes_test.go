@@ -10,6 +10,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dkim"
+	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtpc"
 )
 
@@ -342,5 +344,22 @@ func TestTLSPaneThroughTheLocalMTA(t *testing.T) {
 	p.Finish(true, &smtpc.TLSInfo{Version: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256"}, "mta")
 	if v := ansi.Strip(p.View()); !strings.Contains(v, "TLS 1.3") {
 		t.Fatalf("mta with TLS facts: %s", v)
+	}
+}
+
+// After a send the DKIM pane reports both verifications as the session
+// made them — a hard-coded pass could not say the published key differs.
+func TestDKIMPaneReportsBothVerifications(t *testing.T) {
+	p := NewDKIM(testContext())
+	p.SetSize(70, 12)
+	p.Signed = &sign.Info{KeyType: "rsa", Bits: 2048, Domain: "example.com", Selector: "s1"}
+	p.Offline = []dkim.SignatureResult{{Domain: "example.com", Selector: "s1", Status: dkim.Pass}}
+	p.Published = []dkim.SignatureResult{{Domain: "example.com", Selector: "s1", Status: dkim.Fail, Failure: dkim.SignatureMismatch}}
+	v := ansi.Strip(p.View())
+	if !strings.Contains(v, "✓ against the private key") || !strings.Contains(v, "✗ published record") {
+		t.Fatalf("DKIM pane after a send:\n%s", v)
+	}
+	if !strings.Contains(v, "did not verify") {
+		t.Fatalf("the published record's failure is not explained:\n%s", v)
 	}
 }

@@ -156,8 +156,10 @@ type DKIM struct {
 	key              string // "RSA 2048 bits"; "" when no key is loaded
 	record, match    *scoring.Result
 	// The last send.
-	Signed    *sign.Info
-	Published []dkim.SignatureResult
+	Signed *sign.Info
+	// Offline and Published verify the message as sent against the key
+	// itself and against the record in DNS.
+	Offline, Published []dkim.SignatureResult
 }
 
 // NewDKIM returns the pane before any check ran.
@@ -237,11 +239,9 @@ func (p *DKIM) lines(th themes.Theme, w int) []string {
 	kv("canon", s.Canonicalization)
 	kv("signed", strings.Join(s.Headers, ":"))
 	kv("bh", s.BodyHash)
-	// A send whose signature does not verify against the key itself is
-	// refused before connecting, so a signed send verified.
-	st, sym := th.Status("pass")
-	l = append(l, st.Render(sym+" verifies against the private key"))
-	for _, r := range p.Published {
+	// Both verifications as the session made them: against the key
+	// itself, then against the record DNS publishes.
+	verdict := func(what string, r dkim.SignatureResult) {
 		status := "pass"
 		if string(r.Status) != "pass" {
 			status = "fail"
@@ -250,7 +250,13 @@ func (p *DKIM) lines(th themes.Theme, w int) []string {
 			}
 		}
 		st, sym := th.Status(status)
-		l = append(l, Wrap(st.Render(sym)+" published record: "+safetext.Line(r.Explain(), 0), w)...)
+		l = append(l, Wrap(st.Render(sym)+" "+what+": "+safetext.Line(r.Explain(), 0), w)...)
+	}
+	for _, r := range p.Offline {
+		verdict("against the private key", r)
+	}
+	for _, r := range p.Published {
+		verdict("published record", r)
 	}
 	return l
 }
