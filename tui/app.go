@@ -75,6 +75,17 @@ type Config struct {
 	// the Tab order; each gets the shared context and every non-key
 	// message, and keys while it has the focus.
 	Extra []func(*panes.Context) panes.Component
+	// SaveReport writes the findings on screen (the checks, the score and
+	// the last send, nil before one) as a report and says where; R calls
+	// it off the update loop. nil disables R (the demo served over SSH
+	// writes nothing on the server).
+	SaveReport func(title string, results []scoring.Result, score scoring.Score, sent *session.Sent) (string, error)
+}
+
+// reportSavedMsg is SaveReport's answer.
+type reportSavedMsg struct {
+	path string
+	err  error
 }
 
 // point is one entry of the score timeline.
@@ -243,6 +254,9 @@ func New(cfg Config) (*Model, error) {
 	keys := ctx.Keys
 	if cfg.ReadOnly {
 		keys.Send.SetEnabled(false)
+	}
+	if cfg.SaveReport == nil {
+		keys.Report.SetEnabled(false)
 	}
 	m.run = 1
 	m.checks.Reset()
@@ -460,6 +474,13 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		m.checks.Apply(msg.res, m.cfg.Now())
 		m.dkim.Observe(msg.res)
 		return waitResult(msg.from)
+	case reportSavedMsg:
+		if msg.err != nil {
+			m.status = "report not saved: " + msg.err.Error()
+		} else {
+			m.status = "report saved to " + msg.path
+		}
+		return nil
 	case checksDoneMsg:
 		if msg.run != m.run {
 			return nil
@@ -637,6 +658,15 @@ func (m *Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.status = "the selected check has no fix to copy"
 	case key.Matches(k, keys.Apply):
 		return m.applyFix()
+	case key.Matches(k, keys.Report):
+		save, results, sent := m.cfg.SaveReport, m.checks.Results(), m.lastSend
+		score := scoring.DefaultWeights.Compute(results)
+		title := m.title
+		m.status = "saving the report…"
+		return m, func() tea.Msg {
+			path, err := save(title, results, score, sent)
+			return reportSavedMsg{path, err}
+		}
 	case key.Matches(k, keys.NextProblem):
 		m.focus = PaneChecks
 		if !m.checks.NextProblem() {

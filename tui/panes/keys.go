@@ -14,6 +14,7 @@ type KeyMap struct {
 	Confirm, Cancel  key.Binding
 	Rerun, Watch     key.Binding
 	Copy, Apply      key.Binding
+	Report           key.Binding
 	Recipient        key.Binding
 	NextProblem      key.Binding
 	Help, Quit       key.Binding
@@ -43,6 +44,7 @@ func NewKeyMap() *KeyMap {
 		Watch:       b("w", "watch mode", "w"),
 		Copy:        b("c", "copy fix", "c"),
 		Apply:       b("a", "apply fix (demo)", "a"),
+		Report:      b("R", "save report", "R"),
 		Recipient:   b("p", "next recipient (demo)", "p"),
 		NextProblem: b("f", "next problem", "f"),
 		Help:        b("?", "help", "?"),
@@ -63,6 +65,6 @@ func (k *KeyMap) ShortHelp() []key.Binding {
 func (k *KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Next, k.Prev, k.NextProblem, k.Edit, k.Send, k.Confirm, k.Cancel},
-		{k.Recipient, k.Rerun, k.Watch, k.Copy, k.Apply, k.Help, k.Quit},
+		{k.Recipient, k.Rerun, k.Watch, k.Copy, k.Apply, k.Report, k.Help, k.Quit},
 	}
 }

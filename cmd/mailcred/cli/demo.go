@@ -50,7 +50,9 @@ Scenarios:
 				return usageError("%v", err)
 			}
 			defer w.Close()
-			return runWorkbench(ctx, g, demoConfig(w, g.theme, f.watch))
+			cfg := demoConfig(w, g.theme, f.watch)
+			cfg.SaveReport = g.workbenchReport(".") // here only: the SSH demo writes nothing on the server
+			return runWorkbench(ctx, g, cfg)
 		},
 	}
 	fl := cmd.Flags()

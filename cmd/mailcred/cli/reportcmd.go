@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mailcred/mailcred/cmd/mailcred/cli/report"
+	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/session"
 )
 
 // reportFlag is --report FILE on check, send and score.
@@ -160,4 +162,40 @@ func readFindings(stdin io.Reader, name string) ([]byte, error) {
 		return nil, usageError("%s: over the %d-byte limit of a findings document", name, limit)
 	}
 	return b, nil
+}
+
+// workbenchReport is the workbench's R: the findings on screen as a
+// Markdown report in dir (the directory mailcred was started in), named
+// after the domain and the time, never overwriting a file.
+func (g *globals) workbenchReport(dir string, secrets ...string) func(string, []scoring.Result, scoring.Score, *session.Sent) (string, error) {
+	return func(title string, results []scoring.Result, score scoring.Score, sent *session.Sent) (string, error) {
+		f, err := report.FromSession(title, results, score, nil, sent)
+		if err != nil {
+			return "", err
+		}
+		var b bytes.Buffer
+		if err := g.renderReport(&b, f, "workbench", false, secrets); err != nil {
+			return "", err
+		}
+		name := filepath.Join(dir, fmt.Sprintf("mailcred-report-%s-%s.md", safeName(title), time.Now().Format("20060102-150405")))
+		out, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return "", err
+		}
+		if _, err := out.Write(b.Bytes()); err != nil {
+			out.Close()
+			return "", err
+		}
+		return name, out.Close()
+	}
+}
+
+// safeName keeps a domain usable as part of a file name.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' {
+			return r
+		}
+		return '_'
+	}, s)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtptest"
 )
@@ -125,5 +126,33 @@ func TestReportRefusesWhatIsNotFindings(t *testing.T) {
 	}
 	if code, _, stderr := run(t, nil, "report", t.TempDir()); code != ExitError || !strings.Contains(stderr, "not a regular file") {
 		t.Errorf("directory: exit %d %q", code, stderr)
+	}
+}
+
+func TestWorkbenchReportWritesANewFileWithoutSecrets(t *testing.T) {
+	dir := t.TempDir()
+	g := &globals{theme: "default"}
+	save := g.workbenchReport(dir, smtpPassword)
+	results := []scoring.Result{{ID: "rdns.ptr", Status: scoring.Fail, Title: "192.0.2.10 has no PTR record; " + smtpPassword}}
+	path, err := save("example.com", results, scoring.DefaultWeights.Compute(results), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(path) != dir || !strings.HasPrefix(filepath.Base(path), "mailcred-report-example.com-") {
+		t.Errorf("report path %s", path)
+	}
+	m := readFile(t, path)
+	if !strings.Contains(m, "# mailcred workbench report: example.com") || !strings.Contains(m, "| PTR (reverse DNS) | ✗ fail |") {
+		t.Errorf("report:\n%s", m)
+	}
+	assertNoPassword(t, m)
+	if _, err := save("../../etc", results, scoring.Score{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), "/") || !strings.HasPrefix(e.Name(), "mailcred-report-") {
+			t.Errorf("unexpected file %s", e.Name())
+		}
 	}
 }

@@ -132,7 +132,12 @@ func newWorkbenchRun(g *globals, f *profileFlags) func(*cobra.Command, []string)
 		if theme == "default" && p.Theme != "" {
 			theme = p.Theme
 		}
-		return runWorkbench(cmd.Context(), g, tui.Config{Theme: theme, Bench: bench, Watch: watch})
+		var secrets []string
+		if bench.Plan.Auth != nil {
+			secrets = append(secrets, bench.Plan.Auth.Password)
+		}
+		return runWorkbench(cmd.Context(), g, tui.Config{Theme: theme, Bench: bench, Watch: watch,
+			SaveReport: g.workbenchReport(".", append(secrets, bench.DQSKey.Reveal())...)})
 	}
 }
 
