@@ -145,10 +145,16 @@ func runSend(cmd *cobra.Command, g *globals, f *sendFlags) error {
 		return err
 	}
 	ctx := cmd.Context()
-	dest, err := plan.Describe(ctx, r)
+	// The same seam as the workbench: a HostBench on this plan, sharing
+	// one resolver (and its log) between the route, the send and the
+	// checks.
+	bench := &session.HostBench{Name: senderDomain(plan), Plan: plan,
+		NewResolver: func() (*dnsx.Resolver, error) { return r, nil }}
+	desc, err := bench.Describe(ctx, plan.Message, plan.Recipients)
 	if err != nil {
 		return &exitError{code: ExitError, err: fmt.Errorf("nothing sent: %w", err)}
 	}
+	dest := desc.Destination
 	out, err := g.newSendOutput(b) // after the work: it may ask the terminal its colours
 	if err != nil {
 		return err
@@ -177,10 +183,11 @@ func runSend(cmd *cobra.Command, g *globals, f *sendFlags) error {
 		domain = startDomainChecks(ctx, r, plan, b.selector, b.ips, g.dqsSecret())
 		defer domain.stop()
 	}
-	o, err := session.Send(ctx, plan, r, out.event)
+	sent, err := bench.Send(ctx, plan.Message, plan.Recipients, out.event)
 	if err != nil {
 		return &exitError{code: ExitError, err: fmt.Errorf("nothing sent: %w", err)}
 	}
+	o := sent.Outcome
 	ev := sendEvidence(o, plan, b.selector, b.ips)
 	if f.noScore {
 		if err := out.result(o, ev, nil, len(b.ips) > 0); err != nil {
