@@ -342,6 +342,9 @@ func deliverPostfix(ctx context.Context, o Options, from string, to []string, ms
 			r.Status = StatusUnknown
 		}
 	}
+	if r.Status == StatusDeferred && !r.RetryAt.IsZero() {
+		emit(event(smtpc.KindInfo, false, clean(fmt.Sprintf("postfix will try again after %s (%s)", r.RetryAt.Format("2006-01-02 15:04:05 MST"), r.RetryNote))))
+	}
 	emit(smtpc.Event{Kind: smtpc.KindDone, Lines: []string{"postfix: " + r.Status.String()}})
 	return r, nil
 }
