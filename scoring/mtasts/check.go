@@ -118,9 +118,7 @@ func judge(domain, name, lead, text, ctype string, p *Policy, mxNames []string) 
 		res.Detail += fmt.Sprintf("\nServed as %q; RFC 8461 §3.2 says text/plain, and some senders insist.", ctype)
 	}
 	fixed := &Policy{Version: "STSv1", Mode: p.Mode, MaxAge: max(p.MaxAge, suggestedMaxAge), MX: slices.Clone(p.MX)}
-	for _, h := range unmatched {
-		fixed.MX = append(fixed.MX, h)
-	}
+	fixed.MX = append(fixed.MX, unmatched...)
 	switch {
 	case len(unmatched) > 0 && p.Mode == Enforce:
 		res.Status = scoring.Fail

@@ -2,7 +2,6 @@ package spf
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -79,6 +78,6 @@ func TestSuiteFixesRoundTrip(t *testing.T) {
 	t.Logf("SPF suites as a fix corpus: %d failing (test, check) pairs: %d proven, %d manual; %d suite tests skipped (pass, no valid sender domain)",
 		pairs, proven, manual, skipped)
 	if proven == 0 {
-		t.Fatal(fmt.Sprint("nothing proven"))
+		t.Fatal("nothing proven")
 	}
 }

@@ -436,18 +436,18 @@ func ExampleFormat() {
 func TestAuthOnlyOverVerifiedTLS(t *testing.T) {
 	srv := startServer(t, smtptest.Options{Users: map[string]string{testUser: testPassword}})
 	env := Envelope{From: "a@sender.test", To: []string{"b@rcpt.test"}, Auth: &Credentials{User: testUser, Password: testPassword}}
-	send := func(change func(*Options)) (error, string) {
+	send := func(change func(*Options)) (string, error) {
 		rec := &recorder{}
 		o := options(srv.Addr(), srv, rec)
 		o.TLSMode = TLSStartTLS
 		change(&o)
 		_, err := Deliver(context.Background(), o, env, []byte(testMessage))
 		assertNoSecret(t, rec)
-		return err, rec.transcript()
+		return rec.transcript(), err
 	}
 	untrusted := func(o *Options) { o.RootCAs = x509.NewCertPool() }
 
-	err, tr := send(untrusted)
+	tr, err := send(untrusted)
 	if !errors.Is(err, ErrUnverifiedAuth) || !strings.Contains(err.Error(), "mx.test") ||
 		!strings.Contains(err.Error(), "--auth-unverified-tls") || !strings.Contains(err.Error(), "unknown authority") {
 		t.Fatalf("untrusted chain: err = %v", err)
@@ -461,7 +461,7 @@ func TestAuthOnlyOverVerifiedTLS(t *testing.T) {
 		"loopback":      func(o *Options) { untrusted(o); o.ServerName = "127.0.0.1" },
 		"localhost":     func(o *Options) { untrusted(o); o.ServerName = "localhost" },
 	} {
-		if err, tr := send(change); err != nil || !strings.Contains(tr, "~>  AUTH PLAIN ****") {
+		if tr, err := send(change); err != nil || !strings.Contains(tr, "~>  AUTH PLAIN ****") {
 			t.Errorf("%s: err = %v\n%s", name, err, tr)
 		}
 	}

@@ -55,10 +55,7 @@ func newOnboarding(p profile.Profile) *onboarding {
 // profile is the profile the answers describe.
 func (o *onboarding) profile() profile.Profile {
 	p := o.p
-	p.IPs = nil
-	for _, s := range strings.FieldsFunc(o.ips, func(r rune) bool { return r == ',' || r == ' ' }) {
-		p.IPs = append(p.IPs, s)
-	}
+	p.IPs = append([]string(nil), strings.FieldsFunc(o.ips, func(r rune) bool { return r == ',' || r == ' ' })...)
 	p.Via, p.AuthUser, p.PasswordFile, p.Password = o.route, "", "", ""
 	if o.route == routeRelay {
 		p.Via = strings.TrimSpace(o.relay)
