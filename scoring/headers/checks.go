@@ -61,6 +61,9 @@ func checks(now func() time.Time) []scoring.Check {
 					res = d.run(m, env.Evidence, now())
 				}
 				res.ID = d.id
+				if res.Fix != nil && len(res.Fix.Records) == 0 && res.Fix.Manual == "" {
+					res.Fix.Manual = manual
+				}
 				return res
 			},
 		}
@@ -69,6 +72,9 @@ func checks(now func() time.Time) []scoring.Check {
 }
 
 func hasMessage(ev scoring.Evidence) bool { return len(ev.Message) > 0 }
+
+// manual is where every header fix is applied: the message itself.
+const manual = "In the message: the mail program, script or MTA that composes it (no DNS record changes this)."
 
 // notRead is every header check's result on a header section over the
 // limits: only part of it was read, so no verdict on a field would be

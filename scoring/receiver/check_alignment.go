@@ -27,7 +27,8 @@ func runAlignment(ctx context.Context, env *scoring.Env) scoring.Result {
 			Title:  "No single From domain: DMARC cannot be evaluated",
 			Detail: "DMARC aligns SPF and DKIM with the domain of the one From address; " + v.FromProblem +
 				". Receivers may reject such mail outright (RFC 7489 §6.6.1).",
-			Fix: &scoring.Fix{Summary: "Put exactly one address of your own domain in From:.", Snippet: "From: Your Name <you@example.com>"},
+			Fix: &scoring.Fix{Summary: "Put exactly one address of your own domain in From:.", Snippet: "From: Your Name <you@example.com>",
+				Manual: "In the message: the program or script that composes it."},
 		}
 	}
 	e := v.DMARC
@@ -55,7 +56,7 @@ func runAlignment(ctx context.Context, env *scoring.Env) scoring.Result {
 			Title:  fmt.Sprintf("The DMARC record for %s cannot be used (permerror): receivers apply no policy", v.FromDomain),
 			Detail: fmt.Sprintf("%v\n%s", e.Err, detail),
 			Fix: &scoring.Fix{Summary: fmt.Sprintf("`mailcred check --domain %s` (dmarc.record) lists what is wrong with the record and the corrected one.",
-				orRecordDomain(e, v.FromDomain))},
+				orRecordDomain(e, v.FromDomain)), Manual: "The corrected record is dmarc.record's fix."},
 		}
 	case dmarc.ResultPass:
 		res := scoring.Result{Status: scoring.Pass, Detail: detail + "\n" + policyLine(e)}
@@ -213,7 +214,8 @@ func alignmentFix(v *Verdict) *scoring.Fix {
 		steps = append(steps, "Your record asks for strict alignment (adkim=s or aspf=s): identifiers must equal the From "+
 			"domain exactly. Unless that is deliberate, drop adkim=s/aspf=s (relaxed is the default).")
 	}
-	return &scoring.Fix{Summary: strings.Join(steps, " ")}
+	return &scoring.Fix{Summary: strings.Join(steps, " "),
+		Manual: "Alignment comes from how the MTA signs and which MAIL FROM it uses; the SPF record it needs is spf.result's fix."}
 }
 
 func orgOf(e *dmarc.Evaluation, from string) string {

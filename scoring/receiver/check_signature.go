@@ -65,6 +65,7 @@ func unsigned(ev scoring.Evidence, fromDomain string) scoring.Result {
 		Fix: &scoring.Fix{
 			Summary: fmt.Sprintf("Sign outgoing mail with a key of %s: create the key with `%s`. %s", orExample(domain), cmd, signHowTo),
 			Snippet: cmd,
+			Manual:  signManual,
 		},
 	}
 }
@@ -121,7 +122,7 @@ func judgeSignatures(sigs []Signature, ev scoring.Evidence, fromDomain string) s
 		res.Title = fmt.Sprintf("DKIM signature verifies only up to l= (d=%s): content after it is unsigned", s.Domain)
 		res.Fix = &scoring.Fix{Summary: "Sign without l= (no body length tag: exim and OpenDKIM do not set it unless told to); " +
 			"anything after the signed octets can be replaced by whoever relays the message (RFC 6376 §8.2). If a list " +
-			"or gateway appends a footer after your signer, that is the content shown here."}
+			"or gateway appends a footer after your signer, that is the content shown here.", Manual: signManual}
 	case len(temp) > 0:
 		s := temp[0]
 		res.Status = scoring.Error
@@ -133,8 +134,37 @@ func judgeSignatures(sigs []Signature, ev scoring.Evidence, fromDomain string) s
 		s := bad[0]
 		res.Status = scoring.Fail
 		res.Title, res.Fix = failure(s, ev, fromDomain)
+		if recs := keyRecordFix(s, ev); recs != nil && (s.Failure == dkim.KeyUnusable || s.Failure == dkim.SignatureMismatch) {
+			res.Fix.Records, res.Fix.Manual = recs, ""
+		}
 	}
 	return res
+}
+
+// signManual says where a signing fix is applied.
+const signManual = "In the MTA's DKIM signing configuration (what `mailcred keygen` prints), not in DNS alone."
+
+// keyRecordFix is the key record to publish when the private key in use
+// (Evidence.DKIMKey) is the one that made this signature: the message
+// verifies offline with it. Then publishing its record is the whole fix.
+func keyRecordFix(s Signature, ev scoring.Evidence) []scoring.DNSRecord {
+	if ev.DKIMKey == nil || s.Selector == "" {
+		return nil
+	}
+	results, err := dkim.VerifyWithKey(ev.Message, ev.DKIMKey)
+	if err != nil {
+		return nil
+	}
+	for _, r := range results {
+		if r.Status == dkim.Pass && strings.EqualFold(r.Domain, s.Domain) && r.Selector == s.Selector {
+			rec, err := dkim.RecordForKey(ev.DKIMKey.Public())
+			if err != nil {
+				return nil
+			}
+			return []scoring.DNSRecord{scoring.TXTRecord(dkim.RecordName(s.Selector, s.Domain), rec)}
+		}
+	}
+	return nil
 }
 
 // bestOf prefers a signature aligned with the From domain.
@@ -198,22 +228,24 @@ func failure(s Signature, ev scoring.Evidence, fromDomain string) (string, *scor
 			&scoring.Fix{Summary: "Sign last: anything that rewrites the body after the signer (a footer or disclaimer, " +
 				"a content filter, re-encoding 8-bit text, converting line endings) breaks the body hash. Use relaxed body " +
 				"canonicalization (dkim_canon = relaxed in exim, Canonicalization relaxed/relaxed in OpenDKIM), and when " +
-				"scoring a saved copy make sure it holds the bytes as received."}
+				"scoring a saved copy make sure it holds the bytes as received.", Manual: signManual}
 	case dkim.SignatureMismatch:
 		return fmt.Sprintf("DKIM signature did not verify (d=%s s=%s): a signed header changed, or wrong key", s.Domain, s.Selector),
 			&scoring.Fix{Summary: fmt.Sprintf("Check that the record at %s holds the public half of the key the MTA signs with "+
 				"(`mailcred check --domain %s --selector %s --dkim-key FILE` compares them; after a key change publish the new "+
 				"record under a new selector). Otherwise something rewrote a signed header after signing (Subject tagging, From "+
-				"rewriting by a list): sign after it.", name, s.Domain, s.Selector)}
+				"rewriting by a list): sign after it.", name, s.Domain, s.Selector), Manual: signManual}
 	case dkim.KeyUnusable:
 		return fmt.Sprintf("DKIM key record %s cannot be used: %s", name, s.Reason),
 			&scoring.Fix{Summary: fmt.Sprintf("Publish the key record at %s. For the key the MTA already signs with, "+
 				"`mailcred keygen --domain %s --selector %s --from-key FILE` prints it; for a new key run `%s`. %s",
-				name, s.Domain, s.Selector, keygenCommand(s.Domain, s.Selector), signHowTo)}
+				name, s.Domain, s.Selector, keygenCommand(s.Domain, s.Selector), signHowTo),
+				Manual: "Run the keygen command with the MTA's key (--dkim-key lets mailcred print the record itself)."}
 	}
 	return fmt.Sprintf("DKIM signature cannot be used (d=%s): %s", s.Domain, s.Reason),
 		&scoring.Fix{Summary: fmt.Sprintf("Re-sign with rsa-sha256 or ed25519-sha256, From in h=, no l= and no past x= "+
-			"(RFC 6376 §3.5, RFC 8301): `%s` sets up a signer that does. %s", keygenCommand(orDomain(fromDomain, ev.Domain), ev.Selector), signHowTo)}
+			"(RFC 6376 §3.5, RFC 8301): `%s` sets up a signer that does. %s", keygenCommand(orDomain(fromDomain, ev.Domain), ev.Selector), signHowTo),
+			Manual: signManual}
 }
 
 func orDomain(a, b string) string {
