@@ -18,7 +18,7 @@ type Cache struct {
 	maxTTL time.Duration
 	now    func() time.Time
 
-	mu      sync.Mutex
+	mu      sync.RWMutex // read-mostly: every lookup of every message asks it
 	entries map[cacheKey]cacheEntry
 }
 
@@ -50,21 +50,17 @@ func NewCache(size int, now func() time.Time) *Cache {
 // Len returns how many answers are kept, expired ones included until they
 // are met.
 func (c *Cache) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	return len(c.entries)
 }
 
 func (c *Cache) get(k cacheKey) (*Answer, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
 	e, ok := c.entries[k]
-	if !ok {
-		return nil, false
-	}
-	if !c.now().Before(e.expires) {
-		delete(c.entries, k)
-		return nil, false
+	c.mu.RUnlock()
+	if !ok || !c.now().Before(e.expires) {
+		return nil, false // an expired entry is replaced by the next put, or swept when full
 	}
 	return e.ans, true
 }
