@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -39,14 +38,6 @@ func serveDemo(tb testing.TB, maxSessions int) string {
 	return ln.Addr().String()
 }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // demoSession opens an 80x24 xterm-256color session, waits for the
 // workbench's first frame on the demo world, presses q and waits for the
 // end. It returns the screen text seen.
@@ -63,7 +54,7 @@ func demoSession(tb testing.TB, addr string) (string, error) {
 	if err := sess.RequestPty("xterm-256color", 24, 80, gossh.TerminalModes{}); err != nil {
 		return "", err
 	}
-	out := &syncBuf{}
+	out := &lockedBuffer{}
 	sess.Stdout, sess.Stderr = out, out
 	in, err := sess.StdinPipe()
 	if err != nil {
@@ -149,7 +140,7 @@ func BenchmarkDemoSSHSession(b *testing.B) {
 		}
 		sess, _ := c.NewSession()
 		sess.RequestPty("xterm-256color", 24, 80, gossh.TerminalModes{})
-		out := &syncBuf{}
+		out := &lockedBuffer{}
 		sess.Stdout = out
 		sess.Shell()
 		for !strings.Contains(ansi.Strip(out.String()), "demo: story") {

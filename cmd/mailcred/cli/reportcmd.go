@@ -13,6 +13,7 @@ import (
 
 	"github.com/mailcred/mailcred/cmd/mailcred/cli/report"
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/inputfile"
 	"github.com/mailcred/mailcred/session"
 )
 
@@ -138,23 +139,14 @@ are masked besides). check, send and score write the same report directly with -
 // input), bounded in size.
 func readFindings(stdin io.Reader, name string) ([]byte, error) {
 	const limit = 32 << 20
-	var r io.Reader = stdin
 	if name != "-" {
-		st, err := os.Stat(name)
+		b, err := inputfile.ReadFile(name, limit)
 		if err != nil {
 			return nil, usageError("%v", err)
 		}
-		if !st.Mode().IsRegular() {
-			return nil, usageError("%s: not a regular file", name)
-		}
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, usageError("%v", err)
-		}
-		defer f.Close()
-		r = f
+		return b, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	b, err := io.ReadAll(io.LimitReader(stdin, limit+1))
 	if err != nil {
 		return nil, usageError("reading %s: %v", name, err)
 	}
