@@ -17,6 +17,7 @@ type demoFlags struct {
 	propagation time.Duration
 	ramp        time.Duration
 	watch       time.Duration
+	via         string // "mx", or "mta": sends go through the sender's simulated local MTA
 	ssh         demoSSHFlags
 }
 
@@ -42,6 +43,9 @@ Scenarios:
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if f.via != "mx" && f.via != "mta" {
+				return usageError("--via %q: want mx or mta", f.via)
+			}
 			if f.ssh.addr != "" {
 				return runDemoSSH(ctx, g, f)
 			}
@@ -51,12 +55,16 @@ Scenarios:
 			}
 			defer w.Close()
 			cfg := demoConfig(w, g.theme, f.watch)
+			if f.via == "mta" {
+				cfg.Bench = w.MTABench()
+			}
 			cfg.SaveReport = g.workbenchReport(".") // here only: the SSH demo writes nothing on the server
 			return runWorkbench(ctx, g, cfg)
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.scenario, "scenario", "story", "starting state (see above)")
+	fl.StringVar(&f.via, "via", "mx", "mx: the sender's MTA is mailcred itself; mta: sends go through a simulated exim-like local MTA (queue, retry, frozen bounces), as send --via mta shows on a real host")
 	fl.DurationVar(&f.propagation, "propagation", 0, "simulated DNS propagation delay (default 5s; negative: at once)")
 	fl.DurationVar(&f.ramp, "ramp", 0, "simulated Outlook delisting ramp (default 20s; negative: at once)")
 	fl.DurationVar(&f.watch, "watch", 3*time.Second, "re-run the checks this often (0: only on r)")
