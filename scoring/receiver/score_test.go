@@ -3,10 +3,12 @@ package receiver
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dnstest"
 )
 
 // One function scores a received message for score, receive and the
@@ -76,5 +78,47 @@ func TestScoreMessageWithOwnChecksAndWeights(t *testing.T) {
 	}
 	if !strings.HasPrefix(s.AuthenticationResults, "mailcred;") || !strings.Contains(s.AuthenticationResults, "spf=fail") {
 		t.Errorf("Authentication-Results %q", s.AuthenticationResults)
+	}
+}
+
+// Could-not-check is never fail nor pass, as a receiver sees it. A HELO
+// name whose lookup fails temporarily leaves spf.result unchecked (error,
+// the score incomplete) even though MAIL FROM passes; a MAIL FROM on a
+// host's bare name (root@vm, as swaks sends from a host called vm) is
+// SPF none (RFC 7208 §4.3), a certain verdict that the HELO name's
+// temperror does not change.
+func TestScoreMessageSPFWhenTheHELOLookupFails(t *testing.T) {
+	srv := setup(t, nil)
+	srv.SetFault("helo.example.net", dnstest.ServFail)
+	msg := signAs(t, plain, "example.com", "s1")
+	for _, c := range []struct {
+		mailFrom, helo string
+		status         scoring.Status
+		unchecked      bool
+		authres        []string
+	}{
+		{"bounce@example.com", "helo.example.net", scoring.Error, true,
+			[]string{"spf=pass smtp.mailfrom=bounce@example.com", "spf=temperror smtp.helo=helo.example.net"}},
+		{"root@vm", "helo.example.net", scoring.Fail, false, []string{"spf=none smtp.mailfrom=root@vm", "spf=temperror smtp.helo=helo.example.net"}},
+		{"root@vm", "vm", scoring.Fail, false, []string{"spf=none smtp.mailfrom=root@vm"}},
+	} {
+		s := ScoreMessage(context.Background(), resolver(t, srv), msg, Connection{IP: goodIP, HELO: c.helo, MailFrom: c.mailFrom}, Options{})
+		var res scoring.Result
+		for _, r := range s.Results {
+			if r.ID == "spf.result" {
+				res = r
+			}
+		}
+		if res.Status != c.status {
+			t.Errorf("MAIL FROM %s HELO %s: spf.result %s %q\n%s", c.mailFrom, c.helo, res.Status, res.Title, res.Detail)
+		}
+		if slices.Contains(s.Score.Unchecked, "spf.result") != c.unchecked || c.unchecked && !s.Score.Incomplete {
+			t.Errorf("MAIL FROM %s HELO %s: score %+v, spf.result unchecked should be %v", c.mailFrom, c.helo, s.Score, c.unchecked)
+		}
+		for _, want := range c.authres {
+			if !strings.Contains(s.AuthenticationResults, want) {
+				t.Errorf("MAIL FROM %s HELO %s: Authentication-Results lacks %q: %s", c.mailFrom, c.helo, want, s.AuthenticationResults)
+			}
+		}
 	}
 }

@@ -23,8 +23,12 @@ func runResult(ctx context.Context, env *scoring.Env) scoring.Result {
 	var bad, temp []netip.Addr
 	var badResults []string
 	permReason := ""
-	var heloBad []netip.Addr
-	var tempDetail string
+	var heloBad, heloTemp []netip.Addr
+	var tempDetail, heloTempDetail string
+	// noDomain is set when the MAIL FROM has no domain check_host() can
+	// evaluate (RFC 7208 §4.3: none, with nothing asked): no record can be
+	// published for it, so the fix is the envelope sender itself.
+	var noDomain error
 	checkHELO := ev.HELO != "" && !strings.EqualFold(strings.TrimSuffix(ev.HELO, "."), domain)
 	// Every evaluation at once: they are independent, and each is a chain
 	// of round trips (the answers they share are asked once).
@@ -61,6 +65,11 @@ func runResult(ctx context.Context, env *scoring.Env) scoring.Result {
 		default:
 			bad = append(bad, ip)
 			badResults = append(badResults, fmt.Sprintf("%s: %s", ip, e.Result))
+			if e.Result == None {
+				if _, err := checkDomain(e.Domain); err != nil {
+					noDomain = err
+				}
+			}
 		}
 		if checkHELO {
 			h := helo[i]
@@ -68,6 +77,9 @@ func runResult(ctx context.Context, env *scoring.Env) scoring.Result {
 			switch h.Result {
 			case Fail, SoftFail, PermError:
 				heloBad = append(heloBad, ip)
+			case TempError:
+				heloTemp = append(heloTemp, ip)
+				heloTempDetail = h.Explanation
 			}
 		}
 	}
@@ -87,6 +99,12 @@ func runResult(ctx context.Context, env *scoring.Env) scoring.Result {
 				Records: []scoring.DNSRecord{scoring.TXTRecord(domain, recordWithIPs(ctx, env.DNS, domain, ev.IPs))},
 			}
 		}
+	case noDomain != nil:
+		// Certain whatever the HELO name gives: SPF for MAIL FROM is none.
+		res.Status = scoring.Fail
+		res.Title = fmt.Sprintf("SPF cannot pass: MAIL FROM %s is not on a real domain (none)", sender)
+		res.Detail = fmt.Sprintf("Not pass: %s.\n%s", strings.Join(badResults, ", "), res.Detail)
+		res.Fix = senderFix(ev, sender, noDomain)
 	case len(bad) > 0:
 		res.Status = scoring.Fail
 		res.Title = fmt.Sprintf("SPF record does not authorise %s (%s)", joinAddrs(bad), strings.Join(uniqueResults(badResults), ", "))
@@ -107,6 +125,14 @@ func runResult(ctx context.Context, env *scoring.Env) scoring.Result {
 			Summary: "Receivers may check the HELO name too (RFC 7208 §2.3); publish at it:",
 			Records: []scoring.DNSRecord{scoring.TXTRecord(strings.TrimSuffix(ev.HELO, "."), recordWithIPs(ctx, env.DNS, ev.HELO, heloBad))},
 		}
+	case len(heloTemp) > 0:
+		// MAIL FROM passes, but the HELO result could have been a warning:
+		// not checked, not pass.
+		r := dnsError(CheckResult, "SPF result", fmt.Sprintf("SPF passes for MAIL FROM %s, but check_host() for the HELO name %s gave temperror for %s: %s.",
+			sender, ev.HELO, joinAddrs(heloTemp), heloTempDetail))
+		r.Title = fmt.Sprintf("SPF passes for MAIL FROM; the HELO name %s could not be checked", strings.TrimSuffix(ev.HELO, "."))
+		r.Detail += "\n" + res.Detail
+		return r
 	default:
 		res.Status = scoring.Pass
 		res.Title = fmt.Sprintf("SPF passes for %s", joinAddrs(ev.IPs))
@@ -114,10 +140,27 @@ func runResult(ctx context.Context, env *scoring.Env) scoring.Result {
 	if res.Status == scoring.Fail || res.Status == scoring.Warn {
 		res.Detail += publishedLine(ctx, env, domain)
 	}
-	if len(heloBad) > 0 && res.Status == scoring.Fail {
+	if len(heloBad) > 0 && res.Status == scoring.Fail && noDomain == nil {
 		res.Fix.Records = append(res.Fix.Records, scoring.TXTRecord(strings.TrimSuffix(ev.HELO, "."), recordWithIPs(ctx, env.DNS, ev.HELO, heloBad)))
 	}
 	return res
+}
+
+// senderFix is the fix when the MAIL FROM is not on a domain check_host()
+// can evaluate (a host's bare name such as root@vm, an address literal):
+// send with an envelope sender on a domain you own.
+func senderFix(ev scoring.Evidence, sender string, why error) *scoring.Fix {
+	own := scoring.NormalDomain(ev.Domain)
+	if _, err := checkDomain(own); err != nil {
+		own = "example.com"
+	}
+	return &scoring.Fix{
+		Summary: fmt.Sprintf("Send with a MAIL FROM (envelope sender) on a domain you own, such as %s, whose SPF record lists %s: %v. "+
+			"An MTA that sends as user@hostname needs its mail name set.", own, joinAddrs(ev.IPs), why),
+		Snippet: fmt.Sprintf("# Debian exim4 and postfix take the domain from /etc/mailname\necho %s > /etc/mailname\n"+
+			"# exim4: then update-exim4.conf && systemctl restart exim4\n# postfix (myorigin = /etc/mailname): postfix reload\n"+
+			"# a test client: swaks --from you@%s ...", own, own),
+	}
 }
 
 // recordWithIPs is the domain's SPF record with ips added: the current

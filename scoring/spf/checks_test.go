@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dnstest"
 )
 
 // providerZone is the third-party part of the world: a mail provider, and
@@ -252,5 +253,60 @@ func TestEvaluationJSON(t *testing.T) {
 	tree, _ := m["tree"].(map[string]any)
 	if tree["domain"] != "example.com" || tree["total_lookups"] != 1.0 {
 		t.Errorf("tree %v", tree)
+	}
+}
+
+// TestHELOTemperrorIsNotAPass: MAIL FROM passes, but the HELO name's
+// lookup SERVFAILs or times out. The HELO result could have been a warning,
+// so spf.result could not be fully checked: error (the score incomplete),
+// never pass.
+func TestHELOTemperrorIsNotAPass(t *testing.T) {
+	for _, f := range []dnstest.Fault{dnstest.ServFail, dnstest.Timeout} {
+		w := newFaultWorld(t, providerZone+`example.com. TXT "v=spf1 ip4:203.0.113.5 ip6:2001:db8::5 -all"`)
+		w.srv.SetFault("mail.example.com", f)
+		var r scoring.Result
+		for _, res := range scoring.RunAll(context.Background(), &scoring.Env{DNS: w.r, Evidence: evidence}, Checks()) {
+			if res.ID == CheckResult {
+				r = res
+			}
+		}
+		if r.Status != scoring.Error {
+			t.Errorf("fault %d: %s %q\n%s", f, r.Status, r.Title, r.Detail)
+		}
+		if !strings.Contains(r.Title, "HELO") || !strings.Contains(r.Detail, "HELO mail.example.com: temperror") {
+			t.Errorf("fault %d: the title and detail should name the HELO temperror: %q\n%s", f, r.Title, r.Detail)
+		}
+	}
+}
+
+// TestMailFromOnNoRealDomain: MAIL FROM root@vm (a host's bare name, as
+// an MTA without a qualify domain sends) gives none without a lookup (RFC
+// 7208 §4.3), whatever happens to the HELO name's lookup. None is not a
+// pass, and it is certain: a HELO temperror cannot change it. The fix is a
+// MAIL FROM on a real domain, not a record at "vm", which nobody can
+// publish.
+func TestMailFromOnNoRealDomain(t *testing.T) {
+	w := newFaultWorld(t, providerZone)
+	w.srv.SetFault("mail.example.com", dnstest.ServFail)
+	ev := scoring.Evidence{Domain: "example.com", MailFrom: "root@vm", IPs: []netip.Addr{ip4}, HELO: "mail.example.com"}
+	var r scoring.Result
+	for _, res := range scoring.RunAll(context.Background(), &scoring.Env{DNS: w.r, Evidence: ev}, Checks()) {
+		if res.ID == CheckResult {
+			r = res
+		}
+	}
+	if r.Status != scoring.Fail {
+		t.Fatalf("%s %q\n%s", r.Status, r.Title, r.Detail)
+	}
+	if !strings.Contains(r.Detail, "MAIL FROM root@vm: none") || !strings.Contains(r.Title, "root@vm") {
+		t.Errorf("title %q detail:\n%s", r.Title, r.Detail)
+	}
+	if r.Fix == nil || strings.Contains(r.Fix.Summary, "Publish") {
+		t.Fatalf("fix %+v", r.Fix)
+	}
+	for _, rec := range r.Fix.Records {
+		if rec.Name == "vm" {
+			t.Errorf("a record at a single-label name is offered: %+v", rec)
+		}
 	}
 }

@@ -299,3 +299,31 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// The HELO name's SPF lookup fails temporarily (SERVFAIL) while MAIL FROM
+// passes: receive reports spf.result as not checked, in the reply and the
+// JSON line, never as pass or fail.
+func TestReceiveHELOTemperrorIsNotChecked(t *testing.T) {
+	goroutinesSettle(t)
+	srv := loopbackServer(t)
+	srv.SetFault("helo.example.net", dnstest.ServFail)
+	r := startReceive(t, nil, "receive", "--listen", "127.0.0.1:0", "--resolver", srv.Addr, "--format", "json", "--hostname", "mx.test")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	d, err := smtpc.Deliver(ctx, smtpc.Options{Addr: r.addr, HELO: "helo.example.net"},
+		smtpc.Envelope{From: "alice@example.com", To: []string{"bob@example.org"}}, goodMessage(t))
+	if err != nil || d.Final.Code != 250 || !strings.Contains(d.Final.Message(), "spf.result") {
+		t.Fatalf("delivery: %v; reply %q should name spf.result as not checked", err, d.Final.Lines)
+	}
+	r.stop(t)
+	var l receiveLine
+	if err := json.Unmarshal([]byte(strings.TrimSpace(r.out.String())), &l); err != nil {
+		t.Fatalf("not one JSON line: %v\n%s", err, r.out.String())
+	}
+	if got := l.status("spf.result"); got != "error" {
+		t.Errorf("spf.result %s, want error", got)
+	}
+	if !strings.Contains(l.AuthenticationResults, "spf=temperror smtp.helo=helo.example.net") {
+		t.Errorf("authentication_results %q", l.AuthenticationResults)
+	}
+}
