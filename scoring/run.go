@@ -64,6 +64,9 @@ type SMTPFacts struct {
 	// Desync: the server sent a reply nobody asked for; the session was
 	// stopped at Stage, as no later reply could be matched to its command.
 	Desync bool
+	// Withheld: the sender stopped before AUTH rather than send the
+	// password over a connection it could not trust (Err says why).
+	Withheld bool
 
 	// The explanation of the final reply (session/explain), if any.
 	Provider string

@@ -65,6 +65,7 @@ func tryOne(ctx context.Context, plan Plan, h Host, addr netip.Addr, env smtpc.E
 	default:
 		a.Verdict, a.Err = smtpx.Failed, err.Error()
 		a.Desync = errors.Is(err, smtpc.ErrDesync)
+		a.Withheld = errors.Is(err, smtpc.ErrUnverifiedAuth) || errors.Is(err, smtpc.ErrInsecureAuth)
 		a.Stage = smtpx.Connect // an error from before the session began
 		if st, ok := smtpc.StageOf(err); ok {
 			a.Stage = st

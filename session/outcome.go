@@ -29,6 +29,10 @@ type Attempt struct {
 	// Desync: the server sent a reply nobody asked for, so which reply
 	// answered what is unknown (smtpc.ErrDesync); Verdict is Failed.
 	Desync bool
+	// Withheld: mailcred itself stopped before AUTH, keeping the password
+	// from a connection it cannot trust (smtpc.ErrUnverifiedAuth,
+	// ErrInsecureAuth); Verdict is Failed.
+	Withheld bool
 }
 
 // Outcome is everything a send learned: the verdict and where it was
@@ -49,6 +53,9 @@ type Outcome struct {
 	// Desync says the session failed because the server sent a reply
 	// nobody asked for: "server out of sync", never acceptance.
 	Desync bool
+	// Withheld says mailcred stopped before AUTH rather than send the
+	// password over an untrusted connection; Err names the problem.
+	Withheld bool
 	// Server is the host that gave the verdict (the MX name).
 	Server string
 	// Attempts are every connection made, in order (RFC 5321 §5.1).
@@ -144,6 +151,7 @@ func (o *Outcome) facts(route Route, tls tlsNote) {
 		Reply:    append([]string(nil), o.Reply.Lines...),
 		Err:      o.Err,
 		Desync:   o.Desync,
+		Withheld: o.Withheld,
 	}
 	switch route.Kind {
 	case ViaSendmail:

@@ -27,7 +27,8 @@ type outcomeJSON struct {
 	Enhanced    string               `json:"enhanced,omitempty"`
 	Reply       []string             `json:"reply"`
 	Error       string               `json:"error,omitempty"`
-	Desync      bool                 `json:"desync,omitempty"` // the server sent a reply nobody asked for
+	Desync      bool                 `json:"desync,omitempty"`   // the server sent a reply nobody asked for
+	Withheld    bool                 `json:"withheld,omitempty"` // mailcred stopped before AUTH (untrusted TLS)
 	Explanation *explain.Explanation `json:"explanation,omitempty"`
 	Refused     map[string][]string  `json:"refused,omitempty"`
 	TLS         *tlsJSON             `json:"tls,omitempty"`
@@ -95,7 +96,7 @@ func (o *Outcome) MarshalJSON() ([]byte, error) {
 	j := outcomeJSON{
 		Verdict: o.Verdict, Route: o.Facts.Route, Server: o.Server, RemoteAddr: o.Facts.Addr,
 		HELO: o.HELO, Stage: o.StageName(), Code: o.Reply.Code, Enhanced: o.Reply.Enhanced,
-		Reply: nonNil(o.Reply.Lines), Error: o.Err, Desync: o.Desync, Explanation: o.Explanation,
+		Reply: nonNil(o.Reply.Lines), Error: o.Err, Desync: o.Desync, Withheld: o.Withheld, Explanation: o.Explanation,
 		Attempts: []attemptJSON{}, Bytes: len(o.Message),
 	}
 	if o.LocalAddr.IsValid() {

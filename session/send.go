@@ -146,7 +146,8 @@ hosts:
 		o.facts(plan.Route, tlsNote{})
 		return
 	}
-	o.Verdict, o.Stage, o.Reply, o.Err, o.Desync = best.Verdict, best.Stage, best.Reply, best.Err, best.Desync
+	o.Verdict, o.Stage, o.Reply, o.Err = best.Verdict, best.Stage, best.Reply, best.Err
+	o.Desync, o.Withheld = best.Desync, best.Withheld
 	o.Server, o.Delivery, o.LocalAddr = best.Host, best.delivery, best.Local
 	o.Explanation = explainReply(kb, best.Reply, best.Stage)
 	if o.Verdict == smtpx.Accepted {

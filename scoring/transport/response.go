@@ -37,6 +37,13 @@ func runResponse(_ context.Context, env *scoring.Env) scoring.Result {
 			Fix: &scoring.Fix{Summary: "If the server is yours, look for a filter or proxy in front of it that writes its own " +
 				"replies (a milter, an SMTP proxy, a load balancer health check); otherwise report it to its operator."}}
 	}
+	if f.Withheld {
+		return scoring.Result{Status: scoring.Error,
+			Title:  "Not sent: the password was withheld from " + server(f) + " (at " + orConnect(f.Stage) + ")",
+			Detail: safetext.Line(f.Err, 2000) + "\nThe password goes only over TLS whose certificate verified for the server's name: a server that cannot prove who it is may be an impostor collecting it.",
+			Fix: &scoring.Fix{Summary: "Give the server a certificate valid for the name you connect to (e.g. Let's Encrypt), or pass " +
+				"your private CA with --tls-ca; if you accept the risk, --auth-unverified-tls sends the password anyway."}}
+	}
 	why := f.Err
 	if why == "" {
 		why = "the session ended without an answer"

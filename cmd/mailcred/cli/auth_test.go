@@ -34,6 +34,9 @@ func TestSendStopsBeforeAUTHOverUnverifiedTLS(t *testing.T) {
 		!strings.Contains(all, "name mismatch") {
 		t.Fatalf("exit %d: want a stop naming the certificate problem and the override\n%s", code, all)
 	}
+	if code != ExitError || !strings.Contains(all, "NOT SENT (AUTH): the password was withheld") || strings.Contains(all, "No answer") {
+		t.Errorf("exit %d: the stop must read as a withheld password, not a silent server\n%s", code, all)
+	}
 	if strings.Contains(out, "~>  AUTH") || len(srv.Messages()) != 0 {
 		t.Fatalf("AUTH was sent or mail delivered:\n%s", out)
 	}

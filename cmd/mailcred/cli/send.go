@@ -289,6 +289,9 @@ func messageChecks() []scoring.Check {
 // sendExit maps the outcome and the checks to the exit status.
 func sendExit(o *session.Outcome, results []scoring.Result) error {
 	if o.Verdict == smtpx.Failed {
+		if o.Withheld {
+			return &exitError{code: ExitError, err: fmt.Errorf("not sent: %s", o.Err)}
+		}
 		if o.Desync {
 			return &exitError{code: ExitFailed, err: fmt.Errorf("server out of sync at %s: %s", o.StageName(), o.Err)}
 		}

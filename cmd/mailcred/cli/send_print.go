@@ -202,6 +202,8 @@ func (s *sendOutput) outcome(w io.Writer, o *session.Outcome) {
 	where := serverName(o.Server, o.Facts.Addr)
 	head := fmt.Sprintf("%s %s at %s by %s", sym, strings.ToUpper(o.Verdict.String()), o.StageName(), where)
 	switch {
+	case o.Withheld:
+		head = fmt.Sprintf("%s NOT SENT (%s): the password was withheld from %s", sym, o.StageName(), where)
 	case o.Desync:
 		head = fmt.Sprintf("%s SERVER OUT OF SYNC (%s): %s sent a reply nobody asked for", sym, o.StageName(), where)
 	case o.Verdict == smtpx.Failed:
