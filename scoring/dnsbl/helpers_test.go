@@ -152,15 +152,27 @@ type countingProxy struct {
 	mu       sync.Mutex
 	cur, max int
 	total    int
+	// gate, when set, holds every question until that many are
+	// outstanding at once (or gateWait passes): reaching it proves the
+	// client keeps that many in flight, whatever the machine's load.
+	gate     int
+	gateWait time.Duration
+	opened   chan struct{}
 }
 
 func startProxy(t *testing.T, upstream string) *countingProxy {
+	return startGatedProxy(t, upstream, 0, 0)
+}
+
+// startGatedProxy is startProxy whose questions wait until gate of them
+// are outstanding at once, or wait passes.
+func startGatedProxy(t *testing.T, upstream string, gate int, wait time.Duration) *countingProxy {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &countingProxy{pc: pc, upstream: upstream}
+	p := &countingProxy{pc: pc, upstream: upstream, gate: gate, gateWait: wait, opened: make(chan struct{})}
 	t.Cleanup(func() { pc.Close() })
 	go func() {
 		buf := make([]byte, 65535)
@@ -180,7 +192,16 @@ func (p *countingProxy) relay(pkt []byte, from net.Addr) {
 	p.cur++
 	p.total++
 	p.max = max(p.max, p.cur)
+	if p.gate > 0 && p.cur == p.gate {
+		close(p.opened)
+	}
 	p.mu.Unlock()
+	if p.gate > 0 {
+		select {
+		case <-p.opened:
+		case <-time.After(p.gateWait):
+		}
+	}
 	reply := p.forward(pkt)
 	// Count the question as answered before the client can see the
 	// answer, so a client that waits for it cannot overlap with it.
