@@ -146,8 +146,12 @@ func checkDomain(ctx context.Context, env *scoring.Env, lists []List) scoring.Re
 	// mail.example.co.uk is asked as example.co.uk.
 	reg, err := publicsuffix.EffectiveTLDPlusOne(given)
 	if err != nil {
-		return scoring.Result{ID: id, Status: scoring.Error, Title: "Unable to check the domain on blocklists",
-			Detail: fmt.Sprintf("no registrable domain in %q: %v", sanitize(given, 100), err)}
+		// A bare host name (vm) or a public suffix (co.uk) is nothing a
+		// domain list can hold: not applicable, and asking again will not
+		// change it, so not "could not check" (which marks the score
+		// incomplete and exits 3).
+		return scoring.Result{ID: id, Status: scoring.Skip, Title: fmt.Sprintf("%s is not a registrable domain: nothing to look up on domain blocklists", sanitize(given, 100)),
+			Detail: fmt.Sprintf("%q is a single name or a public suffix (such as com or co.uk), not a domain someone registered; domain blocklists list registered domains.", sanitize(given, 100))}
 	}
 	var notes []string
 	if reg != given {
