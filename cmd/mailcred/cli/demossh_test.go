@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -154,5 +155,46 @@ func BenchmarkDemoSSHSession(b *testing.B) {
 	for _, h := range open {
 		h.sess.Close()
 		h.c.Close()
+	}
+}
+
+// The session's TERM decides the colours: 256-colour escapes for
+// xterm-256color, none at all for a dumb terminal.
+func TestDemoOverSSHColoursFollowTERM(t *testing.T) {
+	addr := serveDemo(t, 5)
+	raw := func(term string) string {
+		c, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "guest", HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		sess, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close()
+		if err := sess.RequestPty(term, 24, 80, gossh.TerminalModes{}); err != nil {
+			t.Fatal(err)
+		}
+		out := &lockedBuffer{}
+		sess.Stdout = out
+		if err := sess.Shell(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for !strings.Contains(ansi.Strip(out.String()), "spf.record") {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no first frame: %q", term, ansi.Strip(out.String()))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return out.String()
+	}
+	sgrColour := regexp.MustCompile(`\x1b\[[0-9;]*(38|48);[25];`)
+	if s := raw("xterm-256color"); !sgrColour.MatchString(s) {
+		t.Errorf("xterm-256color: no colour escapes in %q", s[:min(len(s), 400)])
+	}
+	if s := raw("dumb"); sgrColour.MatchString(s) {
+		t.Errorf("dumb: colour escapes sent: %q", sgrColour.FindString(s))
 	}
 }
