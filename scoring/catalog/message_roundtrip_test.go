@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -24,7 +25,7 @@ func message(t testing.TB, ev scoring.Evidence, omit ...string) []byte {
 	var keep []string
 	for _, f := range fields {
 		name, _, _ := strings.Cut(f, ":")
-		if !contains(omit, name) {
+		if !slices.Contains(omit, name) {
 			keep = append(keep, f)
 		}
 	}
@@ -35,15 +36,6 @@ func message(t testing.TB, ev scoring.Evidence, omit ...string) []byte {
 		t.Fatal(err)
 	}
 	return out.Bytes()
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // The fix round trip for the message checks: for the zone flaws of the
