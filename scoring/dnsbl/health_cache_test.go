@@ -39,7 +39,7 @@ func TestHealthProbesKeptForTheirTTL(t *testing.T) {
 	}
 	survey := func() (listing, probed int) {
 		t.Helper()
-		r, err := dnsx.New(dnsx.Config{Servers: []string{w.srv.Addr}, Timeout: 2 * time.Second, Shared: cache})
+		r, err := dnsx.New(dnsx.Config{Servers: []string{w.srv.Addr}, Timeout: 10 * time.Second, Shared: cache})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,8 +48,16 @@ func TestHealthProbesKeptForTheirTTL(t *testing.T) {
 		if res[0].Status != scoring.Pass {
 			t.Fatalf("blocklist.ip: %s %s\n%s", res[0].Status, res[0].Title, res[0].Detail)
 		}
+		// Distinct names, not packets: a retry after a timeout on a loaded
+		// machine asks the same name again and is not a second question.
+		seen := map[string]bool{}
 		for _, q := range w.srv.Log() {
-			if probes[strings.ToLower(q.Name)] {
+			name := strings.ToLower(q.Name)
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			if probes[name] {
 				probed++
 			} else {
 				listing++
