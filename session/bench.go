@@ -67,6 +67,31 @@ func (o *Outcome) Summary() string {
 	return o.Verdict.String()
 }
 
+// Checked is one run of a Bench's DNS checks: the evidence judged, the
+// results in the checks' order, and the resolver that asked (its query
+// log goes into reports).
+type Checked struct {
+	Evidence scoring.Evidence
+	Results  []scoring.Result
+	Resolver *dnsx.Resolver
+}
+
+// CheckSetup runs b's DNS checks once on b's evidence, with a fresh
+// resolver of b's: what `mailcred check` prints. The workbench streams
+// the same three things (Evidence, Resolver, Checks) through scoring.Run.
+func CheckSetup(ctx context.Context, b Bench) (*Checked, error) {
+	ev, err := b.Evidence(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := b.Resolver()
+	if err != nil {
+		return nil, err
+	}
+	env := &scoring.Env{Evidence: ev, DNS: r}
+	return &Checked{Evidence: ev, Results: scoring.RunAll(ctx, env, b.Checks()), Resolver: r}, nil
+}
+
 // MessageChecks are the checks of a message as sent and its session.
 func MessageChecks() []scoring.Check { return append(catalog.Message(), transport.Checks()...) }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -9,9 +10,9 @@ import (
 
 	"github.com/mailcred/mailcred/cmd/mailcred/cli/render"
 	"github.com/mailcred/mailcred/scoring"
-	"github.com/mailcred/mailcred/scoring/catalog"
 	"github.com/mailcred/mailcred/scoring/dkim"
-	"github.com/mailcred/mailcred/scoring/dnsbl"
+	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/session"
 )
 
 type checkFlags struct {
@@ -56,7 +57,7 @@ resolver) is reported as "error": it deducts nothing and marks the score incompl
 // evidence turns the flags into the engine's input, with specific errors.
 func (f *checkFlags) evidence() (scoring.Evidence, []string, error) {
 	ev := scoring.Evidence{
-		Domain:   strings.TrimSuffix(strings.ToLower(strings.TrimSpace(f.domain)), "."),
+		Domain:   scoring.NormalDomain(f.domain),
 		HELO:     strings.TrimSuffix(strings.TrimSpace(f.helo), "."),
 		Selector: strings.TrimSpace(f.selector),
 		MailFrom: strings.TrimSpace(f.mailFrom),
@@ -87,23 +88,43 @@ func (f *checkFlags) evidence() (scoring.Evidence, []string, error) {
 	return ev, warnings, nil
 }
 
+// bench is the setup the flags describe, as the seam every command,
+// the workbench and the demo share: the evidence, the catalog's DNS
+// checks (Spamhaus through DQS when a key is given) and the flags'
+// resolver.
+func (f *checkFlags) bench(g *globals) (*session.HostBench, []string, error) {
+	ev, warnings, err := f.evidence()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &session.HostBench{
+		Name: ev.Domain, Setup: ev, DQSKey: g.dqsSecret(),
+		NewResolver: func() (*dnsx.Resolver, error) { return g.newResolver(ev.Domain) },
+	}, warnings, nil
+}
+
 func runCheck(cmd *cobra.Command, g *globals, f *checkFlags) error {
 	if err := g.checkFormat(); err != nil {
 		return err
 	}
-	ev, warnings, err := f.evidence()
+	bench, warnings, err := f.bench(g)
 	if err != nil {
 		return err
 	}
 	for _, w := range warnings {
 		fmt.Fprintln(g.io.Err, "warning:", w)
 	}
-	r, err := g.newResolver(ev.Domain)
+	return checkBench(cmd.Context(), g, bench)
+}
+
+// checkBench runs a Bench's DNS checks once and prints them: flags →
+// Bench → run.
+func checkBench(ctx context.Context, g *globals, bench session.Bench) error {
+	c, err := session.CheckSetup(ctx, bench)
 	if err != nil {
 		return err
 	}
-	env := &scoring.Env{Evidence: ev, DNS: r}
-	results := scoring.RunAll(cmd.Context(), env, dnsbl.WithDQS(catalog.DNS(), g.dqsSecret()))
+	ev, r, results := c.Evidence, c.Resolver, c.Results
 	rep := render.NewCheck(ev.Domain, results, scoring.DefaultWeights, r.Log())
 	if err := g.saveReport("check", rep); err != nil {
 		return err
