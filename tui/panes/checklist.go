@@ -360,6 +360,9 @@ func (c *Checklist) detailLines(th themes.Theme, w int) []string {
 		if f.Snippet != "" {
 			lines = append(lines, strings.Split(safetext.Text(f.Snippet, 0), "\n")...)
 		}
+		if f.Manual != "" {
+			lines = append(lines, Wrap("Where: "+safetext.Text(f.Manual, 0), w)...)
+		}
 		if f.Link != "" {
 			lines = append(lines, Wrap("See "+safetext.Line(f.Link, 0), w)...)
 		}
@@ -391,6 +394,9 @@ func (c *Checklist) FixText() string {
 	}
 	if f.Snippet != "" {
 		b.WriteString(f.Snippet + "\n")
+	}
+	if f.Manual != "" {
+		b.WriteString("Where: " + f.Manual + "\n")
 	}
 	if f.Link != "" {
 		b.WriteString(f.Link + "\n")

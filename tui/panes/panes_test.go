@@ -240,6 +240,23 @@ func TestChecklistDetailScrollsWithinItsEnd(t *testing.T) {
 	}
 }
 
+// A fix that no record can apply says who acts and where, in the pane as
+// in the CLI and on the clipboard.
+func TestChecklistShowsWhereAManualFixIsApplied(t *testing.T) {
+	ctx := testContext()
+	c := NewChecklist(ctx, []scoring.Check{{ID: "rdns.ptr"}})
+	c.Reset()
+	c.Apply(scoring.Result{ID: "rdns.ptr", Status: scoring.Fail, Title: "No PTR for 192.0.2.1",
+		Fix: &scoring.Fix{Summary: "Set a PTR record", Manual: "at your VPS provider's panel"}}, ctx.Now())
+	c.SetSize(60, 20)
+	if v := c.View(); !strings.Contains(v, "Where: at your VPS provider's panel") {
+		t.Fatalf("manual fix not shown:\n%s", v)
+	}
+	if ft := c.FixText(); !strings.Contains(ft, "Where: at your VPS provider's panel") {
+		t.Fatalf("clipboard text lacks the manual fix: %q", ft)
+	}
+}
+
 func TestChecklistShortDetailDoesNotScroll(t *testing.T) {
 	ctx := testContext()
 	c := detailChecklist(ctx, 1)
