@@ -160,12 +160,8 @@ type countingProxy struct {
 	opened   chan struct{}
 }
 
-func startProxy(t *testing.T, upstream string) *countingProxy {
-	return startGatedProxy(t, upstream, 0, 0)
-}
-
-// startGatedProxy is startProxy whose questions wait until gate of them
-// are outstanding at once, or wait passes.
+// startGatedProxy starts a counting proxy whose questions wait until gate
+// of them are outstanding at once, or wait passes.
 func startGatedProxy(t *testing.T, upstream string, gate int, wait time.Duration) *countingProxy {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
