@@ -75,6 +75,9 @@ type Config struct {
 	// the Tab order; each gets the shared context and every non-key
 	// message, and keys while it has the focus.
 	Extra []func(*panes.Context) panes.Component
+	// FocusExtra starts with the first Extra pane focused: the first-run
+	// form leads into onboarding.
+	FocusExtra bool
 	// SaveReport writes the findings on screen (the checks, the score and
 	// the last send, nil before one) as a report and says where; R calls
 	// it off the update loop. nil disables R (the demo served over SSH
@@ -246,6 +249,9 @@ func New(cfg Config) (*Model, error) {
 	m.panes = []panes.Component{m.checks, m.compose, m.transcript, m.tls, m.dkim}
 	for _, f := range cfg.Extra {
 		m.panes = append(m.panes, f(ctx))
+	}
+	if cfg.FocusExtra && len(cfg.Extra) > 0 {
+		m.focus = Pane(paneCount)
 	}
 	m.help.Styles = helpStyles(th)
 	if cfg.World != nil {

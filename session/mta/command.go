@@ -112,3 +112,16 @@ func CommandFor(f Found) (Command, error) {
 	}
 	return Command{Kind: f.Kind, Argv: []string{f.Binary}}, nil
 }
+
+// ConfigFile is the configuration exim is told to read with -C, or "".
+func (c Command) ConfigFile() string {
+	if c.Kind != Exim {
+		return ""
+	}
+	for i, a := range c.Argv {
+		if a == "-C" && i+1 < len(c.Argv) {
+			return c.Argv[i+1]
+		}
+	}
+	return ""
+}

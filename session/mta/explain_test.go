@@ -1,6 +1,8 @@
 package mta
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/mailcred/mailcred/session/smtpc"
@@ -49,5 +51,43 @@ func TestFailuresDataIsChecked(t *testing.T) {
 		if _, err := parseFailures([]byte(bad)); err == nil {
 			t.Errorf("accepted:\n%s", bad)
 		}
+	}
+}
+
+func TestParseCommand(t *testing.T) {
+	c, err := ParseCommand(`exim4 -C "/etc/exim4/my candidate.conf"`, "")
+	if err != nil || c.Kind != Exim || len(c.Argv) != 3 || c.ConfigFile() != "/etc/exim4/my candidate.conf" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if c.String() != `exim4 -C '/etc/exim4/my candidate.conf'` {
+		t.Errorf("String %q", c.String())
+	}
+	if c, err := ParseCommand("/usr/sbin/sendmail", ""); err != nil || c.Kind != Postfix || c.ConfigFile() != "" {
+		t.Errorf("sendmail: %+v %v", c, err)
+	}
+	for _, bad := range []string{"", "msmtp -a x", "exim4 'unclosed", "exim4 \x1b[2J"} {
+		if _, err := ParseCommand(bad, ""); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestDetect(t *testing.T) {
+	root := t.TempDir()
+	for _, p := range []string{"usr/sbin/exim4", "usr/sbin/postfix", "usr/bin/msmtp"} {
+		os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755)
+		os.WriteFile(filepath.Join(root, p), []byte("#!/bin/sh\n"), 0o755)
+	}
+	os.MkdirAll(filepath.Join(root, "etc/exim4"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc/exim4/update-exim4.conf.conf"), nil, 0o644)
+	found := Detect(root)
+	if len(found) != 3 || found[0].Kind != Exim || found[0].Config != "/etc/exim4/update-exim4.conf.conf" || found[1].Kind != Postfix || found[2].Kind != Msmtp {
+		t.Fatalf("%v", found)
+	}
+	if p, ok := Primary(found); !ok || p.Kind != Exim || p.Binary != "/usr/sbin/exim4" {
+		t.Errorf("primary %v %v", p, ok)
+	}
+	if _, ok := Primary(Detect(t.TempDir())); ok {
+		t.Error("an empty root has a primary MTA")
 	}
 }

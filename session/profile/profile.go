@@ -30,9 +30,12 @@ type Profile struct {
 	HELO     string   `yaml:"helo,omitempty"`     // the MTA's EHLO name
 	Selector string   `yaml:"selector,omitempty"` // DKIM selector
 	KeyPath  string   `yaml:"dkim_key,omitempty"` // DKIM private key file (the key itself is never stored here)
-	Via      string   `yaml:"via,omitempty"`      // mx, HOST:PORT or sendmail
-	TLS      string   `yaml:"tls,omitempty"`      // starttls, implicit, none, opportunistic
-	AuthUser string   `yaml:"auth_user,omitempty"`
+	Via      string   `yaml:"via,omitempty"`      // mx, mta, HOST:PORT or sendmail
+	// MTACommand names the MTA of via mta, e.g. "exim4 -C /etc/exim4/candidate.conf";
+	// empty means the exim or postfix found on this host.
+	MTACommand string `yaml:"mta_command,omitempty"`
+	TLS        string `yaml:"tls,omitempty"` // starttls, implicit, none, opportunistic
+	AuthUser   string `yaml:"auth_user,omitempty"`
 	// PasswordFile names a file holding the SMTP password.
 	PasswordFile string `yaml:"auth_password_file,omitempty"`
 	// Password is only written when the user asked to store it in clear.

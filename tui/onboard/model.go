@@ -225,21 +225,26 @@ func (m *Model) Screen() string {
 		}
 	}
 	out = append(out, th.Title.Render(pad(head, m.w-len(when)-1))+" "+th.Muted.Render(when))
-	body := m.h - 3
-	switch m.mode {
-	case modeConfirm:
-		out = append(out, m.confirm(body)...)
-	case modeSummary:
-		out = append(out, m.summary(body)...)
-	default:
-		out = append(out, m.browse(body)...)
-	}
-	for len(out) < m.h-1 {
-		out = append(out, "")
-	}
-	out = out[:m.h-1]
+	out = append(out, m.body(m.h-2)...)
 	out = append(out, th.Muted.Render(m.footer()))
 	return strings.Join(out, "\n")
+}
+
+// body is the screen between header and footer, exactly h lines.
+func (m *Model) body(h int) []string {
+	var out []string
+	switch m.mode {
+	case modeConfirm:
+		out = m.confirm(h)
+	case modeSummary:
+		out = m.summary(h)
+	default:
+		out = m.browse(h)
+	}
+	for len(out) < h {
+		out = append(out, "")
+	}
+	return out[:max(h, 0)]
 }
 
 func (m *Model) footer() string {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mailcred/mailcred/session/onboard"
 	"github.com/mailcred/mailcred/themes"
+	"github.com/mailcred/mailcred/tui/panes"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden screens")
@@ -59,7 +60,7 @@ func run(m *Model, msg tea.Msg) {
 	}
 }
 
-func key(s string) tea.KeyPressMsg {
+func press(s string) tea.KeyPressMsg {
 	if s == "down" {
 		return tea.KeyPressMsg{Code: tea.KeyDown}
 	}
@@ -104,10 +105,10 @@ func TestPreviewThenExplicitYes(t *testing.T) {
 	run(m, m.Init()())
 	checkSize(t, m.Screen())
 	for range 3 {
-		run(m, key("down"))
+		run(m, press("down"))
 	}
 	golden(t, "browse-dkim", m.Screen())
-	run(m, key("a"))
+	run(m, press("a"))
 	screen := m.Screen()
 	checkSize(t, screen)
 	golden(t, "confirm-dkim", screen)
@@ -117,16 +118,16 @@ func TestPreviewThenExplicitYes(t *testing.T) {
 			t.Errorf("preview lacks %q", want)
 		}
 	}
-	run(m, key("n"))
+	run(m, press("n"))
 	if applied != 0 || !strings.Contains(m.Screen(), "nothing changed") {
 		t.Fatalf("after n: applied %d times\n%s", applied, m.Screen())
 	}
-	run(m, key("a"))
-	run(m, key("y"))
+	run(m, press("a"))
+	run(m, press("y"))
 	if applied != 1 || len(m.Changes()) != 1 {
 		t.Fatalf("after y: applied %d times, %d changes", applied, len(m.Changes()))
 	}
-	run(m, key("s"))
+	run(m, press("s"))
 	if !strings.Contains(strings.Join(strings.Fields(m.Screen()), " "), "undo: rm /etc/exim4/exim4.conf.localmacros") {
 		t.Errorf("summary:\n%s", m.Screen())
 	}
@@ -140,9 +141,9 @@ func TestNoRecheckUnderAPreview(t *testing.T) {
 	m := New(Options{Check: func(ctx context.Context, c onboard.Config) onboard.Report { checks++; return inner(ctx, c) }, Interval: -1, Theme: themes.Mono()})
 	run(m, m.Init()())
 	for range 3 {
-		run(m, key("down"))
+		run(m, press("down"))
 	}
-	run(m, key("a"))
+	run(m, press("a"))
 	m.opts.Interval = time.Minute // ticks are sent by hand below
 	m.Update(tickMsg{})           // its command, the next tick, is not run: it would wait a minute
 	if m.running || m.gen != 1 {
@@ -150,5 +151,49 @@ func TestNoRecheckUnderAPreview(t *testing.T) {
 	}
 	if checks != 1 {
 		t.Errorf("%d checks", checks)
+	}
+}
+
+// As a workbench pane: exactly the size given, the workbench's own keys
+// never apply anything, enter previews and y applies once.
+func TestPaneInTheWorkbench(t *testing.T) {
+	applied := 0
+	ctx := panes.NewContext()
+	ctx.Theme = themes.Mono()
+	p := NewPane(ctx, Options{Config: onboard.Config{Domain: "example.com"}, Check: fixture(&applied), Interval: -1})
+	p.SetSize(60, 14)
+	runPane(p, p.Init()())
+	if lines := strings.Split(p.View(), "\n"); len(lines) != 14 {
+		t.Fatalf("%d lines, want 14", len(lines))
+	}
+	if p.Title() != "Onboarding (2 to do)" {
+		t.Errorf("title %q", p.Title())
+	}
+	for range 3 {
+		runPane(p, press("down"))
+	}
+	for _, k := range []string{"a", "s", "r"} {
+		runPane(p, press(k))
+	}
+	runPane(p, tea.KeyPressMsg{Code: tea.KeyEnter})
+	if !strings.Contains(p.View(), "Apply? [y/N]") {
+		t.Fatalf("enter did not preview:\n%s", p.View())
+	}
+	runPane(p, press("y"))
+	if applied != 1 || len(p.Changes()) != 1 {
+		t.Errorf("applied %d times", applied)
+	}
+}
+
+func runPane(p *Pane, msg tea.Msg) {
+	queue := []tea.Msg{msg}
+	for len(queue) > 0 {
+		next := queue[0]
+		queue = queue[1:]
+		if cmd := p.Update(next); cmd != nil {
+			if out := cmd(); out != nil {
+				queue = append(queue, out)
+			}
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"charm.land/huh/v2"
 
+	"github.com/mailcred/mailcred/session/mta"
 	"github.com/mailcred/mailcred/session/profile"
 )
 
@@ -17,6 +18,7 @@ import (
 const (
 	routeMX       = "mx"
 	routeSendmail = "sendmail"
+	routeMTA      = "mta"
 	routeRelay    = "relay"
 )
 
@@ -43,9 +45,12 @@ type onboarding struct {
 // forgets its answers makes the user type them again).
 func newOnboarding(p profile.Profile) *onboarding {
 	o := &onboarding{p: p, ips: strings.Join(p.IPs, ", "), route: routeMX, pwSource: pwFromFile, save: true}
+	if _, ok := mta.Primary(mta.Detect("/")); ok && p.Via == "" {
+		o.route = routeMTA // a local MTA is what real mail leaves by
+	}
 	switch v := p.Via; {
-	case v == routeSendmail:
-		o.route = routeSendmail
+	case v == routeSendmail, v == routeMTA:
+		o.route = v
 	case v != "" && v != routeMX:
 		o.route, o.relay = routeRelay, v
 	}
@@ -94,6 +99,7 @@ func (o *onboarding) form() *huh.Form {
 			huh.NewInput().Title("DKIM private key file").Description("mailcred keygen makes one; leave empty to send unsigned.").
 				Value(&o.p.KeyPath),
 			huh.NewSelect[string]().Title("Route").Options(
+				huh.NewOption("through the local exim or postfix, followed to the end of its delivery", routeMTA),
 				huh.NewOption("straight to the recipient's MX (port 25)", routeMX),
 				huh.NewOption("through the local MTA (/usr/sbin/sendmail)", routeSendmail),
 				huh.NewOption("a relay or submission server, with AUTH", routeRelay)).Value(&o.route),

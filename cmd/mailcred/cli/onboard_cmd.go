@@ -91,17 +91,8 @@ func (f *onboardFlags) config(g *globals) (onb.Config, error) {
 	}
 	cfg := onb.Config{Domain: domain, From: strings.TrimSpace(f.from), Selector: f.selector, Resolver: r,
 		Timeout: f.probeTimeout, Providers: providers, EximConfig: f.eximConfig, KeyPath: f.keyPath, KeyOwner: f.keyOwner}
-	cfg.WhoAmI = onb.DefaultWhoAmI
-	if len(f.whoami) > 0 {
-		cfg.WhoAmI = nil
-		for _, w := range f.whoami {
-			parts := strings.Split(w, "/")
-			qt, ok := dns.StringToType[strings.ToUpper(parts[len(parts)-1])]
-			if len(parts) != 3 || !ok {
-				return cfg, usageError("--whoami %q: want SERVER:PORT/NAME/TYPE, TYPE one of A, AAAA, TXT", w)
-			}
-			cfg.WhoAmI = append(cfg.WhoAmI, onb.WhoAmI{Server: parts[0], Name: dns.Fqdn(parts[1]), Type: qt})
-		}
+	if cfg.WhoAmI, err = parseWhoAmI(f.whoami); err != nil {
+		return cfg, err
 	}
 	cfg.Port25 = onb.DefaultPort25Targets
 	if len(f.port25) > 0 {
@@ -125,6 +116,9 @@ func (f *onboardFlags) config(g *globals) (onb.Config, error) {
 	cfg.MTA.Command = command
 	switch command.Kind {
 	case mta.Exim:
+		if cfg.EximConfig == "" {
+			cfg.EximConfig = command.ConfigFile()
+		}
 		if cfg.EximConfig == "" {
 			if _, err := os.Stat("/etc/exim4/update-exim4.conf.conf"); err == nil {
 				cfg.EximConfig = "/etc/exim4/exim4.conf.localmacros"
@@ -205,4 +199,22 @@ func printOnboard(g *globals, rep onb.Report) error {
 		}
 	}
 	return nil
+}
+
+// parseWhoAmI reads --whoami values (SERVER:PORT/NAME/TYPE); none means
+// the public defaults.
+func parseWhoAmI(values []string) ([]onb.WhoAmI, error) {
+	if len(values) == 0 {
+		return onb.DefaultWhoAmI, nil
+	}
+	var out []onb.WhoAmI
+	for _, w := range values {
+		parts := strings.Split(w, "/")
+		qt, ok := dns.StringToType[strings.ToUpper(parts[len(parts)-1])]
+		if len(parts) != 3 || !ok {
+			return nil, usageError("--whoami %q: want SERVER:PORT/NAME/TYPE, TYPE one of A, AAAA, TXT", w)
+		}
+		out = append(out, onb.WhoAmI{Server: parts[0], Name: dns.Fqdn(parts[1]), Type: qt})
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -19,11 +20,15 @@ import (
 	"github.com/mailcred/mailcred/session"
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/explain"
+	"github.com/mailcred/mailcred/session/mta"
+	onb "github.com/mailcred/mailcred/session/onboard"
 	"github.com/mailcred/mailcred/session/profile"
 	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtpc"
 	"github.com/mailcred/mailcred/themes"
 	"github.com/mailcred/mailcred/tui"
+	onboardtui "github.com/mailcred/mailcred/tui/onboard"
+	"github.com/mailcred/mailcred/tui/panes"
 )
 
 // runWorkbench runs the screen until the user quits.
@@ -118,8 +123,15 @@ func newWorkbenchRun(g *globals, f *profileFlags) func(*cobra.Command, []string)
 		case err != nil:
 			return usageError("%v", err)
 		}
+		firstRun := errors.Is(err, profile.ErrNoProfile)
 		p.ApplyEnv(os.Getenv)
 		f.apply(&p)
+		if p.Via == "" {
+			// A local MTA is what real mail leaves by: test it, not mailcred's own client.
+			if _, ok := mta.Primary(mta.Detect("/")); ok {
+				p.Via = "mta"
+			}
+		}
 		if errs := p.Validate(); len(errs) > 0 {
 			return usageError("profile %s: %v", path, errors.Join(errs...))
 		}
@@ -136,8 +148,24 @@ func newWorkbenchRun(g *globals, f *profileFlags) func(*cobra.Command, []string)
 		if bench.Plan.Auth != nil {
 			secrets = append(secrets, bench.Plan.Auth.Password)
 		}
-		return runWorkbench(cmd.Context(), g, tui.Config{Theme: theme, Bench: bench, Watch: watch,
+		obCfg, err := onboardingConfig(g, p, bench)
+		if err != nil {
+			return err
+		}
+		var obPane *onboardtui.Pane
+		extra := func(ctx *panes.Context) panes.Component {
+			obPane = onboardtui.NewPane(ctx, onboardtui.Options{Config: obCfg, Interval: 30 * time.Second})
+			return obPane
+		}
+		err = runWorkbench(cmd.Context(), g, tui.Config{Theme: theme, Bench: bench, Watch: watch,
+			Extra: []func(*panes.Context) panes.Component{extra}, FocusExtra: firstRun,
 			SaveReport: g.workbenchReport(".", append(secrets, bench.DQSKey.Reveal())...)})
+		if obPane != nil {
+			for _, c := range obPane.Changes() {
+				fmt.Fprintln(g.io.Err, "changed: "+c.String())
+			}
+		}
+		return err
 	}
 }
 
@@ -166,6 +194,11 @@ func profileBench(g *globals, p profile.Profile) (*session.HostBench, error) {
 	}
 	if route.Kind == session.ViaMTA {
 		plan.DKIM = nil // the MTA signs; the key stays in the evidence for the checks
+		if p.MTACommand != "" {
+			if plan.Route.MTA, err = mta.ParseCommand(p.MTACommand, ""); err != nil {
+				return nil, usageError("profile mta_command: %v", err)
+			}
+		}
 	}
 	if plan.Auth, err = profileAuth(g, p); err != nil {
 		return nil, err
@@ -237,4 +270,50 @@ func profileAuth(g *globals, p profile.Profile) (*smtpc.Credentials, error) {
 		return nil, usageError("profile auth_user %s: the password is empty", p.AuthUser)
 	}
 	return creds, nil
+}
+
+// onboardingConfig is the Onboarding pane's setup, from the profile: the
+// domain, the From address, the DKIM selector and key, the MTA the sends
+// go through, and the resolver the workbench uses.
+func onboardingConfig(g *globals, p profile.Profile, bench *session.HostBench) (onb.Config, error) {
+	r, err := bench.NewResolver()
+	if err != nil {
+		return onb.Config{}, err
+	}
+	providers, err := onb.LoadProviders()
+	if err != nil {
+		return onb.Config{}, err
+	}
+	cfg := onb.Config{Domain: p.SendingDomain(), From: parseAddress(p.From).Address, Selector: p.Selector, Resolver: r,
+		Port25: onb.DefaultPort25Targets, Providers: providers, KeyPath: p.KeyPath,
+		Capture: netip.MustParseAddrPort("127.0.0.1:2525")}
+	// $MAILCRED_WHOAMI and $MAILCRED_PORT25_TARGETS (comma-separated, as
+	// onboard's --whoami and --port25-target) replace the public services.
+	var who []string
+	if v, ok := lookupEnv(g.io.Env, "MAILCRED_WHOAMI"); ok && v != "" {
+		who = strings.Split(v, ",")
+	}
+	if cfg.WhoAmI, err = parseWhoAmI(who); err != nil {
+		return cfg, err
+	}
+	if v, ok := lookupEnv(g.io.Env, "MAILCRED_PORT25_TARGETS"); ok && v != "" {
+		cfg.Port25 = strings.Split(v, ",")
+	}
+	cfg.MTA.Command = bench.Plan.Route.MTA
+	if len(cfg.MTA.Command.Argv) == 0 {
+		if found, ok := mta.Primary(mta.Detect("/")); ok {
+			cfg.MTA.Command, _ = mta.CommandFor(found)
+		}
+	}
+	if cfg.MTA.Command.Kind == mta.Exim {
+		if c := cfg.MTA.Command.ConfigFile(); c != "" {
+			cfg.EximConfig = c // a candidate configuration: the file to change
+		} else if _, err := os.Stat("/etc/exim4/update-exim4.conf.conf"); err == nil {
+			cfg.EximConfig = "/etc/exim4/exim4.conf.localmacros"
+		}
+		if os.Geteuid() == 0 {
+			cfg.KeyOwner = "Debian-exim"
+		}
+	}
+	return cfg, nil
 }
