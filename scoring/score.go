@@ -31,7 +31,7 @@ var DefaultWeights = Weights{
 	"tlsrpt.record":    0.25,
 	"dane.tlsa":        0,
 	"bimi.record":      0,
-	// Message and session checks (issue 3) join with their own weights.
+	// Message and session checks join with their own weights.
 	"headers.to":         1.2,
 	"headers.from":       1.0,
 	"headers.date":       0.5,

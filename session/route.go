@@ -34,7 +34,7 @@ type Family int
 
 // The families. FamilyAny tries IPv6 addresses first, then IPv4 (the
 // RFC 6724 default policy table prefers IPv6); -4 is the way out when the
-// host's IPv6 address has no PTR, as in DESIGN.md's story.
+// host's IPv6 address has no PTR, as in the demo's story.
 const (
 	FamilyAny Family = 0
 	Family4   Family = 4

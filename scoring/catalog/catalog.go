@@ -1,5 +1,5 @@
 // Package catalog assembles the checks of every subject package into the
-// catalogue of DESIGN.md, in the order a person reads them.
+// catalogue (README.md, "Checks and the score"), in the order a person reads them.
 package catalog
 
 import (

@@ -5,9 +5,8 @@ import "net/netip"
 // Catalogue returns the lists mailcred asks, IP lists first, built afresh
 // on each call so that no caller can change what another sees.
 //
-// Facts come from /work/shared/knowledge.md section (a) "DNSBL catalogue"
-// (which names the operators' pages it was taken from); each List.Source
-// says which part. Items marked "unverified" there are marked so here.
+// Facts come from the operators' own pages; each List.Source names them.
+// What could not be confirmed there is marked "unverified".
 //
 // Deliberately absent: SORBS (dnsbl.sorbs.net and its sub-zones). Proofpoint
 // decommissioned it on 2024-06-05 and emptied the zones; any answer it still
@@ -47,12 +46,12 @@ const (
 )
 
 // What to do when a list refuses the resolver: the same advice for every
-// operator that blocks public resolvers (knowledge.md (a), final paragraph).
+// operator that blocks public resolvers.
 const remedyOwnResolver = "Query from your own recursive resolver rather than a public one: " +
 	"install unbound on the host (no forwarders) and run mailcred with --resolver 127.0.0.1:53."
 
 // spamhausRefusals are the Spamhaus error codes, shared by every Spamhaus
-// zone (knowledge.md (a) Spamhaus, "Error codes (range 127.255.255.0/24)").
+// zone (docs.spamhaus.com, "Error codes", 127.255.255.0/24).
 func spamhausRefusals() []Refusal {
 	return []Refusal{
 		{
@@ -78,7 +77,7 @@ func spamhausRefusals() []Refusal {
 	}
 }
 
-// spamhausTerms is the Spamhaus free-use policy (knowledge.md (a), "Usage terms").
+// spamhausTerms is the Spamhaus free-use policy (docs.spamhaus.com, usage terms).
 const spamhausTerms = "Free public mirrors only if all hold: non-commercial use, < 100,000 SMTP connections/day " +
 	"and < 300,000 DNSBL queries/day, and not from cloud or public resolvers; otherwise a DQS key or a paid feed."
 
@@ -99,7 +98,7 @@ func spamhausZEN() List {
 		TestListed: testIPListed, TestClean: testIPClean,
 		Delist: spamhausDelist, DelistNote: "Blocklist Removal Center: SBL/XBL self-service; PBL through the ISP or the PBL form; URL unverified",
 		Terms: spamhausTerms,
-		Source: "knowledge.md (a) Spamhaus, from docs.spamhaus.com \"Available Zones\" and spamhaus.org/news/article/788; " +
+		Source: "docs.spamhaus.com \"Available Zones\" and spamhaus.org/news/article/788; " +
 			"IPv6 per Spamhaus statement S012 (RFC 5782 queries); delist URL unverified",
 	}
 }
@@ -113,7 +112,7 @@ func spamCop() List {
 		TestListed: testIPListed, TestClean: testIPClean,
 		Delist: "https://www.spamcop.net/bl.shtml", DelistNote: "expires automatically once the spam stops",
 		Terms:  "Report-driven and aggressive; SpamCop itself advises tagging rather than rejecting.",
-		Source: "knowledge.md (a) Other IP lists; no IPv6 data documented",
+		Source: "spamcop.net/bl.shtml; no IPv6 data documented",
 	}
 }
 
@@ -127,7 +126,7 @@ func barracuda() List {
 		Delist: "https://www.barracudacentral.org/rbl/removal-request", DelistNote: "manual review, ~24 h",
 		Terms: "Free, but the querying DNS server must be registered at barracudacentral.org; " +
 			"an unregistered resolver gets no useful answers (the health check shows it).",
-		Source: "knowledge.md (a) Other IP lists; single IPv4 addresses only",
+		Source: "barracudacentral.org; single IPv4 addresses only",
 	}
 }
 
@@ -140,7 +139,7 @@ func psbl() List {
 		TestListed: testIPListed, TestClean: testIPClean,
 		Delist: "https://psbl.org/", DelistNote: "self-service removal, anyone can remove",
 		Terms:  "Free for anyone; an rsync mirror is available.",
-		Source: "knowledge.md (a) Other IP lists; no IPv6 data documented",
+		Source: "psbl.org; no IPv6 data documented",
 	}
 }
 
@@ -159,7 +158,7 @@ func mailspikeBL() List {
 		TestListed: testIPListed, TestClean: testIPClean,
 		Delist: "https://mailspike.org/", DelistNote: "self-service form; listings are automated and temporary; form URL not captured",
 		Terms:  mailspikeTerms,
-		Source: "knowledge.md (a) Other IP lists (bl = z-list 127.0.0.2 + reputation L3–L5)",
+		Source: "mailspike.org/usage.html (bl = z-list 127.0.0.2 + reputation L3–L5)",
 	}
 }
 
@@ -185,7 +184,7 @@ func mailspikeRep() List {
 		},
 		Delist: "https://mailspike.org/", DelistNote: "reputation follows behaviour; it cannot be delisted",
 		Terms:  mailspikeTerms,
-		Source: "knowledge.md (a) Other IP lists, Mailspike rep codes .10 L5 … .20 H5",
+		Source: "mailspike.org/usage.html, rep codes .10 L5 … .20 H5",
 	}
 }
 
@@ -201,7 +200,7 @@ func spamRATS() List {
 		TestListed: testIPListed, TestClean: testIPClean,
 		Delist: "https://www.spamrats.com/", DelistNote: "lookup and removal; URL unverified",
 		Terms:  "Check only the connecting IP; SpamRATS' terms of service decide free use.",
-		Source: "knowledge.md (a) Other IP lists; no IPv6 data documented",
+		Source: "spamrats.com lists.php; no IPv6 data documented",
 	}
 }
 
@@ -216,7 +215,7 @@ func uceprotect1() List {
 		TestListed: testIPListed, TestClean: testIPClean,
 		Delist: uceprotectDelist, DelistNote: "wait for expiry, or paid express delisting",
 		Terms:  "Free to query; listings expire by themselves.",
-		Source: "knowledge.md (a) Other IP lists",
+		Source: "uceprotect.net",
 	}
 }
 
@@ -231,7 +230,7 @@ func uceprotect2() List {
 		TestListed: testIPListed, TestClean: testIPClean,
 		Delist: uceprotectDelist, DelistNote: "the provider must clean up its range",
 		Terms:  "Escalation list; few receivers block on it.",
-		Source: "knowledge.md (a) Other IP lists",
+		Source: "uceprotect.net",
 	}
 }
 
@@ -244,7 +243,7 @@ func uceprotect3() List {
 		TestListed: testIPListed, TestClean: testIPClean,
 		Delist: uceprotectDelist, DelistNote: "cleared when the ASN's L1 share drops; paid \"whitelisting\" offered",
 		Terms:  "Escalation list; few receivers block on it.",
-		Source: "knowledge.md (a) Other IP lists",
+		Source: "uceprotect.net",
 	}
 }
 
@@ -273,7 +272,7 @@ func spamhausDBL() List {
 		TestListed: "dbltest.com", TestClean: testNameClean,
 		Delist: spamhausDelist, DelistNote: "Blocklist Removal Center (URL unverified)",
 		Terms:  spamhausTerms,
-		Source: "knowledge.md (a) Spamhaus table (dbl) and Domain / URI lists; test point dbltest.com → 127.0.1.2",
+		Source: "docs.spamhaus.com (DBL return codes); test point dbltest.com → 127.0.1.2",
 	}
 }
 
@@ -298,7 +297,7 @@ func surblMulti() List {
 		TestListed: "test.surbl.org", TestClean: testNameClean,
 		Delist: "https://surbl.org/", DelistNote: "lookup and removal; URL unverified",
 		Terms:  "Free under 1,000 users / 250,000 messages a day, never inside a paid product (surbl.org/usage-policy).",
-		Source: "knowledge.md (a) Domain / URI lists (bitmask 8 PH, 16 MW, 64 ABUSE, 128 CR; 4 DM and 32 CT informational)",
+		Source: "surbl.org implementation notes (bitmask 8 PH, 16 MW, 64 ABUSE, 128 CR; 4 DM and 32 CT informational)",
 	}
 }
 
@@ -332,6 +331,6 @@ func uriblMulti() List {
 		TestListed: "test.uribl.com", TestClean: testNameClean,
 		Delist: "https://uribl.com/", DelistNote: "lookup and removal; URL unverified",
 		Terms:  "Low-volume public use; big users and public resolvers are refused (uribl.com/refused.shtml).",
-		Source: "knowledge.md (a) Domain / URI lists (bitmask 2 black, 4 grey, 8 red; test.uribl.com → 127.0.0.14)",
+		Source: "uribl.com about and refused pages (bitmask 2 black, 4 grey, 8 red; test.uribl.com → 127.0.0.14)",
 	}
 }

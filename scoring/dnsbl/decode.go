@@ -8,7 +8,7 @@ import (
 
 // loopback8 is 127.0.0.0/8: every genuine DNSBL answer lies in it
 // (RFC 5782); anything else was written by someone else — a resolver that
-// rewrites NXDOMAIN, a captive portal, a parked zone (knowledge.md (a)).
+// rewrites NXDOMAIN, a captive portal, a parked zone.
 var loopback8 = netip.PrefixFrom(netip.AddrFrom4([4]byte{127, 0, 0, 0}), 8)
 
 // Meaning is what one return code (or one bit of it) says.
@@ -35,7 +35,8 @@ type Decoded struct {
 // Decode interprets the A answers of a list query. It never fails: every
 // combination of addresses has a meaning, and the precedence is
 // foreign answers, then refusals, then listings — so an error code is
-// never read as a listing (haraka-plugin-uribl#2, mail-in-a-box#2332, mox#354).
+// never read as a listing (github.com/haraka/haraka-plugin-uribl/issues/2,
+// github.com/mail-in-a-box/mailinabox/issues/2332, github.com/mjl-/mox/issues/354).
 func Decode(l List, answers []netip.Addr) Decoded {
 	var d Decoded
 	for _, a := range answers {

@@ -110,7 +110,7 @@ type List struct {
 	Delist                string // the page where removal is requested (a URL)
 	DelistNote            string // how removal works: self-service, expiry, provider only
 	Terms                 string // conditions of free use
-	Source                string // where the facts come from (knowledge.md section and the operator's page)
+	Source                string // where the facts come from (the operator's pages)
 }
 
 // String returns the list's name and zone.
@@ -141,7 +141,7 @@ func Filter(lists []List, kind Kind) []List {
 	return out
 }
 
-// dqsKeyLen is the length of a Spamhaus DQS key (knowledge.md (a), Spamhaus).
+// dqsKeyLen is the length of a Spamhaus DQS key (docs.spamhaus.com, DQS).
 const dqsKeyLen = 26
 
 // UseDQS returns a copy of lists in which the public Spamhaus zones are

@@ -6,7 +6,7 @@ import (
 	"github.com/mailcred/mailcred/scoring"
 )
 
-// Check ids of the catalogue (DESIGN.md, "Check catalogue").
+// Check ids of the catalogue (README.md, "Checks and the score"); JSON and tests use them.
 const (
 	CheckSignature = "dkim.signature"
 	CheckAlignment = "dmarc.alignment"

@@ -8,7 +8,7 @@ import (
 	"github.com/mailcred/mailcred/scoring/dnsx"
 )
 
-// Check ids of the catalogue (DESIGN.md, "Check catalogue").
+// Check ids of the catalogue (README.md, "Checks and the score"); JSON and tests use them.
 const (
 	CheckRecord  = "spf.record"
 	CheckLookups = "spf.lookups"
@@ -17,7 +17,7 @@ const (
 )
 
 // maxRecordSize is the record size above which the TXT answer risks not
-// fitting a 512-byte UDP reply (knowledge.md: "roughly ≤ 450 bytes").
+// fitting a 512-byte UDP reply (a 512-byte reply less the header and question: roughly 450 bytes).
 const maxRecordSize = 450
 
 // Checks returns the catalogue entries spf.record, spf.lookups, spf.all and
@@ -54,7 +54,7 @@ func envelopeSender(ev scoring.Evidence) string {
 }
 
 // dnsError is the result of a check that could not look its records up:
-// status error, never fail (DESIGN.md), with what to do about it.
+// status error, never fail, with what to do about it.
 func dnsError(id, title, what string) scoring.Result {
 	return scoring.Result{
 		ID: id, Status: scoring.Error, Title: title + ": could not be checked",

@@ -7,7 +7,7 @@
 // A draft is a plain value: validation reports every problem at once as
 // *FieldError values and never changes the draft, so an editor keeps what
 // the user typed. Headers can be left out on purpose (Omit) to reproduce a
-// broken sender, such as the missing To: of DESIGN.md's story.
+// broken sender, such as the missing To: of the demo's story.
 package compose
 
 import (

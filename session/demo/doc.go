@@ -11,7 +11,7 @@
 // in `mailcred demo`.
 //
 // The world starts in a scenario (Scenarios lists them; "story" is the
-// bare VPS of DESIGN.md's story) and changes only through fixes, applied
+// bare VPS of the README's story) and changes only through fixes, applied
 // with Apply, each taking effect after a simulated propagation delay
 // measured on an injectable clock. Providers see the sender's simulated
 // address (192.0.2.25, or 2001:db8::25 while IPv6 sending is on), never

@@ -35,7 +35,7 @@ func replyTable() map[string]replyText {
 				" https://support.google.com/mail/?p=IPv6AuthError for more information",
 				". {ref} - gsmtp",
 			},
-			source: "knowledge.md (b) Gmail key codes, (d) Gmail; wrapping as Gmail sends it",
+			source: "support.google.com/mail/answer/81126 (IPv6 PTR and authentication); wrapping as Gmail sends it",
 		},
 		"gmail.unauthenticated": {
 			code: 550, enhanced: "5.7.26", perLine: true,
@@ -50,7 +50,7 @@ func replyTable() map[string]replyText {
 				" For instructions on setting up authentication, go to",
 				" https://support.google.com/mail/answer/81126#authentication {ref} - gsmtp",
 			},
-			source: "knowledge.md (d) Gmail 5.7.26; support.google.com/a/answer/3726730",
+			source: "support.google.com/a/answer/3726730 (Gmail 5.7.26)",
 		},
 		"gmail.dmarc-policy": {
 			code: 550, enhanced: "5.7.26", perLine: true,
@@ -61,20 +61,20 @@ func replyTable() map[string]replyText {
 				"the DMARC initiative, go to",
 				" https://support.google.com/mail/?p=DmarcRejection {ref} - gsmtp",
 			},
-			source: "knowledge.md (d) Gmail 5.7.26 DMARC",
+			source: "support.google.com/a/answer/3726730 (Gmail 5.7.26, DMARC)",
 		},
 		"outlook.s3140": {
 			code: 550, enhanced: "5.7.1",
 			lines: []string{"Unfortunately, messages from [{ip}] weren't sent. Please contact your Internet service " +
 				"provider since part of their network is on our block list (S3140). You can also refer your provider " +
 				"to http://mail.live.com/mail/troubleshooting.aspx#errors."},
-			source: "knowledge.md (b) Microsoft consumer, (d) Outlook.com S3140",
+			source: "postmaster.live.com (Outlook.com S3140 block list reply)",
 		},
 		"outlook.spamhaus": {
 			code: 550, enhanced: "5.7.1",
 			lines: []string{"Service unavailable, Client host [{ip}] blocked using Spamhaus. To request removal " +
 				"from this list see https://www.spamhaus.org/query/ip/{ip} (AS3130). [{ref}]"},
-			source: "the shape of Outlook.com's Spamhaus bounces in public samples; not in knowledge.md (unverified)",
+			source: "the shape of Outlook.com's Spamhaus bounces in public samples (unverified)",
 		},
 		"gmx.bad-ptr": {
 			code: 554,
@@ -84,7 +84,7 @@ func replyTable() map[string]replyText {
 				"Bad DNS PTR resource record.",
 				"For explanation visit https://postmaster.gmx.net/en/case?c=r0601&i=ip&v={ip}&r={ref}",
 			},
-			source: "knowledge.md (d) GMX / web.de / mail.com (gmx.net replaced by the demo's gmx.example)",
+			source: "postmaster.gmx.com/en/error-messages (gmx.net replaced by the demo's gmx.example)",
 		},
 		"relay-denied": {
 			code: 550, enhanced: "5.7.1",

@@ -4,7 +4,7 @@
 // bounded line reader rather than net/textproto, whose ReadLine keeps a
 // whole line in memory however long a server makes it.
 //
-// go-smtp's client cannot be used for this (see STYLE.md, pitfalls): its
+// go-smtp's client cannot be used for this: its
 // DebugWriter mixes both directions and includes AUTH credentials, STARTTLS
 // is chosen when the client is created, it takes no context and its
 // timeouts are five minutes. Here:

@@ -22,7 +22,7 @@ import (
 	"github.com/mailcred/mailcred/themes"
 )
 
-// Check is the outcome of `mailcred check`: the JSON contract of DESIGN.md
+// Check is the outcome of `mailcred check`: the JSON contract in README.md
 // ({"score", "max", "checks": [...]}) plus what was asked of DNS.
 type Check struct {
 	Domain    string           `json:"domain"`
