@@ -45,7 +45,9 @@ func (r *Resolver) exchangeUDP(ctx context.Context, m *dns.Msg, server string) (
 		return nil, err
 	}
 	m = asSent(m, out)
-	buf := make([]byte, 65535)
+	// One byte more than we advertised is enough to see a reply break
+	// the limit; such a reply is asked again over TCP, never parsed.
+	buf := make([]byte, int(r.cfg.UDPSize)+1)
 	var rejected error
 	for {
 		n, err := conn.Read(buf)
@@ -58,6 +60,9 @@ func (r *Resolver) exchangeUDP(ctx context.Context, m *dns.Msg, server string) (
 				return nil, fmt.Errorf("no valid reply, only a rejected one: %w", rejected)
 			}
 			return nil, err
+		}
+		if n > int(r.cfg.UDPSize) && n >= 12 && uint16(buf[0])<<8|uint16(buf[1]) == m.Id && buf[2]&0x80 != 0 {
+			return nil, errOversize
 		}
 		reply := new(dns.Msg)
 		if uerr := reply.Unpack(buf[:n]); uerr != nil {
@@ -73,9 +78,6 @@ func (r *Resolver) exchangeUDP(ctx context.Context, m *dns.Msg, server string) (
 		}
 		if reply.Truncated {
 			return reply, nil
-		}
-		if n > int(r.cfg.UDPSize) && n > dns.MinMsgSize {
-			return nil, errOversize
 		}
 		if err := ownersOnChain(reply); err != nil {
 			rejected = err
