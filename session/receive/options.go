@@ -85,6 +85,9 @@ type Options struct {
 	NewResolver func(domains ...string) (*dnsx.Resolver, error)
 	// Weights score the results; default scoring.DefaultWeights.
 	Weights scoring.Weights
+	// DQSKey, when set, asks the Spamhaus lists through DQS
+	// (dnsbl.WithDQS); NewResolver's resolvers must mask it.
+	DQSKey scoring.Secret
 
 	// OnReport receives the report of every message scored, before the
 	// client gets its reply. It is called from the session's goroutine,

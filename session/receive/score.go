@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dnsbl"
 	"github.com/mailcred/mailcred/scoring/receiver"
 	"github.com/mailcred/mailcred/scoring/safetext"
 )
@@ -47,7 +49,11 @@ func (s *Server) score(tr transaction, in capture) (rep Report, err error) {
 	if err != nil {
 		return Report{}, fmt.Errorf("resolver: %w", err)
 	}
-	sc := receiver.ScoreMessage(ctx, r, raw, conn, receiver.Options{AuthservID: s.opts.Hostname, Weights: s.opts.Weights})
+	opts := receiver.Options{AuthservID: s.opts.Hostname, Weights: s.opts.Weights}
+	if key := s.opts.DQSKey; key != "" {
+		opts.Checks = func(*receiver.Verdict) []scoring.Check { return dnsbl.WithDQS(receiver.ReceivedChecks(), key) }
+	}
+	sc := receiver.ScoreMessage(ctx, r, raw, conn, opts)
 	if err := s.ctx.Err(); err != nil {
 		return Report{}, fmt.Errorf("scoring abandoned: %w", err)
 	}

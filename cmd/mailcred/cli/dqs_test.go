@@ -115,3 +115,27 @@ func TestWorkbenchBenchUsesTheProfilesDQSKey(t *testing.T) {
 		t.Errorf("malformed profile key: %v", err)
 	}
 }
+
+// receive asks DBL through DQS for the From domain of what it receives,
+// and its JSON line names the DQS list without the key.
+func TestReceiveUsesTheDQSKey(t *testing.T) {
+	srv := worldServer(t, false)
+	dbl := testDQSKey + ".dbl.dq.spamhaus.net."
+	for _, l := range []string{"dbltest.com." + dbl + " 60 IN A 127.0.1.2", "example.com." + dbl + " 60 IN A 127.0.1.2",
+		"2.0.0.127." + testDQSKey + ".zen.dq.spamhaus.net. 60 IN A 127.0.0.2"} {
+		if err := srv.AddRecord(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := startReceive(t, []string{envDQSKey + "=" + testDQSKey}, "receive", "--listen", "127.0.0.1:0", "--resolver", srv.Addr,
+		"--format", "json", "--domain", "example.org")
+	if _, err := sendTo(t, r.addr, "bob@example.org", goodMessage(t)); err != nil {
+		t.Fatal(err)
+	}
+	r.stop(t)
+	out := r.out.String()
+	if !strings.Contains(out, "Spamhaus DBL (DQS)") || !strings.Contains(out, "****.dbl.dq.spamhaus.net") {
+		t.Errorf("receive line does not show the DQS listing:\n%.1500s", out)
+	}
+	assertNoDQSKey(t, out, r.err.String())
+}

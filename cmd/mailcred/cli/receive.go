@@ -117,6 +117,7 @@ func runReceive(cmd *cobra.Command, g *globals, f *receiveFlags) error {
 		Certificate:     cert,
 		MaxMessageBytes: maxSize,
 		NewResolver:     func(domains ...string) (*dnsx.Resolver, error) { return g.newSharedResolver(cache, domains...) },
+		DQSKey:          g.dqsSecret(),
 		OnReport:        p.report,
 		ErrorLog:        errLog,
 	})
