@@ -107,7 +107,7 @@ func (t Text) fix(w io.Writer, pad string, f *scoring.Fix) {
 		fmt.Fprintln(w, pad+"  "+safetext.Line(rec.ZoneLine(), 0))
 	}
 	if f.Snippet != "" {
-		for _, l := range strings.Split(safetext.Text(strings.TrimRight(f.Snippet, "\n"), 0), "\n") {
+		for _, l := range strings.Split(safetext.Text(strings.TrimRight(f.Snippet, "\r\n"), 0), "\n") {
 			fmt.Fprintln(w, pad+"  "+l)
 		}
 	}
