@@ -21,8 +21,11 @@
 # answers); queries what one run asks; t₀ the wall time at 0 ms; for each
 # delay d the wall time t, rtt = (t − t₀)/d and rtt/crit. `smtp` is the
 # bare delivery `send` makes (mailcred's SMTP client alone), the reference
-# for send's goal. `receive` times the answer to DATA; its second row is a
-# second message to the same server (what a shared cache saves).
+# for send's goal. `receive` is reached through a proxy holding each of its
+# replies for the same delay (a client one round trip away), and times
+# from the end of the message to the answer to DATA, that answer's own
+# trip included; its second row is a second message to the same server
+# (what a shared cache saves).
 #
 # Goals: check ≤ 1.1 × crit (with 2 and with 8 sending IPs), score ≤ 1.5 ×
 # crit, send ≤ bare SMTP + 1 round trip, receive answers DATA within 3

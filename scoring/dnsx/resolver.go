@@ -554,3 +554,9 @@ func ServersFromFlag(flag string) []string {
 	}
 	return out
 }
+
+// Fresh lists the domains this resolver asks authoritative servers about
+// (Config.Fresh, as fully qualified names); empty when it asks only the
+// recursive servers. A caller holding a resolver made for some domains
+// can tell whether it serves others as well.
+func (r *Resolver) Fresh() []string { return append([]string(nil), r.cfg.Fresh...) }

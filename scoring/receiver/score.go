@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dnsbl"
@@ -124,6 +125,76 @@ func ScoreMessage(ctx context.Context, r *dnsx.Resolver, raw []byte, conn Connec
 	}
 	s.Score = w.Compute(s.Results)
 	return s
+}
+
+// Prepare asks DNS, for a message conn is about to deliver, what
+// ScoreMessage will ask that the connection and the envelope alone decide:
+// SPF for MAIL FROM and HELO, the DMARC record of the envelope's domain
+// (most often the From domain too), reverse DNS and the blocklists. A
+// receiving server calls it at MAIL FROM, while the client is still
+// sending recipients and the message; ScoreMessage with the same r then
+// finds those answers cached or joins them in flight, and only what the
+// message says (its DKIM keys, another From domain's DMARC) is left to
+// ask. Nothing is judged here: the answers are all it leaves behind. It
+// returns when they are in or ctx is done; cancel ctx when the
+// transaction is reset.
+func Prepare(ctx context.Context, r *dnsx.Resolver, conn Connection, opts Options) {
+	ev, _ := conn.Evidence(nil)
+	helo := ev.HELO
+	// The From domain is not known yet; the envelope's is the best guess
+	// (a wrong one costs a few spare questions, never a verdict).
+	ev.Domain = spfDomain(ev.MailFrom, helo)
+	var wg sync.WaitGroup
+	start := func(f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f()
+		}()
+	}
+	var mf, h *spf.Evaluation
+	startSPF(ctx, start, r, ConnectingIP(ev), ev.MailFrom, helo, &mf, &h)
+	if ev.Domain != "" {
+		start(func() { discoverDMARC(ctx, r, ev.Domain) })
+		if ip := ConnectingIP(ev); ip.IsValid() {
+			start(func() { exchangerAddrs(ctx, r, ev.Domain, ip) })
+		}
+	}
+	if opts.Checks == nil {
+		checks := ReceivedChecks()
+		if opts.Adjust != nil {
+			checks = opts.Adjust(checks)
+		}
+		// Without a message only the checks of the connection apply.
+		start(func() { scoring.RunAll(ctx, &scoring.Env{Evidence: ev, DNS: r}, checks) })
+	}
+	wg.Wait()
+}
+
+// exchangerAddrs asks for domain's MX and its exchangers' addresses of
+// ip's family: what an SPF "mx" naming the domain asks at the end of its
+// include chain (the deepest lookup of many a chain), and where a bounce
+// would go. At most spf.MaxNames exchangers, as "mx" uses (RFC 7208 §4.6.4).
+func exchangerAddrs(ctx context.Context, r *dnsx.Resolver, domain string, ip netip.Addr) {
+	mxs := r.Lookup(ctx, domain, dnsx.TypeMX).MXs()
+	if len(mxs) > spf.MaxNames {
+		return
+	}
+	qtype := dnsx.TypeA
+	if ip.Unmap().Is6() {
+		qtype = dnsx.TypeAAAA
+	}
+	var wg sync.WaitGroup
+	for _, mx := range mxs {
+		if host := strings.TrimSuffix(mx.Host, "."); host != "" {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.Lookup(ctx, host, qtype)
+			}()
+		}
+	}
+	wg.Wait()
 }
 
 // runReceived runs the checks, all at once: the header hygiene checks on

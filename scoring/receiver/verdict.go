@@ -112,19 +112,12 @@ func judge(ctx context.Context, r *dnsx.Resolver, ev scoring.Evidence) *Verdict 
 		}()
 	}
 	var heloSPF *spf.Evaluation
-	if v.IP.IsValid() {
-		start(func() { v.SPF = spf.Evaluate(ctx, r, v.IP, v.MailFrom, v.HELO) })
-		// check_host() for HELO unless it is the MAIL FROM identity already
-		// (a bounce's, or a sender at the HELO name): known from the names.
-		if v.HELO != "" && !strings.EqualFold(v.HELO, spfDomain(v.MailFrom, v.HELO)) {
-			start(func() { heloSPF = spf.Evaluate(ctx, r, v.IP, "", v.HELO) })
-		}
-	}
+	startSPF(ctx, start, r, v.IP, v.MailFrom, v.HELO, &v.SPF, &heloSPF)
 	start(func() { v.DKIM, v.DKIMErr = verifySignatures(ctx, r, ev.Message, v.FromDomain) })
 	if v.FromDomain != "" {
 		// Ask for the DMARC record now; it is evaluated below, with the
 		// results, from the resolver's cache.
-		start(func() { dmarc.Evaluate(ctx, r, dmarc.AlignmentInput{FromDomain: v.FromDomain}) })
+		start(func() { discoverDMARC(ctx, r, v.FromDomain) })
 	}
 	wg.Wait()
 	if heloSPF != nil && !strings.EqualFold(v.HELO, v.SPF.Domain) {
@@ -144,6 +137,25 @@ func judge(ctx context.Context, r *dnsx.Resolver, ev scoring.Evidence) *Verdict 
 		}
 	}
 	return v
+}
+
+// startSPF starts check_host() for the MAIL FROM identity and, unless it
+// is that identity already (a bounce's, or a sender at the HELO name:
+// known from the names), for the HELO identity; nothing without an IP.
+func startSPF(ctx context.Context, start func(func()), r *dnsx.Resolver, ip netip.Addr, mailFrom, helo string, mf, h **spf.Evaluation) {
+	if !ip.IsValid() {
+		return
+	}
+	start(func() { *mf = spf.Evaluate(ctx, r, ip, mailFrom, helo) })
+	if helo != "" && !strings.EqualFold(helo, spfDomain(mailFrom, helo)) {
+		start(func() { *h = spf.Evaluate(ctx, r, ip, "", helo) })
+	}
+}
+
+// discoverDMARC asks for the DMARC record of a From domain (and its tree
+// walk): the evaluation proper comes later, from the resolver's cache.
+func discoverDMARC(ctx context.Context, r *dnsx.Resolver, fromDomain string) {
+	dmarc.Evaluate(ctx, r, dmarc.AlignmentInput{FromDomain: fromDomain})
 }
 
 // spfDomain is the domain check_host() is asked about for sender: its

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -107,9 +108,13 @@ func runSMTP(w *world) (time.Duration, error) {
 }
 
 // runReceive starts `mailcred receive` on a free loopback port and
-// delivers the world's message to it over plain SMTP; what is timed is
-// the DATA exchange, from the message's end to the server's answer (the
-// score). A new server each time: its first message, nothing cached.
+// delivers the world's message to it over plain SMTP, through a proxy
+// that holds each reply for the same delay as the DNS server's (a client
+// one round trip away: the server sees RCPT, DATA and the message one
+// round trip apart, as it would on the Internet). What is timed is from
+// the message's end to the server's answer (the score), so it includes
+// the answer's own trip back. A new server each time: its first message,
+// nothing cached.
 func runReceive(w *world) (time.Duration, error) {
 	d, _, err := receiveTwice(w)
 	return d, err
@@ -148,10 +153,16 @@ func receiveTwice(w *world) (first, second time.Duration, err error) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if first, err = dataTime(addr, w.message); err != nil {
+	proxy, err := startDelayProxy(addr)
+	if err != nil {
 		return 0, 0, err
 	}
-	second, err = dataTime(addr, w.message)
+	defer proxy.close()
+	proxy.setDelay(time.Duration(w.proxy.delay.Load()))
+	if first, err = dataTime(proxy.addr(), w.message); err != nil {
+		return 0, 0, err
+	}
+	second, err = dataTime(proxy.addr(), w.message)
 	return first, second, err
 }
 
@@ -173,9 +184,9 @@ func dataTime(addr string, msg []byte) (time.Duration, error) {
 	if _, err := c.Rcpt(ctx, rcpt); err != nil {
 		return 0, err
 	}
-	start := time.Now()
-	reply, err := c.Data(ctx, bytes.NewReader(msg))
-	took := time.Since(start)
+	body := &endTimer{r: bytes.NewReader(msg)}
+	reply, err := c.Data(ctx, body)
+	took := time.Since(body.end)
 	if err != nil {
 		return took, err
 	}
@@ -184,4 +195,19 @@ func dataTime(addr string, msg []byte) (time.Duration, error) {
 	}
 	c.Quit(ctx)
 	return took, nil
+}
+
+// endTimer notes when the message has been read to its end: the client
+// sends the final "." right after.
+type endTimer struct {
+	r   io.Reader
+	end time.Time
+}
+
+func (e *endTimer) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF && e.end.IsZero() {
+		e.end = time.Now()
+	}
+	return n, err
 }

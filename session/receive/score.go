@@ -25,10 +25,29 @@ type transaction struct {
 	tls      string
 }
 
+// receiverOptions are how a message is scored here, and the early work
+// started for it.
+func (s *Server) receiverOptions() receiver.Options {
+	opts := receiver.Options{AuthservID: s.opts.Hostname, Weights: s.opts.Weights}
+	if key := s.opts.DQSKey; key != "" {
+		// Adjust, not Checks: the checks start with the verdict, not after.
+		opts.Adjust = func(c []scoring.Check) []scoring.Check { return dnsbl.WithDQS(c, key) }
+	}
+	return opts
+}
+
+// connection is what the receiver judges of the session.
+func (tr transaction) connection() receiver.Connection {
+	return receiver.Connection{IP: tr.peer.Addr(), HELO: tr.helo, MailFrom: tr.mailFrom, TLS: tr.tls}
+}
+
 // score judges the message as `mailcred score` does, with what the SMTP
 // session saw as evidence: the peer's IP, the HELO name, the MAIL FROM.
 // It fails only when no resolver can be made or the server is closing.
-func (s *Server) score(tr transaction, in capture) (rep Report, err error) {
+//
+// The DNS work started at MAIL FROM (e, when not nil) is joined when it is
+// of the same connection and envelope.
+func (s *Server) score(tr transaction, in capture, e *early) (rep Report, err error) {
 	raw := in.kept
 	defer func() {
 		// Judge reads hostile input outside scoring.Run's own guard.
@@ -39,21 +58,18 @@ func (s *Server) score(tr transaction, in capture) (rep Report, err error) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.opts.ScoreTimeout)
 	defer cancel()
 
-	conn := receiver.Connection{IP: tr.peer.Addr(), HELO: tr.helo, MailFrom: tr.mailFrom, TLS: tr.tls}
+	conn := tr.connection()
 	var notes []string
 	if in.cut {
 		notes = append(notes, fmt.Sprintf("the header section ran to %d fields in %d bytes (the message to %d bytes): "+
 			"over the limits, so only its first %d bytes were kept and judged", in.header.Fields, in.header.Bytes, in.size, len(raw)))
 	}
-	r, err := s.opts.NewResolver(receiver.DomainsOf(raw, conn)...)
+	r, err := s.opts.NewResolver(domainsOf(raw, conn)...)
 	if err != nil {
 		return Report{}, fmt.Errorf("resolver: %w", err)
 	}
-	opts := receiver.Options{AuthservID: s.opts.Hostname, Weights: s.opts.Weights}
-	if key := s.opts.DQSKey; key != "" {
-		opts.Checks = func(*receiver.Verdict) []scoring.Check { return dnsbl.WithDQS(receiver.ReceivedChecks(), key) }
-	}
-	sc := receiver.ScoreMessage(ctx, r, raw, conn, opts)
+	r = e.resolverFor(conn, r)
+	sc := receiver.ScoreMessage(ctx, r, raw, conn, s.receiverOptions())
 	if err := s.ctx.Err(); err != nil {
 		return Report{}, fmt.Errorf("scoring abandoned: %w", err)
 	}

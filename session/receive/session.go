@@ -55,6 +55,7 @@ type session struct {
 	conn  *smtp.Conn
 	from  string
 	rcpts []string
+	early *early // the transaction's DNS work started at MAIL FROM
 }
 
 var _ smtp.Session = (*session)(nil)
@@ -63,7 +64,9 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	if hasControl(from) {
 		return errControlAddress
 	}
+	s.early.stop()
 	s.from, s.rcpts = from, nil
+	s.early = s.s.startEarly(s.transaction().connection())
 	return nil
 }
 
@@ -92,15 +95,8 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	tr := transaction{
-		received: time.Now(),
-		peer:     peerAddrPort(s.conn),
-		helo:     s.conn.Hostname(),
-		mailFrom: s.from,
-		rcpts:    append([]string(nil), s.rcpts...),
-		tls:      tlsSummary(s.conn),
-	}
-	rep, err := s.s.score(tr, msg)
+	tr := s.transaction()
+	rep, err := s.s.score(tr, msg, s.early)
 	if err != nil {
 		if s.s.ctx.Err() != nil {
 			return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "shutting down, message not scored"}
@@ -119,7 +115,8 @@ func (s *session) Data(r io.Reader) error {
 // echoes the new name: one with control characters ends the session
 // instead (the reply then never goes out).
 func (s *session) Reset() {
-	s.from, s.rcpts = "", nil
+	s.early.stop()
+	s.from, s.rcpts, s.early = "", nil, nil
 	if hasControl(s.conn.Hostname()) {
 		s.conn.Conn().SetWriteDeadline(time.Now().Add(time.Second))
 		s.conn.Conn().Write([]byte("421 4.7.0 EHLO argument holds control characters: closing\r\n"))
@@ -150,7 +147,23 @@ func (p *pacedReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-func (s *session) Logout() error { return nil }
+func (s *session) Logout() error {
+	s.early.stop()
+	s.early = nil
+	return nil
+}
+
+// transaction is what the session knows now.
+func (s *session) transaction() transaction {
+	return transaction{
+		received: time.Now(),
+		peer:     peerAddrPort(s.conn),
+		helo:     s.conn.Hostname(),
+		mailFrom: s.from,
+		rcpts:    append([]string(nil), s.rcpts...),
+		tls:      tlsSummary(s.conn),
+	}
+}
 
 // accepts reports whether mail for the address is taken.
 func (s *Server) accepts(addr string) bool {

@@ -1,0 +1,171 @@
+package receive
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mailcred/mailcred/scoring/dnstest"
+	"github.com/mailcred/mailcred/scoring/dnsx"
+)
+
+// queryLog collects what a resolver asked and signals the first question
+// about one name and type.
+type queryLog struct {
+	mu       sync.Mutex
+	list     []dnsx.Query
+	name     string
+	qtype    string
+	seen     chan struct{}
+	seenOnce sync.Once
+}
+
+func newQueryLog(name, qtype string) *queryLog {
+	return &queryLog{name: name, qtype: qtype, seen: make(chan struct{})}
+}
+
+func (l *queryLog) add(q dnsx.Query) {
+	l.mu.Lock()
+	l.list = append(l.list, q)
+	l.mu.Unlock()
+	if q.Name == l.name && q.Type == l.qtype {
+		l.seenOnce.Do(func() { close(l.seen) })
+	}
+}
+
+func (l *queryLog) all() []dnsx.Query {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]dnsx.Query(nil), l.list...)
+}
+
+// waitFor fails the test when the question is not asked within a bound
+// (the bound only keeps a broken build from hanging; nothing is timed).
+func (l *queryLog) waitFor(t *testing.T) {
+	t.Helper()
+	select {
+	case <-l.seen:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s %s was never asked", l.name, l.qtype)
+	}
+}
+
+func TestSPFIsAskedBeforeTheClientSendsData(t *testing.T) {
+	noLeaks(t)
+	w := newWorld(t)
+	log := newQueryLog("example.com.", "TXT")
+	s, got := start(t, w, func(o *Options) {
+		o.DisableTLS = true
+		o.NewResolver = func(...string) (*dnsx.Resolver, error) {
+			return dnsx.New(dnsx.Config{Servers: []string{w.dns.Addr}, Timeout: time.Second, Log: log.add})
+		}
+	})
+	_, tc, _, _ := dial(t, s.Addr().String())
+	cmd(t, tc, "EHLO mail.example.com")
+	if code, _ := cmd(t, tc, "MAIL FROM:<alice@example.com>"); code != 250 {
+		t.Fatalf("MAIL: %d", code)
+	}
+	cmd(t, tc, "RCPT TO:<bob@example.org>")
+	// The sender's SPF record is answered while the client has not even
+	// said DATA: the server asked at MAIL FROM.
+	log.waitFor(t)
+	var asked bool
+	for _, q := range w.dns.Log() {
+		asked = asked || (q.Name == "example.com." && q.Qtype == dns.TypeTXT)
+	}
+	if !asked {
+		t.Fatal("the DNS server did not see the SPF question before DATA")
+	}
+	if code, _ := cmd(t, tc, "DATA"); code != 354 {
+		t.Fatalf("DATA: %d", code)
+	}
+	dw := tc.DotWriter()
+	dw.Write(w.message(t, true))
+	dw.Close()
+	if code, msg, _ := tc.ReadResponse(0); code != 250 {
+		t.Fatalf("end of data: %d %s", code, msg)
+	}
+	reps := got.all()
+	if len(reps) != 1 {
+		t.Fatalf("%d reports, want 1", len(reps))
+	}
+	for _, id := range []string{"spf.result", "dkim.signature", "dmarc.alignment"} {
+		if st := status(reps[0], id); st != "pass" {
+			t.Errorf("%s: %s, want pass", id, st)
+		}
+	}
+	// The message was judged with the answers asked at MAIL FROM, not
+	// asked again.
+	n := 0
+	for _, q := range w.dns.Log() {
+		if q.Name == "example.com." && q.Qtype == dns.TypeTXT {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the SPF record was asked %d times, want once", n)
+	}
+}
+
+func TestResetCancelsTheEarlyLookups(t *testing.T) {
+	noLeaks(t)
+	w := newWorld(t)
+	asked := make(chan struct{}, 8)
+	// A server that never answers the sender's SPF question (and answers
+	// everything else with nothing): without cancellation the lookup
+	// would hang for its whole minute.
+	hostile, err := dnstest.StartHostile(func(q *dns.Msg, _ bool) []*dns.Msg {
+		if len(q.Question) == 1 && q.Question[0].Name == "example.com." && q.Question[0].Qtype == dns.TypeTXT {
+			select {
+			case asked <- struct{}{}:
+			default:
+			}
+			return nil
+		}
+		return []*dns.Msg{dnstest.Reply(q)}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hostile.Close() })
+	log := newQueryLog("example.com.", "TXT")
+	s, _ := start(t, w, func(o *Options) {
+		o.DisableTLS = true
+		o.NewResolver = func(...string) (*dnsx.Resolver, error) {
+			return dnsx.New(dnsx.Config{Servers: []string{hostile.Addr}, Timeout: 30 * time.Second, Attempts: 1, Log: log.add})
+		}
+	})
+	_, tc, _, _ := dial(t, s.Addr().String())
+	cmd(t, tc, "EHLO mail.example.com")
+	for _, end := range []string{"RSET", "QUIT"} {
+		cmd(t, tc, "MAIL FROM:<alice@example.com>")
+		select {
+		case <-asked:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the SPF question never reached the server")
+		}
+		// RSET's reply comes once the early work has ended; after QUIT
+		// the server closes the connection once it has (dial's deadline is
+		// 10 s; the unanswered lookup would take 30).
+		if code, msg := cmd(t, tc, end); code/100 != 2 {
+			t.Fatalf("%s: %d %s", end, code, msg)
+		}
+	}
+	if _, err := tc.ReadLine(); err == nil {
+		t.Fatal("a line after QUIT's reply")
+	} else if strings.Contains(err.Error(), "timeout") {
+		t.Fatal("the session did not end after QUIT")
+	}
+	var cancelled int
+	for _, q := range log.all() {
+		if q.Name == "example.com." && q.Type == "TXT" && strings.Contains(q.Error, "canceled") {
+			cancelled++
+		}
+	}
+	if cancelled < 2 {
+		t.Errorf("the SPF lookup was cancelled %d times, want once by RSET and once by QUIT: %v", cancelled, log.all())
+	}
+}
