@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -134,16 +135,22 @@ func NormalizeServer(s string) (string, error) {
 	if s == "" {
 		return "", errors.New("empty resolver address")
 	}
-	if host, port, err := net.SplitHostPort(s); err == nil {
-		if host == "" || port == "" {
+	host, port := s, "53"
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		if h == "" || p == "" {
 			return "", fmt.Errorf("resolver %q: want HOST:PORT", s)
 		}
-		return net.JoinHostPort(host, port), nil
+		host, port = h, p
+	} else {
+		host = strings.Trim(s, "[]") // a bare IPv6 address
 	}
-	if strings.Count(s, ":") >= 2 { // a bare IPv6 address
-		return net.JoinHostPort(strings.Trim(s, "[]"), "53"), nil
+	// An IP address, or localhost: a name would be looked up by the
+	// system's resolver before ours is asked anything, and a typo would
+	// show as every check "could not be checked".
+	if _, err := netip.ParseAddr(host); err != nil && !strings.EqualFold(host, "localhost") {
+		return "", fmt.Errorf("resolver %q: want an IP address (and port), such as 127.0.0.1:53 or [::1]:53", s)
 	}
-	return net.JoinHostPort(s, "53"), nil
+	return net.JoinHostPort(host, port), nil
 }
 
 // Servers returns the servers in use.

@@ -299,8 +299,10 @@ func TestNormalizeServer(t *testing.T) {
 			t.Errorf("NormalizeServer(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	if _, err := dnsx.NormalizeServer(""); err == nil {
-		t.Error("empty address accepted")
+	for _, bad := range []string{"", "nonsense", "dns.example:53", "127.0.0.1:", ":53"} {
+		if _, err := dnsx.NormalizeServer(bad); err == nil {
+			t.Errorf("%q accepted: a resolver is an IP address (or localhost)", bad)
+		}
 	}
 }
 
