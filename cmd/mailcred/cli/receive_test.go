@@ -75,6 +75,10 @@ func startReceive(t *testing.T, env []string, args ...string) *receiveRun {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// The banner's last line ("Try: swaks …") says it is all written.
+	for !strings.Contains(r.out.String()+r.err.String(), "Try: swaks") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	t.Cleanup(func() { r.stop(t) })
 	return r
 }
