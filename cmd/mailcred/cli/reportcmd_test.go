@@ -118,10 +118,15 @@ func TestCheckAndScoreReports(t *testing.T) {
 }
 
 func TestReportRefusesWhatIsNotFindings(t *testing.T) {
-	for _, doc := range []string{`not json`, `{"schema_version":2,"checks":[]}`, `{"schema_version":1}`} {
+	for doc, want := range map[string]string{
+		"From: a@example.com\r\n\r\nhi\r\n": "not JSON (byte 1): give the output of check, send or score --format json",
+		`{"x":1}`:                           "no schema_version: not the output of check, send or score",
+		`{"schema_version":2,"checks":[]}`:  "schema_version 2",
+		`{"schema_version":1}`:              "no checks and no outcome",
+	} {
 		f := writeFile(t, "x.json", []byte(doc))
-		if code, _, stderr := run(t, nil, "report", f); code != ExitError || stderr == "" {
-			t.Errorf("%s: exit %d %q", doc, code, stderr)
+		if code, _, stderr := run(t, nil, "report", f); code != ExitError || !strings.Contains(stderr, want) || strings.Contains(stderr, "invalid character") {
+			t.Errorf("%s: exit %d %q, want %q", doc, code, stderr, want)
 		}
 	}
 	if code, _, stderr := run(t, nil, "report", t.TempDir()); code != ExitError || !strings.Contains(stderr, "not a regular file") {

@@ -12,6 +12,7 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -140,7 +141,16 @@ func Parse(doc []byte) (*Findings, error) {
 	}
 	var f Findings
 	if err := json.Unmarshal(doc, &f); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			// The decoder's "invalid character 'F'…" says nothing useful
+			// about a mail file or a log given by mistake.
+			return nil, fmt.Errorf("not JSON (byte %d): give the output of check, send or score --format json", syntax.Offset)
+		}
 		return nil, fmt.Errorf("not a mailcred JSON document: %w", err)
+	}
+	if f.SchemaVersion == 0 {
+		return nil, errors.New("no schema_version: not the output of check, send or score --format json")
 	}
 	if f.SchemaVersion != 1 {
 		return nil, fmt.Errorf("schema_version %d: this mailcred reads version 1 (the output of check, send or score --format json)", f.SchemaVersion)
