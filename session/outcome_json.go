@@ -174,6 +174,7 @@ func nonNil(s []string) []string {
 type EventJSON struct {
 	At       float64  `json:"at"` // seconds since the send began
 	Kind     string   `json:"kind"`
+	Source   string   `json:"source"` // who wrote the lines: wire, mailcred, exim, postfix, sendmail, demo world
 	Secure   bool     `json:"secure"`
 	Lines    []string `json:"lines"`
 	Code     int      `json:"code,omitempty"`
@@ -186,7 +187,7 @@ type EventJSON struct {
 func TranscriptJSON(events []Event) []EventJSON {
 	out := make([]EventJSON, 0, len(events))
 	for _, e := range events {
-		j := EventJSON{At: e.At.Seconds(), Kind: e.Kind.String(), Secure: e.Secure, Lines: nonNil(e.Lines),
+		j := EventJSON{At: e.At.Seconds(), Kind: e.Kind.String(), Source: e.Source.String(), Secure: e.Secure, Lines: nonNil(e.Lines),
 			Code: e.Code, Enhanced: e.Enhanced, Error: e.Err}
 		if e.TLS != nil {
 			j.TLS = tlsView(e.TLS)

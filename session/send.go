@@ -252,7 +252,7 @@ func (t *transcript) emit(e Event) {
 }
 
 func (t *transcript) info(format string, args ...any) {
-	t.emit(Event{Kind: smtpc.KindInfo, Lines: []string{fmt.Sprintf(format, args...)}})
+	t.emit(Event{Kind: smtpc.KindInfo, Source: smtpc.FromClient, Lines: []string{fmt.Sprintf(format, args...)}})
 }
 
 func (t *transcript) observe(f func(Event)) {

@@ -78,7 +78,7 @@ func TestSendAcceptedWithSTARTTLSAuthAndDKIM(t *testing.T) {
 	}
 	transcript := rec.text()
 	for _, want := range []string{
-		"**  signing with s1._domainkey.sender.test rsa-sha256 2048 bits",
+		"»   signing with s1._domainkey.sender.test rsa-sha256 2048 bits",
 		"signature verifies against the private key",
 		"published key s1._domainkey.sender.test: pass",
 		"=== Trying " + srv.Addr(),
@@ -87,6 +87,18 @@ func TestSendAcceptedWithSTARTTLSAuthAndDKIM(t *testing.T) {
 	} {
 		if !strings.Contains(transcript, want) {
 			t.Errorf("transcript lacks %q:\n%s", want, transcript)
+		}
+	}
+	// Who wrote each line is typed where the event is made: the wire's
+	// lines are the conversation's, the notes (signing, verification)
+	// mailcred's own.
+	for _, e := range rec.events {
+		want := smtpc.FromWire
+		if e.Kind == smtpc.KindInfo || e.Kind == smtpc.KindError {
+			want = smtpc.FromClient
+		}
+		if e.Source != want {
+			t.Errorf("%v event %q from %v, want %v", e.Kind, e.Lines, e.Source, want)
 		}
 	}
 	if len(o.Transcript) != len(rec.events) {

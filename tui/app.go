@@ -512,7 +512,7 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		if m.sending {
 			m.heldNotes = append(m.heldNotes, msg.text)
 		} else {
-			m.transcript.Note(panes.FromWorld, "demo world: "+msg.text)
+			m.transcript.Note(smtpc.FromWorld, "demo world: "+msg.text)
 		}
 		// The world changed (a record became visible, a delisting came
 		// through): show its effect without waiting for r.
@@ -523,12 +523,12 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 	case reportMsg:
 		if r := msg.r; r != nil && r.MessageID != m.lastReport {
 			m.lastReport = r.MessageID
-			m.transcript.Note(panes.FromWorld, fmt.Sprintf("tester's report: %.1f/10", r.Score.Value))
+			m.transcript.Note(smtpc.FromWorld, fmt.Sprintf("tester's report: %.1f/10", r.Score.Value))
 			for _, d := range r.Deductions {
-				m.transcript.Note(panes.FromWorld, "  "+d)
+				m.transcript.Note(smtpc.FromWorld, "  "+d)
 			}
 			if r.AuthenticationResults != "" {
-				m.transcript.Note(panes.FromWorld, "  Authentication-Results: "+r.AuthenticationResults)
+				m.transcript.Note(smtpc.FromWorld, "  Authentication-Results: "+r.AuthenticationResults)
 			}
 		}
 		return nil
@@ -847,7 +847,7 @@ func (m *Model) sendDone(msg sendDoneMsg) tea.Cmd {
 			text = "send cancelled: nothing more was sent"
 		}
 		m.status = text
-		m.transcript.Note(panes.FromWorkbench, text)
+		m.transcript.Note(smtpc.FromClient, text)
 		m.flushHeld()
 		return nil
 	}
@@ -856,15 +856,15 @@ func (m *Model) sendDone(msg sendDoneMsg) tea.Cmd {
 	m.lastSend = res
 	m.status = textInWords(o.Summary())
 	if e := o.Explanation; e != nil && e.Meaning != "" {
-		m.transcript.Note(panes.FromWorkbench, e.Meaning)
+		m.transcript.Note(smtpc.FromClient, e.Meaning)
 		if e.RulesOut != "" {
-			m.transcript.Note(panes.FromWorkbench, e.RulesOut)
+			m.transcript.Note(smtpc.FromClient, e.RulesOut)
 		}
 		if e.Fix != "" {
-			m.transcript.Note(panes.FromWorkbench, "Fix: "+e.Fix)
+			m.transcript.Note(smtpc.FromClient, "Fix: "+e.Fix)
 		}
 		if e.Link != "" {
-			m.transcript.Note(panes.FromWorkbench, "See "+e.Link)
+			m.transcript.Note(smtpc.FromClient, "See "+e.Link)
 		}
 	}
 	var info *smtpc.TLSInfo
@@ -884,7 +884,7 @@ func (m *Model) sendDone(msg sendDoneMsg) tea.Cmd {
 // flushHeld shows the world's notes that arrived during the send.
 func (m *Model) flushHeld() {
 	for _, t := range m.heldNotes {
-		m.transcript.Note(panes.FromWorld, "demo world: "+t)
+		m.transcript.Note(smtpc.FromWorld, "demo world: "+t)
 	}
 	m.heldNotes = nil
 }

@@ -175,7 +175,7 @@ func (m *LocalMTA) queued(q *Queued) bool {
 
 func say(events func(smtpc.Event), format string, args ...any) {
 	if events != nil {
-		events(smtpc.Event{Kind: smtpc.KindInfo, Lines: []string{fmt.Sprintf(format, args...)}})
+		events(smtpc.Event{Kind: smtpc.KindInfo, Source: smtpc.FromWorld, Lines: []string{fmt.Sprintf(format, args...)}})
 	}
 }
 

@@ -20,9 +20,18 @@ func TestLocalMTABouncesAndFreezesTheBounce(t *testing.T) {
 	w, _ := startWorld(t, ScenarioStory)
 	m := NewLocalMTA(w)
 	var lines []string
-	sent, err := m.Send(context.Background(), ProviderGmail, w.Draft(), func(e smtpc.Event) { lines = append(lines, e.Lines...) })
+	var world []string // the simulated MTA's own lines, marked as the world's
+	sent, err := m.Send(context.Background(), ProviderGmail, w.Draft(), func(e smtpc.Event) {
+		lines = append(lines, e.Lines...)
+		if e.Source == smtpc.FromWorld {
+			world = append(world, e.Lines...)
+		}
+	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if w := strings.Join(world, "\n"); !strings.Contains(w, "** alice@gmail.example") || !strings.Contains(w, "Frozen") {
+		t.Errorf("the local MTA's own lines are not marked as the demo world's:\n%s", w)
 	}
 	r := sent.Outcome.MTA
 	if r == nil || r.Status != mta.StatusBounced || sent.Outcome.Verdict != smtpx.Rejected || r.Reply.Code != 550 {

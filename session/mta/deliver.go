@@ -84,7 +84,7 @@ func EximArgs(from string, to []string) []string {
 // deliverExim runs exim's foreground verbose delivery and parses it.
 func deliverExim(ctx context.Context, o Options, from string, to []string, msg []byte, emit func(smtpc.Event)) (Result, error) {
 	argv := append(append([]string(nil), o.Command.Argv...), EximArgs(from, to)...)
-	emit(smtpc.Event{Kind: smtpc.KindConnect, Lines: []string{clean("Running " + Command{Argv: argv}.String())}})
+	emit(smtpc.Event{Kind: smtpc.KindConnect, Source: smtpc.FromClient, Lines: []string{clean("Running " + Command{Argv: argv}.String())}})
 	p := NewEximParser()
 	err := o.run(ctx, argv, localText(msg), func(line string) {
 		for _, e := range p.Feed(line) {
@@ -96,13 +96,13 @@ func deliverExim(ctx context.Context, o Options, from string, to []string, msg [
 	}
 	r := p.Result()
 	if err != nil && r.QueueID == "" {
-		emit(smtpc.Event{Kind: smtpc.KindError, Err: clean(err.Error())})
+		emit(smtpc.Event{Kind: smtpc.KindError, Source: smtpc.FromClient, Err: clean(err.Error())})
 		return r, err
 	}
 	if r.Status == StatusDeferred {
 		eximRetry(ctx, o, &r, to)
 		if !r.RetryAt.IsZero() {
-			emit(smtpc.Event{Kind: smtpc.KindInfo, Lines: []string{clean(fmt.Sprintf("exim will try again after %s (%s)", r.RetryAt.Format("2006-01-02 15:04:05 MST"), r.RetryNote))}})
+			emit(smtpc.Event{Kind: smtpc.KindInfo, Source: smtpc.FromExim, Lines: []string{clean(fmt.Sprintf("exim will try again after %s (%s)", r.RetryAt.Format("2006-01-02 15:04:05 MST"), r.RetryNote))}})
 		}
 	}
 	if r.Status == StatusUnknown {
@@ -110,9 +110,9 @@ func deliverExim(ctx context.Context, o Options, from string, to []string, msg [
 		if err != nil {
 			why += ": " + err.Error()
 		}
-		emit(smtpc.Event{Kind: smtpc.KindError, Err: clean(why)})
+		emit(smtpc.Event{Kind: smtpc.KindError, Source: smtpc.FromClient, Err: clean(why)})
 	}
-	emit(smtpc.Event{Kind: smtpc.KindDone, Lines: []string{"exim: " + r.Status.String()}})
+	emit(smtpc.Event{Kind: smtpc.KindDone, Source: smtpc.FromExim, Lines: []string{"exim: " + r.Status.String()}})
 	return r, nil
 }
 

@@ -69,6 +69,10 @@ func (p *EximParser) Done() bool { return p.done }
 // completes. A multi-line reply is returned when its last line arrives;
 // Flush returns one left open.
 func (p *EximParser) Feed(line string) []smtpc.Event {
+	return from(smtpc.FromExim, p.feed(line))
+}
+
+func (p *EximParser) feed(line string) []smtpc.Event {
 	if len(line) > MaxLine {
 		line = line[:MaxLine]
 	}
@@ -136,7 +140,7 @@ func (p *EximParser) Feed(line string) []smtpc.Event {
 // Flush returns a reply still being read when the output ended.
 func (p *EximParser) Flush() []smtpc.Event {
 	if p.reply != nil {
-		return []smtpc.Event{p.endReply()}
+		return from(smtpc.FromExim, []smtpc.Event{p.endReply()})
 	}
 	return nil
 }
@@ -558,6 +562,14 @@ func validEximID(id string) bool {
 		}
 	}
 	return true
+}
+
+// from marks events as src's: a parser's events are all its MTA's lines.
+func from(src smtpc.Source, events []smtpc.Event) []smtpc.Event {
+	for i := range events {
+		events[i].Source = src
+	}
+	return events
 }
 
 func event(k smtpc.Kind, secure bool, line string) smtpc.Event {

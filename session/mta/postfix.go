@@ -90,6 +90,10 @@ func (f *PostfixFollower) Done() bool { return f.done }
 
 // Feed reads one log line and returns its events.
 func (f *PostfixFollower) Feed(line string) []smtpc.Event {
+	return from(smtpc.FromPostfix, f.feed(line))
+}
+
+func (f *PostfixFollower) feed(line string) []smtpc.Event {
 	l, ok := ParsePostfixLine(line)
 	if !ok {
 		return nil
@@ -316,9 +320,11 @@ func deliverPostfix(ctx context.Context, o Options, from string, to []string, ms
 	}
 	argv := append(append([]string(nil), o.Command.Argv...), "-i", "-f", from, "--")
 	argv = append(argv, to...)
-	emit(smtpc.Event{Kind: smtpc.KindConnect, Lines: []string{clean("Running " + Command{Argv: argv}.String() + "; following " + src.String())}})
-	if err := o.run(ctx, argv, localText(msg), func(l string) { emit(event(smtpc.KindInfo, false, clean("sendmail: "+l))) }); err != nil {
-		emit(smtpc.Event{Kind: smtpc.KindError, Err: clean(err.Error())})
+	emit(smtpc.Event{Kind: smtpc.KindConnect, Source: smtpc.FromClient, Lines: []string{clean("Running " + Command{Argv: argv}.String() + "; following " + src.String())}})
+	if err := o.run(ctx, argv, localText(msg), func(l string) {
+		emit(smtpc.Event{Kind: smtpc.KindInfo, Source: smtpc.FromPostfix, Lines: []string{clean("sendmail: " + l)}})
+	}); err != nil {
+		emit(smtpc.Event{Kind: smtpc.KindError, Source: smtpc.FromClient, Err: clean(err.Error())})
 		return Result{Kind: Postfix}, err
 	}
 	f := NewPostfixFollower(mid, len(to), backoff, o.Now)
@@ -337,15 +343,15 @@ func deliverPostfix(ctx context.Context, o Options, from string, to []string, ms
 		if r.QueueID == "" {
 			why = "postfix's log (" + src.String() + ") never showed the message's queue ID within " + follow.String()
 		}
-		emit(smtpc.Event{Kind: smtpc.KindError, Err: clean(why)})
+		emit(smtpc.Event{Kind: smtpc.KindError, Source: smtpc.FromClient, Err: clean(why)})
 		if r.Status != StatusDeferred {
 			r.Status = StatusUnknown
 		}
 	}
 	if r.Status == StatusDeferred && !r.RetryAt.IsZero() {
-		emit(event(smtpc.KindInfo, false, clean(fmt.Sprintf("postfix will try again after %s (%s)", r.RetryAt.Format("2006-01-02 15:04:05 MST"), r.RetryNote))))
+		emit(smtpc.Event{Kind: smtpc.KindInfo, Source: smtpc.FromPostfix, Lines: []string{clean(fmt.Sprintf("postfix will try again after %s (%s)", r.RetryAt.Format("2006-01-02 15:04:05 MST"), r.RetryNote))}})
 	}
-	emit(smtpc.Event{Kind: smtpc.KindDone, Lines: []string{"postfix: " + r.Status.String()}})
+	emit(smtpc.Event{Kind: smtpc.KindDone, Source: smtpc.FromPostfix, Lines: []string{"postfix: " + r.Status.String()}})
 	return r, nil
 }
 

@@ -146,6 +146,9 @@ func (c *Client) emit(e Event) {
 	defer c.emitMu.Unlock()
 	e.At = time.Since(c.start)
 	e.Secure = c.secure.Load()
+	if e.Kind == KindInfo || e.Kind == KindError {
+		e.Source = FromClient // the client's own notes; the rest is the conversation
+	}
 	c.o.Events(e)
 }
 

@@ -50,7 +50,7 @@ func Deliver(ctx context.Context, o Options, env Envelope, msg []byte) (*Deliver
 		return d, err
 	}
 	if o.Events != nil {
-		o.Events(Event{At: time.Since(start), Kind: KindInfo, Lines: []string{"TLS handshake failed: connecting again without TLS, as an MTA does"}})
+		o.Events(Event{At: time.Since(start), Kind: KindInfo, Source: FromClient, Lines: []string{"TLS handshake failed: connecting again without TLS, as an MTA does"}})
 	}
 	o.TLSMode = TLSNone
 	d, err = deliverOnce(ctx, o, env, msg, start)

@@ -32,12 +32,94 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
+// MarshalText is the kind's name, as in JSON.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads a kind's name.
+func (k *Kind) UnmarshalText(b []byte) error {
+	return unmarshalName(kindNames[:], b, "kind", (*int)(k))
+}
+
+func unmarshalName(names []string, b []byte, what string, dst *int) error {
+	for i, n := range names {
+		if n == string(b) {
+			*dst = i
+			return nil
+		}
+	}
+	return fmt.Errorf("smtpc: unknown transcript %s %q", what, b)
+}
+
+// Source says who wrote an event's lines, set where the event is made, so
+// a screen or a printer marks each line by who wrote it rather than by
+// what its text starts with: an MTA's own "**" line is never read as one
+// of mailcred's notes.
+type Source int
+
+// The sources of transcript events. The zero value is the conversation
+// itself, which is what most events of a session are.
+const (
+	FromWire     Source = iota // the SMTP conversation: a line sent, a reply, the connection and TLS notices
+	FromClient                 // mailcred's own note or failure (the client, the session, the workbench)
+	FromExim                   // a line of exim's own output (exim -v)
+	FromPostfix                // a line of postfix's own log or output
+	FromSendmail               // a local sendmail-compatible program's own output
+	FromWorld                  // the demo world (its simulated servers, MTA and news)
+)
+
+var sourceNames = [...]string{"wire", "mailcred", "exim", "postfix", "sendmail", "demo world"}
+
+// String names the source: "wire", "mailcred", "exim", …
+func (s Source) String() string {
+	if s >= 0 && int(s) < len(sourceNames) {
+		return sourceNames[s]
+	}
+	return fmt.Sprintf("Source(%d)", int(s))
+}
+
+// MarshalText is the source's name, as in JSON.
+func (s Source) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a source's name.
+func (s *Source) UnmarshalText(b []byte) error {
+	return unmarshalName(sourceNames[:], b, "source", (*int)(s))
+}
+
+// MTA reports whether the lines are a local MTA's own.
+func (s Source) MTA() bool { return s == FromExim || s == FromPostfix || s == FromSendmail }
+
+// Marker is the direction column of an event's lines: "->"/"<-" sent
+// and received in plaintext, "~>"/"<~" under TLS, "===" connection and
+// TLS notices, "»" mailcred's notes and failures, "mta" a local MTA's
+// own lines, "◆" the demo world's. Sent and received lines keep their
+// arrows whoever reports them (exim -v shows its own dialogue).
+func Marker(e Event) string {
+	switch {
+	case e.Kind == KindSent && e.Secure:
+		return "~>"
+	case e.Kind == KindSent:
+		return "->"
+	case e.Kind == KindReceived && e.Secure:
+		return "<~"
+	case e.Kind == KindReceived:
+		return "<-"
+	case e.Source.MTA():
+		return "mta"
+	case e.Source == FromWorld:
+		return "◆"
+	case e.Kind == KindInfo, e.Kind == KindError:
+		return "»"
+	}
+	return "==="
+}
+
 // Event is one entry of the transcript. Every string in it is already safe
 // for a terminal: remote text is escaped and capped where it is read, and
 // AUTH payloads are masked where they are written.
 type Event struct {
 	At       time.Duration // offset from the start of the session
 	Kind     Kind
+	Source   Source   // who wrote the lines
 	Secure   bool     // the connection was TLS-protected (after STARTTLS or implicit TLS)
 	Lines    []string // the line sent, a whole reply, or a note
 	Code     int      // KindReceived: the reply code
@@ -74,26 +156,11 @@ type CertInfo struct {
 }
 
 // Format renders an event as swaks renders its transcript, one line per
-// event line, each with the time offset: "->"/"<-" in plaintext, "~>"/"<~"
-// under TLS, "**" for errors and notes, "===" for connection and TLS
-// notices. Lines are passed through safetext again, so events built
+// event line, each with the time offset and the Marker of its source and
+// kind. Lines are passed through safetext again, so events built
 // elsewhere are safe too.
 func Format(e Event) string {
-	marker := "==="
-	switch e.Kind {
-	case KindSent:
-		marker = "->"
-		if e.Secure {
-			marker = "~>"
-		}
-	case KindReceived:
-		marker = "<-"
-		if e.Secure {
-			marker = "<~"
-		}
-	case KindInfo, KindError:
-		marker = "**"
-	}
+	marker := Marker(e)
 	lines := e.Lines
 	if e.Kind == KindError {
 		lines = []string{e.Err}

@@ -138,8 +138,17 @@ func TestFormatMarksDirectionAndTLS(t *testing.T) {
 		{Event{Kind: KindReceived, Lines: []string{"250 ok"}}, "   0.000s <-  250 ok"},
 		{Event{Kind: KindSent, Secure: true, Lines: []string{"QUIT"}}, "   0.000s ~>  QUIT"},
 		{Event{Kind: KindReceived, Secure: true, Lines: []string{"221 bye"}}, "   0.000s <~  221 bye"},
-		{Event{Kind: KindInfo, Lines: []string{"note"}}, "   0.000s **  note"},
-		{Event{Kind: KindError, Err: "bad\x1b[2J"}, `   0.000s **  bad\e[2J`},
+		{Event{Kind: KindInfo, Source: FromClient, Lines: []string{"note"}}, "   0.000s »   note"},
+		{Event{Kind: KindError, Source: FromClient, Err: "bad\x1b[2J"}, `   0.000s »   bad\e[2J`},
+		// An MTA's own lines, its "**" included, and the demo world's
+		// are marked by their source, never as mailcred's notes.
+		{Event{Kind: KindInfo, Source: FromExim, Lines: []string{"** b@example.org R=dnslookup: 550 no"}}, "   0.000s mta ** b@example.org R=dnslookup: 550 no"},
+		{Event{Kind: KindError, Source: FromPostfix, Err: "status=bounced"}, "   0.000s mta status=bounced"},
+		{Event{Kind: KindInfo, Source: FromSendmail, Lines: []string{"** x"}}, "   0.000s mta ** x"},
+		{Event{Kind: KindDone, Source: FromExim, Lines: []string{"exim: frozen"}}, "   0.000s mta exim: frozen"},
+		{Event{Kind: KindInfo, Source: FromWorld, Lines: []string{"local MTA: ** x"}}, "   0.000s ◆   local MTA: ** x"},
+		{Event{Kind: KindReceived, Source: FromExim, Lines: []string{"250 ok"}}, "   0.000s <-  250 ok"},
+		{Event{Kind: KindConnect, Source: FromClient, Lines: []string{"Running sendmail"}}, "   0.000s === Running sendmail"},
 		{Event{Kind: KindTLS, Secure: true, Lines: []string{"TLS started"}}, "   0.000s === TLS started"},
 		{Event{Kind: KindDone, At: 12345 * 1e6, Lines: []string{"Connection closed"}}, "  12.345s === Connection closed"},
 		{Event{Kind: KindSent}, "   0.000s ->  "},
@@ -193,4 +202,25 @@ func FuzzReadReply(f *testing.F) {
 			_ = r.Message()
 		}
 	})
+}
+
+func TestKindAndSourceNamesRoundTrip(t *testing.T) {
+	for s := FromWire; s <= FromWorld; s++ {
+		b, _ := s.MarshalText()
+		var back Source
+		if err := back.UnmarshalText(b); err != nil || back != s {
+			t.Errorf("source %v: %q -> %v, %v", s, b, back, err)
+		}
+	}
+	for k := KindConnect; k <= KindDone; k++ {
+		b, _ := k.MarshalText()
+		var back Kind
+		if err := back.UnmarshalText(b); err != nil || back != k {
+			t.Errorf("kind %v: %q -> %v, %v", k, b, back, err)
+		}
+	}
+	var s Source
+	if err := s.UnmarshalText([]byte("**")); err == nil {
+		t.Error("an unknown source name was accepted")
+	}
 }

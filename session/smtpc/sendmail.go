@@ -45,7 +45,7 @@ func RunSendmail(ctx context.Context, path string, args []string, msg []byte, ev
 	if path == "" {
 		path = DefaultSendmail
 	}
-	emit(Event{Kind: KindConnect, Lines: []string{safetext.Line("Running "+path+" "+strings.Join(args, " "), DisplayLineMax)}})
+	emit(Event{Kind: KindConnect, Source: FromClient, Lines: []string{safetext.Line("Running "+path+" "+strings.Join(args, " "), DisplayLineMax)}})
 
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Stdin = bytes.NewReader(bytes.ReplaceAll(msg, []byte("\r\n"), []byte("\n")))
@@ -59,11 +59,11 @@ func RunSendmail(ctx context.Context, path string, args []string, msg []byte, ev
 	errOut.flush()
 	if err != nil {
 		err = fmt.Errorf("sendmail %s: %w%s", path, err, sysexit(err))
-		emit(Event{Kind: KindError, Err: safetext.Line(err.Error(), DisplayLineMax)})
-		emit(Event{Kind: KindDone, Lines: []string{"sendmail failed"}})
+		emit(Event{Kind: KindError, Source: FromClient, Err: safetext.Line(err.Error(), DisplayLineMax)})
+		emit(Event{Kind: KindDone, Source: FromClient, Lines: []string{"sendmail failed"}})
 		return err
 	}
-	emit(Event{Kind: KindDone, Lines: []string{"sendmail exited with status 0"}})
+	emit(Event{Kind: KindDone, Source: FromClient, Lines: []string{"sendmail exited with status 0"}})
 	return nil
 }
 
@@ -123,6 +123,6 @@ func (w *lineEmitter) flush() {
 	if len(w.buf) == 0 && w.dropped == 0 {
 		return
 	}
-	w.emit(Event{Kind: KindInfo, Lines: []string{displayLine(trimEOL(w.buf), w.dropped)}})
+	w.emit(Event{Kind: KindInfo, Source: FromSendmail, Lines: []string{displayLine(trimEOL(w.buf), w.dropped)}})
 	w.buf, w.dropped = w.buf[:0], 0
 }

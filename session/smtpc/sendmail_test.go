@@ -60,7 +60,7 @@ func TestRunSendmail(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "exit status 75 (temporary failure, try again later)") {
 			t.Fatalf("err = %v", err)
 		}
-		if !strings.Contains(rec.transcript(), "**  sendmail "+script+": exit status 75") {
+		if !strings.Contains(rec.transcript(), "»   sendmail "+script+": exit status 75") {
 			t.Errorf("transcript:\n%s", rec.transcript())
 		}
 	})

@@ -421,12 +421,14 @@ func TestDialErrors(t *testing.T) {
 func ExampleFormat() {
 	fmt.Println(Format(Event{At: 1500 * time.Millisecond, Kind: KindSent, Secure: true, Lines: []string{"AUTH PLAIN ****"}}))
 	fmt.Println(Format(Event{At: 1510 * time.Millisecond, Kind: KindReceived, Secure: true, Lines: []string{"550-5.7.1 first", "550 5.7.1 \x1b[2Jsecond"}}))
-	fmt.Println(Format(Event{At: 2 * time.Second, Kind: KindError, Err: "smtp MAIL: server replied 550"}))
+	fmt.Println(Format(Event{At: 2 * time.Second, Kind: KindError, Source: FromClient, Err: "smtp MAIL: server replied 550"}))
+	fmt.Println(Format(Event{At: 3 * time.Second, Kind: KindInfo, Source: FromExim, Lines: []string{"exim: ** b@example.org: 550 no"}}))
 	// Output:
 	//    1.500s ~>  AUTH PLAIN ****
 	//    1.510s <~  550-5.7.1 first
 	//    1.510s <~  550 5.7.1 \e[2Jsecond
-	//    2.000s **  smtp MAIL: server replied 550
+	//    2.000s »   smtp MAIL: server replied 550
+	//    3.000s mta exim: ** b@example.org: 550 no
 }
 
 // The password goes only over TLS whose certificate verified: with an

@@ -13,6 +13,7 @@ import (
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/session/sign"
 	"github.com/mailcred/mailcred/session/smtpc"
+	"github.com/mailcred/mailcred/themes"
 )
 
 func testContext() *Context {
@@ -191,18 +192,39 @@ func TestTranscriptHugeIsBounded(t *testing.T) {
 	}
 }
 
+// Each line is marked by the source its event carries, never by its
+// text: the session's own note ("signing with …", once "**" like an
+// MTA's) is mailcred's, exim's "**" line is the MTA's, and each source
+// has its own style too.
 func TestNotesAreMarkedApartFromMTALines(t *testing.T) {
 	tr := NewTranscript(testContext())
 	tr.SetSize(80, 10)
-	tr.Append(smtpc.Event{Kind: smtpc.KindInfo, Lines: []string{"** R=dnslookup T=remote_smtp defer"}})
-	tr.Note(FromWorkbench, "Fix: publish SPF")
-	tr.Note(FromWorld, "demo world: 14:02:03 SPF published")
+	tr.Append(smtpc.Event{Kind: smtpc.KindInfo, Source: smtpc.FromExim, Lines: []string{"exim: ** b@example.org R=dnslookup T=remote_smtp: 550 no"}})
+	tr.Append(smtpc.Event{Kind: smtpc.KindInfo, Source: smtpc.FromClient, Lines: []string{"signing with s1._domainkey.example.com"}})
+	tr.Note(smtpc.FromClient, "Fix: publish SPF")
+	tr.Note(smtpc.FromWorld, "demo world: 14:02:03 SPF published")
 	rows := assertSize(t, tr.View(), 80, 10)
-	if !strings.Contains(rows[1], "»") || strings.Contains(rows[1], "**") {
-		t.Fatalf("mailcred's note looks like an MTA line: %q", rows[1])
+	marker := func(row string) string { return strings.Fields(ansi.Strip(row))[1] }
+	for i, want := range []string{"mta", "»", "»", "◆"} {
+		got := strings.Fields(ansi.Strip(rows[i]))[0]
+		if i < 2 {
+			got = marker(rows[i]) // events have a time column
+		}
+		if got != want {
+			t.Errorf("row %d %q: marker %q, want %q", i, rows[i], got, want)
+		}
 	}
-	if !strings.Contains(rows[2], "◆") {
-		t.Fatalf("world note not marked: %q", rows[2])
+	th, err := themes.New("default", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]smtpc.Source{}
+	for _, src := range []smtpc.Source{smtpc.FromClient, smtpc.FromExim, smtpc.FromWorld} {
+		r := EventStyle(th, smtpc.KindInfo, src).Render("x")
+		if other, dup := seen[r]; dup {
+			t.Errorf("%v's notes look like %v's", src, other)
+		}
+		seen[r] = src
 	}
 }
 

@@ -6,26 +6,17 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mailcred/mailcred/scoring/safetext"
 	"github.com/mailcred/mailcred/session/smtpc"
+	"github.com/mailcred/mailcred/themes"
 )
 
 // MaxTranscriptLines bounds the transcript kept in memory: an endless
 // stream from a hostile server must not grow the session without limit.
 const MaxTranscriptLines = 50_000
-
-// Source says who wrote a transcript line, so the screen can tell the
-// wire and the session from mailcred's own notes and the demo world's.
-type Source int
-
-// The sources of transcript lines.
-const (
-	FromSession   Source = iota // an SMTP event: a wire line, the session's or a local MTA's own line
-	FromWorkbench               // mailcred's note: what a reply means, a failure put in words
-	FromWorld                   // the demo world's news
-)
 
 // Transcript is the live SMTP conversation, swaks-style, scrollable.
 // Lines are wrapped once, when they arrive or the width changes, so a
@@ -41,13 +32,13 @@ type Transcript struct {
 type tline struct {
 	text string // one display line, already safe for the terminal
 	kind smtpc.Kind
-	src  Source
+	src  smtpc.Source
 }
 
 type trow struct {
 	text string
 	kind smtpc.Kind
-	src  Source
+	src  smtpc.Source
 }
 
 // NewTranscript returns an empty transcript that follows new lines.
@@ -55,22 +46,22 @@ func NewTranscript(ctx *Context) *Transcript {
 	return &Transcript{ctx: ctx, scroll: Scroll{Follow: true}}
 }
 
-// Append adds an event's lines (already sanitised by smtpc).
+// Append adds an event's lines (already sanitised by smtpc), marked and
+// styled by the event's source: the wire, mailcred, a local MTA or the
+// demo world.
 func (t *Transcript) Append(e smtpc.Event) {
 	for _, l := range strings.Split(smtpc.Format(e), "\n") {
-		t.add(tline{text: l, kind: e.Kind, src: FromSession})
+		t.add(tline{text: l, kind: e.Kind, src: e.Source})
 	}
 	t.trim()
 }
 
-// noteMarkers mark mailcred's and the world's lines in the direction
-// column, where an MTA's own lines show "**": the two cannot be confused.
-var noteMarkers = map[Source]string{FromWorkbench: "»", FromWorld: "◆"}
-
-// Note adds a line of mailcred's own (not from the wire).
-func (t *Transcript) Note(src Source, text string) {
+// Note adds a line that is not an event of the send (what a reply means,
+// the demo world's news), with src's marker and no time.
+func (t *Transcript) Note(src smtpc.Source, text string) {
+	marker := smtpc.Marker(smtpc.Event{Kind: smtpc.KindInfo, Source: src})
 	for _, l := range strings.Split(text, "\n") {
-		t.add(tline{text: fmt.Sprintf("%9s %-3s %s", "", noteMarkers[src], safetext.Line(l, 0)), kind: smtpc.KindInfo, src: src})
+		t.add(tline{text: fmt.Sprintf("%9s %-3s %s", "", marker, safetext.Line(l, 0)), kind: smtpc.KindInfo, src: src})
 	}
 	t.trim()
 }
@@ -175,20 +166,29 @@ func (t *Transcript) View() string {
 	from, to := t.scroll.Window()
 	out := make([]string, 0, t.h)
 	for _, r := range t.rows[from:to] {
-		text := r.text
-		switch {
-		case r.src != FromSession:
-			text = th.Accent.Render(text)
-		case r.kind == smtpc.KindSent:
-			text = th.Info.Render(text)
-		case r.kind == smtpc.KindError:
-			text = th.Fail.Render(text)
-		case r.kind == smtpc.KindInfo, r.kind == smtpc.KindConnect, r.kind == smtpc.KindTLS, r.kind == smtpc.KindDone:
-			text = th.Muted.Render(text)
-		}
-		out = append(out, text)
+		out = append(out, EventStyle(th, r.kind, r.src).Render(r.text))
 	}
 	return strings.Join(Fit(out, t.w, t.h), "\n")
+}
+
+// EventStyle is how a transcript line of this kind and source looks, in
+// the workbench and in `mailcred send`'s printed transcript alike:
+// failures, lines sent, replies, mailcred's notes, the demo world's and
+// the rest (connection notices, a local MTA's own lines) each their own.
+func EventStyle(th themes.Theme, kind smtpc.Kind, src smtpc.Source) lipgloss.Style {
+	switch {
+	case kind == smtpc.KindError:
+		return th.Fail
+	case kind == smtpc.KindSent:
+		return th.Info
+	case kind == smtpc.KindReceived:
+		return lipgloss.NewStyle()
+	case src == smtpc.FromClient:
+		return th.Accent
+	case src == smtpc.FromWorld:
+		return th.Accent.Italic(true)
+	}
+	return th.Muted
 }
 
 // transcriptIndent is the width of the time and direction columns

@@ -20,6 +20,7 @@ import (
 	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session"
 	"github.com/mailcred/mailcred/session/smtpc"
+	"github.com/mailcred/mailcred/tui/panes"
 )
 
 // sendOutput prints a send: where it goes, the live transcript, the
@@ -138,11 +139,11 @@ func (s *sendOutput) event(e session.Event) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	line := smtpc.Format(e)
-	if e.Kind == smtpc.KindError {
-		line = s.text.Theme.Fail.Render(line)
+	// Marked and styled by who wrote it, as in the workbench's transcript.
+	style := panes.EventStyle(s.text.Theme, e.Kind, e.Source)
+	for _, l := range strings.Split(smtpc.Format(e), "\n") {
+		fmt.Fprintln(s.out, style.Render(l)) // line by line: Render pads a block to its widest line
 	}
-	fmt.Fprintln(s.out, line)
 }
 
 // result prints what the send came to and the score.

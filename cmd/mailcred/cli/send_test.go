@@ -90,7 +90,7 @@ func TestSendEndToEnd(t *testing.T) {
 	}
 	for _, want := range []string{
 		"mailcred send", "route       " + srv.Addr() + "; TLS starttls; addresses IPv6 first, then IPv4",
-		"**  signing with s1._domainkey.example.com rsa-sha256 2048 bits",
+		"»   signing with s1._domainkey.example.com rsa-sha256 2048 bits",
 		"<-  220 ", "~>  AUTH PLAIN ****", "<~  235 2.0.0 Authentication succeeded",
 		"certificate verified for 127.0.0.1",
 		"published key s1._domainkey.example.com: pass",

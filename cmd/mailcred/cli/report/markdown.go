@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/mailcred/mailcred/session/smtpc"
 )
 
 // fence returns a code fence longer than any backtick run in s, so
@@ -175,7 +177,7 @@ func Markdown(w io.Writer, f *Findings, o Options) error {
 				if i == 0 {
 					at = fmt.Sprintf("%7.3fs", e.At)
 				}
-				lines = append(lines, fmt.Sprintf("%s %-3s %s", at, eventPrefix(e.Kind), l))
+				lines = append(lines, fmt.Sprintf("%s %-3s %s", at, smtpc.Marker(smtpc.Event{Kind: e.Kind, Source: e.Source}), l))
 			}
 		}
 		block(lines)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mailcred/mailcred/scoring/safetext"
+	"github.com/mailcred/mailcred/session/smtpc"
 )
 
 // Findings is the part of a check/send/score JSON document a report shows.
@@ -112,9 +113,10 @@ type Outcome struct {
 
 // Event is one line group of the SMTP transcript.
 type Event struct {
-	At    float64  `json:"at"`
-	Kind  string   `json:"kind"`
-	Lines []string `json:"lines"`
+	At     float64      `json:"at"`
+	Kind   smtpc.Kind   `json:"kind"`
+	Source smtpc.Source `json:"source"` // absent in older files: the wire
+	Lines  []string     `json:"lines"`
 }
 
 // Options say how to write a report.
@@ -242,19 +244,6 @@ func (m masker) mask(s string) string {
 		}
 	}
 	return s
-}
-
-// eventPrefix is the swaks-style marker of a transcript event.
-func eventPrefix(kind string) string {
-	switch kind {
-	case "sent":
-		return "->"
-	case "received":
-		return "<-"
-	case "connect", "tls", "done":
-		return "==="
-	}
-	return "**"
 }
 
 // scoreLine says the score and whether it is complete.

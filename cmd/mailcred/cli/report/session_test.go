@@ -23,7 +23,12 @@ func TestFromSessionReportsTheLastSendAndChecks(t *testing.T) {
 	}
 	sent := &session.Sent{
 		Outcome: &session.Outcome{Verdict: smtpx.Rejected, Stage: smtpx.RCPT, Server: "mx.example.net",
-			Reply: smtpc.Reply{Code: 550, Enhanced: "5.7.1", Lines: []string{"550 5.7.1 blocked (S3140) hunter2-secret"}}},
+			Reply: smtpc.Reply{Code: 550, Enhanced: "5.7.1", Lines: []string{"550 5.7.1 blocked (S3140) hunter2-secret"}},
+			Transcript: []smtpc.Event{
+				{Kind: smtpc.KindInfo, Source: smtpc.FromClient, Lines: []string{"signing with s1._domainkey.example.com"}},
+				{Kind: smtpc.KindReceived, Source: smtpc.FromExim, Lines: []string{"550 5.7.1 blocked"}},
+				{Kind: smtpc.KindInfo, Source: smtpc.FromExim, Lines: []string{"exim: ** b@example.net R=dnslookup: 550 5.7.1 blocked"}},
+			}},
 		Evidence: scoring.Evidence{IPs: []netip.Addr{netip.MustParseAddr("192.0.2.10")}},
 	}
 	f, err := FromSession("example.com", results, scoring.Score{Value: 4.5, Max: 10, Incomplete: true, Unchecked: []string{"dmarc.record"}}, nil, sent)
@@ -37,7 +42,10 @@ func TestFromSessionReportsTheLastSendAndChecks(t *testing.T) {
 	m := b.String()
 	for _, want := range []string{"# mailcred workbench report: example.com", "| Sending IP | 192.0.2.10 |", "| Outcome | REJECTED",
 		"550 5.7.1 blocked (S3140) ****", "| PTR (reverse DNS) | ✗ fail | 192.0.2.10 has no PTR record |",
-		"| DMARC record | ? error |", "incomplete: 1 check(s) could not be evaluated: dmarc.record", "10.2.0.192.in-addr.arpa. IN PTR"} {
+		"| DMARC record | ? error |", "incomplete: 1 check(s) could not be evaluated: dmarc.record", "10.2.0.192.in-addr.arpa. IN PTR",
+		// The transcript is marked by each line's source, through the JSON
+		// and back: mailcred's note, the MTA's reply and its own "**" line.
+		"»   signing with s1._domainkey.example.com", "<-  550 5.7.1 blocked", "mta exim: ** b@example.net"} {
 		if !strings.Contains(m, want) {
 			t.Errorf("report lacks %q\n%s", want, m)
 		}
