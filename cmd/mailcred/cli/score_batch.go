@@ -292,20 +292,18 @@ func newBatchOutput(g *globals, total int) *batchOutput {
 
 func (o *batchOutput) write(r batchResult) error {
 	o.done++
-	status := ""
 	if r.err != nil {
 		o.unreadable++
 	} else {
 		o.scoreSum += r.rep.Score
+		// Counted apart: a message can fail a check and be incomplete,
+		// its score then an upper bound.
 		var ee *exitError
-		if errors.As(resultsExit(r.results), &ee) {
-			if ee.code == ExitFailed {
-				o.failed++
-				status = "fail"
-			} else {
-				o.incomplete++
-				status = "incomplete"
-			}
+		if errors.As(resultsExit(r.results), &ee) && ee.code == ExitFailed {
+			o.failed++
+		}
+		if !r.rep.Complete {
+			o.incomplete++
 		}
 	}
 	o.clearProgress()
@@ -317,13 +315,13 @@ func (o *batchOutput) write(r batchResult) error {
 			err = writeJSONLine(o.w, batchLine{Index: r.index, scoreReport: r.rep})
 		}
 	} else {
-		err = o.textLine(r, status)
+		err = o.textLine(r)
 	}
 	o.drawProgress(false)
 	return err
 }
 
-func (o *batchOutput) textLine(r batchResult, status string) error {
+func (o *batchOutput) textLine(r batchResult) error {
 	name := safetext.Line(r.name, 0)
 	if r.err != nil {
 		_, err := fmt.Fprintf(o.w, "   -   %s: %s\n", name, safetext.Line(r.err.Error(), 0))
@@ -336,10 +334,15 @@ func (o *batchOutput) textLine(r batchResult, status string) error {
 		}
 	}
 	line := fmt.Sprintf("%4.1f  %s", r.rep.Score, name)
+	var notes []string
 	if len(failing) > 0 {
-		line += "  (fail: " + strings.Join(failing, " ") + ")"
-	} else if status == "incomplete" {
-		line += "  (incomplete)"
+		notes = append(notes, "fail: "+strings.Join(failing, " "))
+	}
+	if !r.rep.Complete {
+		notes = append(notes, "not checked: "+strings.Join(r.rep.Unchecked, " "))
+	}
+	if len(notes) > 0 {
+		line += "  (" + strings.Join(notes, "; ") + ")"
 	}
 	_, err := fmt.Fprintln(o.w, line)
 	return err

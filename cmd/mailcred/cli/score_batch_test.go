@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/mailcred/mailcred/scoring/dnstest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,6 +103,27 @@ func TestScoreBatchLinesMatchTheSchema(t *testing.T) {
 		}
 		if err := matchSchema(schemas["score-batch"], l); err != nil {
 			t.Errorf("line does not match schemas/score-batch.json: %v\n%.300s", err, l)
+		}
+	}
+}
+
+// A message that fails a check and could not be fully checked counts in
+// both: its line names what was not checked, and the total says it is
+// incomplete (its score is an upper bound).
+func TestScoreBatchFailedAndIncomplete(t *testing.T) {
+	srv := worldServer(t, false)
+	srv.SetFault("mail.example.com", dnstest.ServFail) // the HELO name: rdns.helo cannot be checked
+	dir := t.TempDir()
+	for _, n := range []string{"1.eml", "2.eml"} {
+		os.WriteFile(filepath.Join(dir, n), storyMessage(), 0o644)
+	}
+	code, out, stderr := run(t, []string{"NO_COLOR=1"}, scoreArgs(srv.Addr, dir, "--timeout", "300ms")...)
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want %d (a check failed)\n%s%s", code, ExitFailed, out, stderr)
+	}
+	for _, w := range []string{"not checked: ", "rdns.helo", "2 with a failed check, 2 incomplete"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("%q missing from\n%s", w, out)
 		}
 	}
 }
