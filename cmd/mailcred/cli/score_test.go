@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -255,5 +256,29 @@ func TestFoldAuthResultsFitsAndUnfoldsToTheSameField(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(lines, "\n"), `reason="body hash did not verify"`) {
 		t.Error("a quoted reason was folded")
+	}
+}
+
+func TestCollectSoonerLowersGCPercentForALargeMessageOnly(t *testing.T) {
+	if os.Getenv("GOGC") != "" {
+		t.Skip("GOGC is set: collectSooner keeps it")
+	}
+	percent := func() int {
+		p := debug.SetGCPercent(100)
+		debug.SetGCPercent(p)
+		return p
+	}
+	before := percent()
+	collectSooner(1 << 20)()
+	if got := percent(); got != before {
+		t.Errorf("1 MiB message: GOGC %d, want %d unchanged", got, before)
+	}
+	restore := collectSooner(10 << 20)
+	if got := percent(); got != 10 {
+		t.Errorf("10 MiB message: GOGC %d, want 10", got)
+	}
+	restore()
+	if got := percent(); got != before {
+		t.Errorf("after: GOGC %d, want %d restored", got, before)
 	}
 }
