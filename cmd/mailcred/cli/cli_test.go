@@ -222,3 +222,12 @@ func TestWorkbenchWithoutATerminalExplainsWhatToDo(t *testing.T) {
 		t.Fatalf("bad --from: exit %d, %q", code, stderr)
 	}
 }
+
+// The workbench's --via names every route it takes, as send's does (mta
+// was missing from its help, though the profile and ParseRoute take it).
+func TestWorkbenchViaHelpNamesEveryRoute(t *testing.T) {
+	_, out, _ := run(t, nil, "--help")
+	if !strings.Contains(out, "route: mx, mta, HOST:PORT, sendmail or sendmail:PATH") {
+		t.Errorf("mailcred --help:\n%s", out)
+	}
+}

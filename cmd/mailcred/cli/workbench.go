@@ -66,7 +66,7 @@ func (f *profileFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.helo, "helo", "", "the MTA's EHLO name")
 	fl.StringVar(&f.selector, "selector", "", "DKIM selector")
 	fl.StringVar(&f.key, "dkim-key", "", "DKIM private key file")
-	fl.StringVar(&f.via, "via", "", "route: mx, HOST:PORT or sendmail")
+	fl.StringVar(&f.via, "via", "", "route: mx, mta, HOST:PORT, sendmail or sendmail:PATH (default: mta when exim or postfix is found, else mx)")
 	fl.StringVar(&f.tls, "tls", "", "TLS mode: starttls, implicit, none, opportunistic")
 }
 
