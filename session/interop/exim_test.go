@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -95,15 +94,7 @@ type exim struct {
 func startExim(t *testing.T, cert *smtptest.Certificate) *exim {
 	t.Helper()
 	bin := lookPeer(t, eximInstall, "exim4", "exim")
-	uid, gid := os.Getuid(), os.Getgid()
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("nobody")
-		if err != nil {
-			t.Skipf("running as root and no user nobody to run Exim as: %v", err)
-		}
-		uid, _ = strconv.Atoi(u.Uid)
-		gid, _ = strconv.Atoi(u.Gid)
-	}
+	uid, gid, _ := peerUser(t)
 
 	dir := t.TempDir()
 	for _, d := range []string{"spool", "log", "maildir"} {

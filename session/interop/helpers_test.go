@@ -14,9 +14,12 @@ import (
 	"net/mail"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -233,4 +236,22 @@ func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// peerUser is who a peer runs as: the test's own user, or "nobody" when
+// the test runs as root (a peer never runs privileged); cred is nil for
+// the test's own user.
+func peerUser(t *testing.T) (uid, gid int, cred *syscall.Credential) {
+	t.Helper()
+	uid, gid = os.Getuid(), os.Getgid()
+	if os.Geteuid() != 0 {
+		return uid, gid, nil
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skipf("running as root and no user nobody to run the peer as: %v", err)
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return uid, gid, &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 }

@@ -8,7 +8,6 @@ import (
 	"net/mail"
 	"net/netip"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -66,17 +65,7 @@ begin retry
 func startEximSender(t *testing.T, route netip.AddrPort, key *rsa.PrivateKey) *eximSender {
 	t.Helper()
 	bin := lookPeer(t, eximInstall, "exim4", "exim")
-	uid, gid := os.Getuid(), os.Getgid()
-	var cred *syscall.Credential
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("nobody")
-		if err != nil {
-			t.Skipf("running as root and no user nobody to run exim as: %v", err)
-		}
-		uid, _ = strconv.Atoi(u.Uid)
-		gid, _ = strconv.Atoi(u.Gid)
-		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-	}
+	uid, gid, cred := peerUser(t)
 	dir := t.TempDir()
 	for _, d := range []string{"spool", "log"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {

@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -71,12 +70,7 @@ type postfixPeer struct {
 func startPostfix(t *testing.T, routes map[string]netip.AddrPort, key *rsa.PrivateKey) *postfixPeer {
 	t.Helper()
 	root := postfixRoot(t)
-	nobody, err := user.Lookup("nobody")
-	if err != nil {
-		t.Skip("no user nobody")
-	}
-	uid, _ := strconv.Atoi(nobody.Uid)
-	gid, _ := strconv.Atoi(nobody.Gid)
+	uid, gid, _ := peerUser(t) // root (postfixRoot): nobody
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
 	os.Chmod(filepath.Dir(dir), 0o711)

@@ -254,8 +254,12 @@ func addressStep(ctx context.Context, cfg Config, a Addresses) Step {
 	case v4.IsValid() && v6.IsValid():
 		s.Status = Done
 		s.State = append(s.State, mtaFamily(ctx, cfg))
+	case v4.IsValid():
+		s.Status = Done
+		s.State = append(s.State, "the MTA will send from "+v4.String()+" (IPv4; no public IPv6 found)")
 	default:
 		s.Status = Done
+		s.State = append(s.State, "the MTA will send from "+v6.String()+" (IPv6 only: many receivers are stricter with IPv6 senders)")
 	}
 	for _, ip := range a.Interfaces {
 		if ip.Is4() && ip.IsPrivate() && len(a.Public) > 0 {
