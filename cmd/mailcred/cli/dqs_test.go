@@ -139,3 +139,14 @@ func TestReceiveUsesTheDQSKey(t *testing.T) {
 	}
 	assertNoDQSKey(t, out, r.err.String())
 }
+
+// send scores with its Bench's checks: the Spamhaus lists through DQS
+// when a key is given, as check and the workbench do.
+func TestSendScoresThroughDQS(t *testing.T) {
+	srv, ca, _ := submission(t, nil)
+	code, out, stderr := run(t, nil, sendArgs(dqsWorld(t, true), srv.Addr(), ca, "--yes", "--auth-password-file", passwordFile(t), "--dqs-key", testDQSKey, "-v")...)
+	if code != ExitFailed || !strings.Contains(out, "Spamhaus ZEN (DQS)") {
+		t.Fatalf("exit %d, want 1 with a ZEN (DQS) listing:\n%s\n%s", code, out, stderr)
+	}
+	assertNoDQSKey(t, out, stderr)
+}

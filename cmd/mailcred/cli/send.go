@@ -16,14 +16,10 @@ import (
 
 	"github.com/mailcred/mailcred/cmd/mailcred/cli/render"
 	"github.com/mailcred/mailcred/scoring"
-	"github.com/mailcred/mailcred/scoring/catalog"
 	"github.com/mailcred/mailcred/scoring/dmarc"
-	"github.com/mailcred/mailcred/scoring/dnsbl"
 	"github.com/mailcred/mailcred/scoring/dnsx"
-	"github.com/mailcred/mailcred/scoring/headers"
 	"github.com/mailcred/mailcred/scoring/receiver"
 	"github.com/mailcred/mailcred/scoring/smtpx"
-	"github.com/mailcred/mailcred/scoring/transport"
 	"github.com/mailcred/mailcred/session"
 )
 
@@ -148,7 +144,7 @@ func runSend(cmd *cobra.Command, g *globals, f *sendFlags) error {
 	// The same seam as the workbench: a HostBench on this plan, sharing
 	// one resolver (and its log) between the route, the send and the
 	// checks.
-	bench := &session.HostBench{Name: senderDomain(plan), Plan: plan,
+	bench := &session.HostBench{Name: senderDomain(plan), Plan: plan, DQSKey: g.dqsSecret(),
 		NewResolver: func() (*dnsx.Resolver, error) { return r, nil }}
 	desc, err := bench.Describe(ctx, plan.Message, plan.Recipients)
 	if err != nil {
@@ -180,7 +176,7 @@ func runSend(cmd *cobra.Command, g *globals, f *sendFlags) error {
 	// and their round trips overlap the SMTP conversation.
 	var domain *domainChecks
 	if !f.noScore {
-		domain = startDomainChecks(ctx, r, plan, b.selector, b.ips, g.dqsSecret())
+		domain = startDomainChecks(ctx, r, plan, b.selector, b.ips, bench)
 		defer domain.stop()
 	}
 	sent, err := bench.Send(ctx, plan.Message, plan.Recipients, out.event)
@@ -227,16 +223,19 @@ type domainChecks struct {
 	done    chan struct{}
 	results []scoring.Result
 	stop    context.CancelFunc
-	dqs     scoring.Secret // Spamhaus DQS key for the blocklist checks
+	// dns and msg are the Bench's checks: of the setup (Spamhaus through
+	// DQS when a key is given), and of the message and conversation.
+	dns, msg []scoring.Check
 }
 
-func startDomainChecks(ctx context.Context, r *dnsx.Resolver, plan session.Plan, selector string, ips []netip.Addr, dqs scoring.Secret) *domainChecks {
+func startDomainChecks(ctx context.Context, r *dnsx.Resolver, plan session.Plan, selector string, ips []netip.Addr, bench session.Bench) *domainChecks {
 	ctx, cancel := context.WithCancel(ctx)
-	d := &domainChecks{ev: sendEvidence(&session.Outcome{}, plan, selector, ips), done: make(chan struct{}), stop: cancel, dqs: dqs}
+	d := &domainChecks{ev: sendEvidence(&session.Outcome{}, plan, selector, ips), done: make(chan struct{}), stop: cancel,
+		dns: bench.Checks(), msg: bench.MessageChecks()}
 	d.ev.SMTP = nil // the DNS checks judge the setup, not the session
 	go func() {
 		defer close(d.done)
-		d.results = scoring.RunAll(ctx, &scoring.Env{Evidence: d.ev, DNS: r}, dnsbl.WithDQS(catalog.DNS(), d.dqs))
+		d.results = scoring.RunAll(ctx, &scoring.Env{Evidence: d.ev, DNS: r}, d.dns)
 	}()
 	// What DMARC's evaluation of the message will ask beyond the record
 	// (the Organizational Domain's tree walk), asked now too.
@@ -244,7 +243,8 @@ func startDomainChecks(ctx context.Context, r *dnsx.Resolver, plan session.Plan,
 	return d
 }
 
-// scoreSend returns the send's checks for ev, in sendChecks order. When
+// scoreSend returns the send's checks for ev: the setup's, then the
+// message's and the conversation's. When
 // the session confirmed what the early start assumed (the same domain,
 // sender, HELO, selector and IPs) the early results stand and only the
 // message and the conversation are judged; otherwise (the sending IP was
@@ -253,14 +253,15 @@ func startDomainChecks(ctx context.Context, r *dnsx.Resolver, plan session.Plan,
 func (d *domainChecks) scoreSend(ctx context.Context, r *dnsx.Resolver, ev scoring.Evidence) []scoring.Result {
 	env := &scoring.Env{Evidence: ev, DNS: r}
 	ctx = receiver.WithSharedVerdict(ctx) // dkim.signature and dmarc.alignment verify once
+	all := append(slices.Clip(d.dns), d.msg...)
 	if !sameSetup(d.ev, ev) {
-		return scoring.RunAll(ctx, env, dnsbl.WithDQS(sendChecks(), d.dqs))
+		return scoring.RunAll(ctx, env, all)
 	}
-	rest := scoring.RunAll(ctx, env, messageChecks())
+	rest := scoring.RunAll(ctx, env, d.msg)
 	select {
 	case <-d.done:
 	case <-ctx.Done():
-		return scoring.RunAll(ctx, env, dnsbl.WithDQS(sendChecks(), d.dqs)) // every check reports the cancellation
+		return scoring.RunAll(ctx, env, all) // every check reports the cancellation
 	}
 	return append(append([]scoring.Result(nil), d.results...), rest...)
 }
@@ -269,21 +270,6 @@ func sameSetup(a, b scoring.Evidence) bool {
 	// DKIMKey is the plan's in both.
 	return a.Domain == b.Domain && a.MailFrom == b.MailFrom && a.HELO == b.HELO && a.Selector == b.Selector &&
 		slices.Equal(a.IPs, b.IPs)
-}
-
-// sendChecks is what scores a send: every DNS check, the message's
-// headers, and the conversation.
-func sendChecks() []scoring.Check {
-	return append(catalog.DNS(), messageChecks()...)
-}
-
-// messageChecks are the checks of a send that need the message or the
-// conversation: the headers, DKIM and DMARC as a receiver sees them, TLS
-// and the reply.
-func messageChecks() []scoring.Check {
-	checks := append([]scoring.Check(nil), headers.Checks()...)
-	checks = append(checks, receiver.Checks()...)
-	return append(checks, transport.Checks()...)
 }
 
 // sendExit maps the outcome and the checks to the exit status.
