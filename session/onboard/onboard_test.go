@@ -332,3 +332,52 @@ func TestCaptureRouterAddedOnceAndRepointed(t *testing.T) {
 		t.Fatalf("%v\n%s", err, again)
 	}
 }
+
+// IPv6 is probed apart from IPv4: a target with only an AAAA record is
+// open over IPv6 and "no address" over IPv4, and a what-is-my-address
+// service reached over IPv6 reports the IPv6 address.
+func TestIPv6ProbedApart(t *testing.T) {
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("220 mx6.test ESMTP\r\n"))
+			c.Close()
+		}
+	}()
+	srv, r := world(t)
+	if err := srv.AddRecord("mx6.probe.test. IN AAAA ::1"); err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	v4, v6 := probePort25(context.Background(), r, []string{"mx6.probe.test:" + port}, 2*time.Second)
+	if !v6.Open || v4.Open || v4.Probes[0].Outcome != "no address" || v6.Probes[0].Greeting != "220 mx6.test ESMTP" {
+		t.Errorf("v4 %+v\nv6 %+v", v4, v6)
+	}
+
+	pc, err := net.ListenPacket("udp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 UDP loopback: %v", err)
+	}
+	who := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(q)
+		if ua, ok := w.RemoteAddr().(*net.UDPAddr); ok {
+			m.Answer = append(m.Answer, &dns.AAAA{Hdr: dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET}, AAAA: ua.IP})
+		}
+		w.WriteMsg(m)
+	})}
+	go who.ActivateAndServe()
+	defer who.Shutdown()
+	found, problems := discover(context.Background(), []WhoAmI{{Server: pc.LocalAddr().String(), Name: "myip.test.", Type: dns.TypeAAAA}}, 2*time.Second)
+	if len(found) != 1 || found[0].String() != "::1" {
+		t.Errorf("found %v (%q)", found, problems)
+	}
+}

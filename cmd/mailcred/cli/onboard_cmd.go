@@ -48,6 +48,9 @@ the command to reload the MTA — and an explicit "y". Every edited file keeps a
 the summary lists each change with the command that undoes it. DNS records are published by you,
 at your DNS provider: onboard shows them and re-checks until they appear.
 
+Each re-check asks DNS afresh (no cached answer survives it); with --fresh your domain's records
+are asked of its authoritative servers, so a record published a minute ago shows up.
+
 --once prints every step once as text and changes nothing (scripts, logs).`,
 		Example: `  mailcred onboard --domain example.com --from me@example.com
   mailcred onboard --domain example.com --from me@example.com --mta-command "exim4 -C /etc/exim4/candidate.conf" \
