@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mailcred/mailcred/scoring/smtpx"
@@ -212,6 +213,11 @@ func (s LogSource) lines(ctx context.Context) (<-chan string, error) {
 	out := make(chan string, 64)
 	if s.Journal {
 		cmd := exec.CommandContext(ctx, "journalctl", "--follow", "--lines=0", "--output=short-iso", "SYSLOG_FACILITY=2")
+		// Stop it and anything it started when ctx ends, and do not wait
+		// on a child that keeps the pipe open.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+		cmd.WaitDelay = 2 * time.Second
 		pipe, err := cmd.StdoutPipe()
 		if err != nil {
 			return nil, err

@@ -131,3 +131,38 @@ func FuzzPostfixFollower(f *testing.F) {
 		}
 	})
 }
+
+// The journald source reads `journalctl -f`'s output: here a stand-in
+// journalctl on PATH that prints postfix's lines in journalctl's
+// short-iso form, as the real one does for SYSLOG_FACILITY=2.
+func TestJournalSource(t *testing.T) {
+	dir := t.TempDir()
+	var body strings.Builder
+	body.WriteString("#!/bin/sh\n")
+	for _, l := range postfixLog("6C6C6C6C6C", "m6@sender.test", "2.0.0, status=sent", "250 2.0.0 OK") {
+		_, rest, _ := strings.Cut(l, " vps ")
+		fmt.Fprintf(&body, "printf '%%s\\n' %q\n", "2026-12-06T06:00:17+0000 vps "+rest)
+	}
+	body.WriteString("sleep 30\n")
+	if err := os.WriteFile(filepath.Join(dir, "journalctl"), []byte(body.String()), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+":"+os.Getenv("PATH"))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	lines, err := LogSource{Journal: true}.lines(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := NewPostfixFollower("m6@sender.test", 1, time.Minute, fixedNow)
+	for l := range lines {
+		f.Feed(l)
+		if f.Done() {
+			break
+		}
+	}
+	cancel()
+	if r := f.Result(); r.Status != StatusDelivered || r.QueueID != "6C6C6C6C6C" {
+		t.Fatalf("%+v", r)
+	}
+}
