@@ -381,3 +381,25 @@ func TestIPv6ProbedApart(t *testing.T) {
 		t.Errorf("found %v (%q)", found, problems)
 	}
 }
+
+// An open port 25 is not probed again for Port25Reuse: watching does not
+// knock on other people's MX hosts every few seconds.
+func TestOpenPort25IsReused(t *testing.T) {
+	_, r := world(t)
+	cfg := baseConfig(t, r)
+	now := time.Date(2026, 12, 6, 7, 0, 0, 0, time.UTC)
+	cfg.Now = func() time.Time { return now }
+	first := Check(context.Background(), cfg)
+	cfg.Previous = &first
+	cfg.Port25 = []string{closedPort(t)} // would be refused if probed
+	now = now.Add(time.Minute)
+	second := Check(context.Background(), cfg)
+	if s, _ := second.Step(StepPort25); s.Status != Done || !strings.Contains(strings.Join(s.State, " "), "probed again after") {
+		t.Errorf("reused: %v %q", s.Status, s.State)
+	}
+	now = now.Add(Port25Reuse)
+	third := Check(context.Background(), cfg)
+	if s, _ := third.Step(StepPort25); s.Status == Done {
+		t.Errorf("not probed again after %v: %q", Port25Reuse, s.State)
+	}
+}

@@ -112,7 +112,14 @@ type Config struct {
 	// LastTest is the outcome of the last test send, kept by the caller
 	// between checks; nil before the first.
 	LastTest *TestResult
+	// Previous is the last report, kept by the caller: an outgoing port 25
+	// found open is not probed again for Port25Reuse, so watching does
+	// not knock on other people's MX hosts every few seconds.
+	Previous *Report
 }
+
+// Port25Reuse is how long an open port-25 result is reused.
+const Port25Reuse = 10 * time.Minute
 
 func (c *Config) timeout() time.Duration {
 	if c.Timeout > 0 {
@@ -166,7 +173,13 @@ func Check(ctx context.Context, cfg Config) Report {
 	var helo string
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); v4, v6 = probePort25(ctx, cfg.Resolver, cfg.Port25, cfg.timeout()) }()
+	reused, reuse := cfg.reusablePort25()
+	go func() {
+		defer wg.Done()
+		if !reuse {
+			v4, v6 = probePort25(ctx, cfg.Resolver, cfg.Port25, cfg.timeout())
+		}
+	}()
 	go func() { defer wg.Done(); helo = mtaHELO(ctx, cfg) }()
 	wg.Wait()
 	rep.HELO = helo
@@ -194,7 +207,7 @@ func Check(ctx context.Context, cfg Config) Report {
 	}
 	rep.Steps = []Step{
 		addressStep(ctx, cfg, rep.Addresses),
-		port25Step(cfg, v4, v6, ptrs),
+		port25Or(reused, reuse, func() Step { return port25Step(cfg, v4, v6, ptrs) }),
 		ptrStep(cfg, ips, ptrs),
 		heloStep(cfg, helo, ptrs),
 		resultStep(StepSPF, "SPF authorises the sending addresses", results, "spf.record", "spf.result"),
@@ -699,4 +712,26 @@ func mtaSTSStep(ctx context.Context, cfg Config) Step {
 	}
 	s.Do = append(s.Do, "Optional: publish _smtp._tls."+cfg.Domain+" TXT \"v=TLSRPTv1; rua=mailto:tls-reports@"+cfg.Domain+"\" to get TLS failure reports.")
 	return s
+}
+
+// reusablePort25 is the previous report's port-25 step when it found the
+// port open less than Port25Reuse ago.
+func (c *Config) reusablePort25() (Step, bool) {
+	p := c.Previous
+	if p == nil || c.now().Sub(p.Checked) >= Port25Reuse {
+		return Step{}, false
+	}
+	s, ok := p.Step(StepPort25)
+	if !ok || s.Status != Done {
+		return Step{}, false
+	}
+	s.State = append(append([]string(nil), s.State...), "(open at "+p.Checked.Format("15:04:05")+"; probed again after "+Port25Reuse.String()+")")
+	return s, true
+}
+
+func port25Or(reused Step, reuse bool, fresh func() Step) Step {
+	if reuse {
+		return reused
+	}
+	return fresh()
 }

@@ -112,6 +112,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		r := msg.report
 		m.report, m.running = &r, false
+		m.cfg.Previous = &r
 		if m.sel >= len(r.Steps) {
 			m.sel = 0
 		}
