@@ -145,19 +145,12 @@ func Prepare(ctx context.Context, r *dnsx.Resolver, conn Connection, opts Option
 	// (a wrong one costs a few spare questions, never a verdict).
 	ev.Domain = spfDomain(ev.MailFrom, helo)
 	var wg sync.WaitGroup
-	start := func(f func()) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f()
-		}()
-	}
 	var mf, h *spf.Evaluation
-	startSPF(ctx, start, r, ConnectingIP(ev), ev.MailFrom, helo, &mf, &h)
+	startSPF(ctx, &wg, r, ConnectingIP(ev), ev.MailFrom, helo, &mf, &h)
 	if ev.Domain != "" {
-		start(func() { discoverDMARC(ctx, r, ev.Domain) })
+		wg.Go(func() { discoverDMARC(ctx, r, ev.Domain) })
 		if ip := ConnectingIP(ev); ip.IsValid() {
-			start(func() { exchangerAddrs(ctx, r, ev.Domain, ip) })
+			wg.Go(func() { exchangerAddrs(ctx, r, ev.Domain, ip) })
 		}
 	}
 	if opts.Checks == nil {
@@ -166,7 +159,7 @@ func Prepare(ctx context.Context, r *dnsx.Resolver, conn Connection, opts Option
 			checks = opts.Adjust(checks)
 		}
 		// Without a message only the checks of the connection apply.
-		start(func() { scoring.RunAll(ctx, &scoring.Env{Evidence: ev, DNS: r}, checks) })
+		wg.Go(func() { scoring.RunAll(ctx, &scoring.Env{Evidence: ev, DNS: r}, checks) })
 	}
 	wg.Wait()
 }
@@ -187,11 +180,7 @@ func exchangerAddrs(ctx context.Context, r *dnsx.Resolver, domain string, ip net
 	var wg sync.WaitGroup
 	for _, mx := range mxs {
 		if host := strings.TrimSuffix(mx.Host, "."); host != "" {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r.Lookup(ctx, host, qtype)
-			}()
+			wg.Go(func() { r.Lookup(ctx, host, qtype) })
 		}
 	}
 	wg.Wait()

@@ -104,20 +104,13 @@ func judge(ctx context.Context, r *dnsx.Resolver, ev scoring.Evidence) *Verdict 
 	v.MailFrom = envelopeSender(ev, v.From)
 
 	var wg sync.WaitGroup
-	start := func(f func()) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f()
-		}()
-	}
 	var heloSPF *spf.Evaluation
-	startSPF(ctx, start, r, v.IP, v.MailFrom, v.HELO, &v.SPF, &heloSPF)
-	start(func() { v.DKIM, v.DKIMErr = verifySignatures(ctx, r, ev.Message, v.FromDomain) })
+	startSPF(ctx, &wg, r, v.IP, v.MailFrom, v.HELO, &v.SPF, &heloSPF)
+	wg.Go(func() { v.DKIM, v.DKIMErr = verifySignatures(ctx, r, ev.Message, v.FromDomain) })
 	if v.FromDomain != "" {
 		// Ask for the DMARC record now; it is evaluated below, with the
 		// results, from the resolver's cache.
-		start(func() { discoverDMARC(ctx, r, v.FromDomain) })
+		wg.Go(func() { discoverDMARC(ctx, r, v.FromDomain) })
 	}
 	wg.Wait()
 	if heloSPF != nil && !strings.EqualFold(v.HELO, v.SPF.Domain) {
@@ -142,13 +135,13 @@ func judge(ctx context.Context, r *dnsx.Resolver, ev scoring.Evidence) *Verdict 
 // startSPF starts check_host() for the MAIL FROM identity and, unless it
 // is that identity already (a bounce's, or a sender at the HELO name:
 // known from the names), for the HELO identity; nothing without an IP.
-func startSPF(ctx context.Context, start func(func()), r *dnsx.Resolver, ip netip.Addr, mailFrom, helo string, mf, h **spf.Evaluation) {
+func startSPF(ctx context.Context, wg *sync.WaitGroup, r *dnsx.Resolver, ip netip.Addr, mailFrom, helo string, mf, h **spf.Evaluation) {
 	if !ip.IsValid() {
 		return
 	}
-	start(func() { *mf = spf.Evaluate(ctx, r, ip, mailFrom, helo) })
+	wg.Go(func() { *mf = spf.Evaluate(ctx, r, ip, mailFrom, helo) })
 	if helo != "" && !strings.EqualFold(helo, spfDomain(mailFrom, helo)) {
-		start(func() { *h = spf.Evaluate(ctx, r, ip, "", helo) })
+		wg.Go(func() { *h = spf.Evaluate(ctx, r, ip, "", helo) })
 	}
 }
 

@@ -82,10 +82,7 @@ func TestSPFIsAskedBeforeTheClientSendsData(t *testing.T) {
 	if code, _ := cmd(t, tc, "DATA"); code != 354 {
 		t.Fatalf("DATA: %d", code)
 	}
-	dw := tc.DotWriter()
-	dw.Write(w.message(t, true))
-	dw.Close()
-	if code, msg, _ := tc.ReadResponse(0); code != 250 {
+	if code, msg := message(t, tc, w.message(t, true)); code != 250 {
 		t.Fatalf("end of data: %d %s", code, msg)
 	}
 	reps := got.all()

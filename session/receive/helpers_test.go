@@ -177,6 +177,21 @@ func cmd(t *testing.T, tc *textproto.Conn, line string) (int, string) {
 	return code, msg
 }
 
+// message sends msg after a 354 (dot-stuffed, with the final ".") and
+// reads the reply to it.
+func message(t *testing.T, tc *textproto.Conn, msg []byte) (int, string) {
+	t.Helper()
+	dw := tc.DotWriter()
+	if _, err := dw.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	if err := dw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, text, _ := tc.ReadResponse(0)
+	return code, text
+}
+
 func status(rep Report, id string) string {
 	for _, r := range rep.Results {
 		if r.ID == id {

@@ -250,10 +250,7 @@ func TestHostileEnvelopeTextIsSanitisedInTheReport(t *testing.T) {
 	if code, _ := cmd(t, tc, "DATA"); code != 354 {
 		t.Skip("go-smtp refused the hostile envelope before DATA; nothing reaches a report")
 	}
-	dw := tc.DotWriter()
-	dw.Write(w.message(t, false))
-	dw.Close()
-	if code, msg, _ := tc.ReadResponse(0); code != 250 {
+	if code, msg := message(t, tc, w.message(t, false)); code != 250 {
 		t.Fatalf("end of data: %d %s", code, msg)
 	}
 	reps := got.all()
