@@ -158,6 +158,7 @@ type countingProxy struct {
 	gate     int
 	gateWait time.Duration
 	opened   chan struct{}
+	open     sync.Once // outstanding questions can reach gate again later
 }
 
 // startGatedProxy starts a counting proxy whose questions wait until gate
@@ -189,7 +190,7 @@ func (p *countingProxy) relay(pkt []byte, from net.Addr) {
 	p.total++
 	p.max = max(p.max, p.cur)
 	if p.gate > 0 && p.cur == p.gate {
-		close(p.opened)
+		p.open.Do(func() { close(p.opened) })
 	}
 	p.mu.Unlock()
 	if p.gate > 0 {
