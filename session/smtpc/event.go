@@ -25,12 +25,7 @@ const (
 var kindNames = [...]string{"connect", "sent", "received", "tls", "info", "error", "done"}
 
 // String names the kind: "sent", "received", …
-func (k Kind) String() string {
-	if k >= 0 && int(k) < len(kindNames) {
-		return kindNames[k]
-	}
-	return fmt.Sprintf("Kind(%d)", int(k))
-}
+func (k Kind) String() string { return nameOf(kindNames[:], int(k), "Kind") }
 
 // MarshalText is the kind's name, as in JSON.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
@@ -38,6 +33,14 @@ func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 // UnmarshalText reads a kind's name.
 func (k *Kind) UnmarshalText(b []byte) error {
 	return unmarshalName(kindNames[:], b, "kind", (*int)(k))
+}
+
+// nameOf and unmarshalName map Kind and Source to and from their names.
+func nameOf(names []string, i int, typ string) string {
+	if i >= 0 && i < len(names) {
+		return names[i]
+	}
+	return fmt.Sprintf("%s(%d)", typ, i)
 }
 
 func unmarshalName(names []string, b []byte, what string, dst *int) error {
@@ -70,12 +73,7 @@ const (
 var sourceNames = [...]string{"wire", "mailcred", "exim", "postfix", "sendmail", "demo world"}
 
 // String names the source: "wire", "mailcred", "exim", …
-func (s Source) String() string {
-	if s >= 0 && int(s) < len(sourceNames) {
-		return sourceNames[s]
-	}
-	return fmt.Sprintf("Source(%d)", int(s))
-}
+func (s Source) String() string { return nameOf(sourceNames[:], int(s), "Source") }
 
 // MarshalText is the source's name, as in JSON.
 func (s Source) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
