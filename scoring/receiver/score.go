@@ -236,8 +236,7 @@ func (c Connection) Evidence(msg []byte) (ev scoring.Evidence, note string) {
 // conn — the From domain and the SPF identity's — for a resolver that asks
 // their authoritative servers (--fresh).
 func DomainsOf(raw []byte, conn Connection) []string {
-	msg, _ := ToCRLF(raw)
-	ev, _ := conn.Evidence(msg)
+	ev, _ := conn.Evidence(HeaderCRLF(raw))
 	return []string{ev.Domain, scoring.DomainOf(ev.MailFrom)}
 }
 

@@ -138,7 +138,7 @@ func heloOf(f *scoreFlags) string { return strings.TrimSuffix(strings.TrimSpace(
 // connection is what the flags and the message say the receiving server
 // saw, and where MAIL FROM came from.
 func connection(f *scoreFlags, ip netip.Addr, raw []byte) (receiver.Connection, string) {
-	msg, _ := receiver.ToCRLF(raw)
+	msg := receiver.HeaderCRLF(raw)
 	from, _, _ := receiver.AuthorAddress(msg)
 	mailFrom, source := envelopeSender(f.mailFrom, msg, from)
 	return receiver.Connection{IP: ip, HELO: heloOf(f), MailFrom: mailFrom}, source
