@@ -101,7 +101,8 @@ func (m *LocalMTA) RunQueue(ctx context.Context, events func(smtpc.Event)) []*Se
 
 // attempt delivers q once and files the result.
 func (m *LocalMTA) attempt(ctx context.Context, q *Queued, events func(smtpc.Event)) (*Sent, error) {
-	sent, err := m.send(ctx, q.Provider, q.draft, events)
+	tl := &timeline{events: events}
+	sent, err := m.send(ctx, q.Provider, q.draft, tl.forward)
 	if err != nil {
 		return nil, err
 	}
@@ -121,22 +122,22 @@ func (m *LocalMTA) attempt(ctx context.Context, q *Queued, events func(smtpc.Eve
 	switch o.Verdict {
 	case smtpx.Accepted:
 		res.Status = mta.StatusDelivered
-		say(events, "local MTA: => %s H=%s C=%q", q.Rcpt, o.Server, reason)
+		tl.say("local MTA: => %s H=%s C=%q", q.Rcpt, o.Server, reason)
 		m.remove(q)
 	case smtpx.Rejected:
 		res.Status, res.Reason = mta.StatusBounced, reason
-		say(events, "local MTA: ** %s: %s", q.Rcpt, reason)
+		tl.say("local MTA: ** %s: %s", q.Rcpt, reason)
 		m.remove(q)
 		m.seq++
 		bounce := &Queued{ID: fmt.Sprintf("%s-bounce", q.ID), Rcpt: m.w.Sender().From, Status: mta.StatusFrozen,
 			Reason: "delivery error message", Since: now, Frozen: true, Tries: 1}
 		m.queue = append(m.queue, bounce)
 		res.Notes = append(res.Notes, "the bounce "+bounce.ID+" to "+bounce.Rcpt+" was frozen: the sender has no mailbox for it, so no one learns of the failure unless they look at the queue")
-		say(events, "local MTA: %s Frozen (delivery error message)", bounce.ID)
+		tl.say("local MTA: %s Frozen (delivery error message)", bounce.ID)
 	default: // a 4xx or no answer: the MTA keeps it and tries again
 		if now.Sub(q.Since) >= retryFor {
 			res.Status, res.Reason = mta.StatusBounced, "retry timeout exceeded: all hosts have been failing for a long time"
-			say(events, "local MTA: ** %s: %s", q.Rcpt, res.Reason)
+			tl.say("local MTA: ** %s: %s", q.Rcpt, res.Reason)
 			m.remove(q)
 			break
 		}
@@ -146,7 +147,7 @@ func (m *LocalMTA) attempt(ctx context.Context, q *Queued, events func(smtpc.Eve
 		if !m.queued(q) {
 			m.queue = append(m.queue, q)
 		}
-		say(events, "local MTA: == %s defer: %s; next try after %s", q.Rcpt, reason, q.NextTry.Format("15:04:05"))
+		tl.say("local MTA: == %s defer: %s; next try after %s", q.Rcpt, reason, q.NextTry.Format("15:04:05"))
 	}
 	o.MTA = &res
 	if f, err := mta.LoadFailures(); err == nil {
@@ -171,6 +172,24 @@ func (m *LocalMTA) queued(q *Queued) bool {
 		}
 	}
 	return false
+}
+
+// timeline keeps the local MTA's own lines in time with the wire lines
+// they follow: a line is stamped with the latest offset seen so far, not 0.
+type timeline struct {
+	events func(smtpc.Event)
+	last   time.Duration
+}
+
+func (t *timeline) forward(e smtpc.Event) {
+	t.last = max(t.last, e.At)
+	if t.events != nil {
+		t.events(e)
+	}
+}
+
+func (t *timeline) say(format string, args ...any) {
+	t.forward(smtpc.Event{At: t.last, Kind: smtpc.KindInfo, Source: smtpc.FromWorld, Lines: []string{fmt.Sprintf(format, args...)}})
 }
 
 func say(events func(smtpc.Event), format string, args ...any) {

@@ -21,7 +21,13 @@ func TestLocalMTABouncesAndFreezesTheBounce(t *testing.T) {
 	m := NewLocalMTA(w)
 	var lines []string
 	var world []string // the simulated MTA's own lines, marked as the world's
+	var last time.Duration
 	sent, err := m.Send(context.Background(), ProviderGmail, w.Draft(), func(e smtpc.Event) {
+		// The MTA's lines follow the wire lines they report, in time too.
+		if e.At < last {
+			t.Errorf("%q at %v after a line at %v", e.Lines, e.At, last)
+		}
+		last = e.At
 		lines = append(lines, e.Lines...)
 		if e.Source == smtpc.FromWorld {
 			world = append(world, e.Lines...)
