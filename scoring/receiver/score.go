@@ -153,15 +153,38 @@ func Prepare(ctx context.Context, r *dnsx.Resolver, conn Connection, opts Option
 			wg.Go(func() { exchangerAddrs(ctx, r, ev.Domain, ip) })
 		}
 	}
-	if opts.Checks == nil {
-		checks := ReceivedChecks()
-		if opts.Adjust != nil {
-			checks = opts.Adjust(checks)
-		}
-		// Without a message only the checks of the connection apply.
-		wg.Go(func() { scoring.RunAll(ctx, &scoring.Env{Evidence: ev, DNS: r}, checks) })
-	}
+	warmChecks(ctx, &wg, r, ev, opts)
 	wg.Wait()
+}
+
+// PrepareConnection is Prepare at EHLO, before any envelope: SPF for the
+// HELO identity, reverse DNS and the blocklists of the connecting IP. A
+// receiving server calls it when the client has said who it is; Prepare
+// and ScoreMessage with the same r join what it asked.
+func PrepareConnection(ctx context.Context, r *dnsx.Resolver, ip netip.Addr, helo string, opts Options) {
+	ev := scoring.Evidence{HELO: strings.TrimSuffix(strings.TrimSpace(helo), ".")}
+	var wg sync.WaitGroup
+	if ip.IsValid() {
+		ev.IPs = []netip.Addr{ip.Unmap()}
+		if ev.HELO != "" {
+			wg.Go(func() { spf.Evaluate(ctx, r, ev.IPs[0], "", ev.HELO) })
+		}
+	}
+	warmChecks(ctx, &wg, r, ev, opts)
+	wg.Wait()
+}
+
+// warmChecks starts the default checks on evidence without a message,
+// for their lookups: only the checks of the connection apply.
+func warmChecks(ctx context.Context, wg *sync.WaitGroup, r *dnsx.Resolver, ev scoring.Evidence, opts Options) {
+	if opts.Checks != nil {
+		return // chosen with the verdict: not known yet
+	}
+	checks := ReceivedChecks()
+	if opts.Adjust != nil {
+		checks = opts.Adjust(checks)
+	}
+	wg.Go(func() { scoring.RunAll(ctx, &scoring.Env{Evidence: ev, DNS: r}, checks) })
 }
 
 // exchangerAddrs asks for domain's MX and its exchangers' addresses of

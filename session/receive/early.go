@@ -8,26 +8,60 @@ import (
 	"github.com/mailcred/mailcred/scoring/receiver"
 )
 
-// early is the DNS work of one transaction started at MAIL FROM
-// (receiver.Prepare): SPF, the envelope domain's DMARC, reverse DNS and
-// blocklists are asked while the client sends its recipients and the
-// message, so that at the end of DATA only what the message itself names
-// is left to ask. One at a time per session: a new MAIL FROM, RSET, the
-// end of the transaction or of the session cancels it.
+// early is DNS work started before the message has arrived: at EHLO for
+// the connection (receiver.PrepareConnection: the HELO name's SPF, reverse
+// DNS and blocklists of the IP) and at MAIL FROM for the transaction
+// (receiver.Prepare: SPF, the envelope domain's DMARC and MX, the same
+// checks), asked while the client sends its envelope and the message, so
+// that at the end of DATA only what the message itself names is left to
+// ask. A session runs at most one of each: a new MAIL FROM, RSET and the
+// end of the transaction cancel the transaction's, the end of the session
+// both.
 type early struct {
 	r      *dnsx.Resolver
 	conn   receiver.Connection
 	cancel context.CancelFunc
 	done   chan struct{}
+	used   bool // a connection's resolver taken over by its first transaction
 }
 
-// startEarly starts the work for conn; nil when no resolver can be made
-// (the message is then scored as it would have been without it).
-func (s *Server) startEarly(conn receiver.Connection) *early {
+// startHello starts the connection's work; nil when no resolver can be
+// made.
+func (s *Server) startHello(conn receiver.Connection) *early {
+	r, err := s.opts.NewResolver()
+	if err != nil {
+		return nil
+	}
+	return s.startWork(r, conn, func(ctx context.Context) {
+		receiver.PrepareConnection(ctx, r, conn.IP, conn.HELO, s.receiverOptions())
+	})
+}
+
+// startEarly starts the transaction's work for conn, on the connection's
+// resolver when this is its first transaction and that resolver serves
+// the envelope's domains (so what EHLO asked is joined); nil when no
+// resolver can be made (the message is then scored as it would have been
+// without it).
+func (s *Server) startEarly(conn receiver.Connection, hello *early) *early {
 	r, err := s.opts.NewResolver(domainsOf(nil, conn)...)
 	if err != nil {
 		return nil
 	}
+	if hello != nil && !hello.used {
+		at := conn
+		at.MailFrom = ""
+		if hello.conn == at && covers(hello.r, r) {
+			r, hello.used = hello.r, true
+		}
+	}
+	return s.startWork(r, conn, func(ctx context.Context) {
+		receiver.Prepare(ctx, r, conn, s.receiverOptions())
+	})
+}
+
+// startWork runs work on its own goroutine, bounded by ScoreTimeout and
+// the server's life.
+func (s *Server) startWork(r *dnsx.Resolver, conn receiver.Connection, work func(context.Context)) *early {
 	ctx, cancel := context.WithTimeout(s.ctx, s.opts.ScoreTimeout)
 	e := &early{r: r, conn: conn, cancel: cancel, done: make(chan struct{})}
 	go func() {
@@ -38,9 +72,21 @@ func (s *Server) startEarly(conn receiver.Connection) *early {
 				s.log.Printf("early checks for %s: internal error: %v", conn.IP, p)
 			}
 		}()
-		receiver.Prepare(ctx, r, conn, s.receiverOptions())
+		work(ctx)
 	}()
 	return e
+}
+
+// covers reports whether have asks authoritative servers (fresh mode)
+// about every domain want does: then have may answer for want.
+func covers(have, want *dnsx.Resolver) bool {
+	got := have.Fresh()
+	for _, d := range want.Fresh() {
+		if !slices.Contains(got, d) {
+			return false
+		}
+	}
+	return true
 }
 
 // stop cancels the work and waits for it to end (promptly: every lookup
@@ -58,14 +104,8 @@ func (e *early) stop() {
 // message (asked of its authoritative servers) that it does not ask so.
 // Otherwise it returns fresh, the message's own resolver.
 func (e *early) resolverFor(conn receiver.Connection, fresh *dnsx.Resolver) *dnsx.Resolver {
-	if e == nil || e.conn != conn {
+	if e == nil || e.conn != conn || !covers(e.r, fresh) {
 		return fresh
-	}
-	have := e.r.Fresh()
-	for _, d := range fresh.Fresh() {
-		if !slices.Contains(have, d) {
-			return fresh
-		}
 	}
 	return e.r
 }

@@ -166,3 +166,44 @@ func TestResetCancelsTheEarlyLookups(t *testing.T) {
 		t.Errorf("the SPF lookup was cancelled %d times, want once by RSET and once by QUIT: %v", cancelled, log.all())
 	}
 }
+
+func TestConnectionChecksStartAtEHLO(t *testing.T) {
+	noLeaks(t)
+	w := newWorld(t)
+	log := newQueryLog("1.0.0.127.in-addr.arpa.", "PTR")
+	s, got := start(t, w, func(o *Options) {
+		o.DisableTLS = true
+		o.NewResolver = func(...string) (*dnsx.Resolver, error) {
+			return dnsx.New(dnsx.Config{Servers: []string{w.dns.Addr}, Timeout: time.Second, Log: log.add})
+		}
+	})
+	_, tc, _, _ := dial(t, s.Addr().String())
+	cmd(t, tc, "EHLO mail.example.com")
+	// The client's reverse DNS is answered before it names a sender.
+	log.waitFor(t)
+	cmd(t, tc, "MAIL FROM:<alice@example.com>")
+	cmd(t, tc, "RCPT TO:<bob@example.org>")
+	if code, _ := cmd(t, tc, "DATA"); code != 354 {
+		t.Fatalf("DATA: %d", code)
+	}
+	if code, msg := message(t, tc, w.message(t, true)); code != 250 {
+		t.Fatalf("end of data: %d %s", code, msg)
+	}
+	reps := got.all()
+	if len(reps) != 1 {
+		t.Fatalf("%d reports, want 1", len(reps))
+	}
+	if st := status(reps[0], "rdns.ptr"); st != "pass" {
+		t.Errorf("rdns.ptr: %s, want pass", st)
+	}
+	// The first transaction took over what EHLO asked: asked once.
+	n := 0
+	for _, q := range w.dns.Log() {
+		if q.Name == "1.0.0.127.in-addr.arpa." && q.Qtype == dns.TypePTR {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the PTR was asked %d times, want once", n)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/receiver"
 )
 
 // backend makes a session for each client: go-smtp calls NewSession at
@@ -26,7 +27,9 @@ func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	if lc, ok := c.Conn().(*limitedConn); ok {
 		lc.hello()
 	}
-	return &session{s: b.s, conn: c}, nil
+	sess := &session{s: b.s, conn: c}
+	sess.hello = b.s.startHello(receiver.Connection{IP: peerAddrPort(c).Addr(), HELO: c.Hostname(), TLS: tlsSummary(c)})
+	return sess, nil
 }
 
 var (
@@ -55,6 +58,7 @@ type session struct {
 	conn  *smtp.Conn
 	from  string
 	rcpts []string
+	hello *early // the connection's DNS work started at EHLO
 	early *early // the transaction's DNS work started at MAIL FROM
 }
 
@@ -66,7 +70,7 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	}
 	s.early.stop()
 	s.from, s.rcpts = from, nil
-	s.early = s.s.startEarly(s.transaction().connection())
+	s.early = s.s.startEarly(s.transaction().connection(), s.hello)
 	return nil
 }
 
@@ -149,7 +153,8 @@ func (p *pacedReader) Read(b []byte) (int, error) {
 
 func (s *session) Logout() error {
 	s.early.stop()
-	s.early = nil
+	s.hello.stop()
+	s.early, s.hello = nil, nil
 	return nil
 }
 
