@@ -1,6 +1,7 @@
 package receive
 
 import (
+	"net/textproto"
 	"strings"
 	"sync"
 	"testing"
@@ -53,32 +54,35 @@ func (l *queryLog) waitFor(t *testing.T) {
 	}
 }
 
-func TestSPFIsAskedBeforeTheClientSendsData(t *testing.T) {
-	noLeaks(t)
-	w := newWorld(t)
-	log := newQueryLog("example.com.", "TXT")
+// startLogged runs a server whose resolvers report to a query log
+// waiting for name and qtype.
+func startLogged(t *testing.T, w *world, name, qtype string) (*Server, *reports, *queryLog) {
+	t.Helper()
+	log := newQueryLog(name, qtype)
 	s, got := start(t, w, func(o *Options) {
 		o.DisableTLS = true
 		o.NewResolver = func(...string) (*dnsx.Resolver, error) {
 			return dnsx.New(dnsx.Config{Servers: []string{w.dns.Addr}, Timeout: time.Second, Log: log.add})
 		}
 	})
-	_, tc, _, _ := dial(t, s.Addr().String())
-	cmd(t, tc, "EHLO mail.example.com")
-	if code, _ := cmd(t, tc, "MAIL FROM:<alice@example.com>"); code != 250 {
-		t.Fatalf("MAIL: %d", code)
-	}
-	cmd(t, tc, "RCPT TO:<bob@example.org>")
-	// The sender's SPF record is answered while the client has not even
-	// said DATA: the server asked at MAIL FROM.
-	log.waitFor(t)
-	var asked bool
+	return s, got, log
+}
+
+// asked counts the DNS server's questions about name and qtype.
+func asked(w *world, name string, qtype uint16) int {
+	n := 0
 	for _, q := range w.dns.Log() {
-		asked = asked || (q.Name == "example.com." && q.Qtype == dns.TypeTXT)
+		if q.Name == name && q.Qtype == qtype {
+			n++
+		}
 	}
-	if !asked {
-		t.Fatal("the DNS server did not see the SPF question before DATA")
-	}
+	return n
+}
+
+// deliverRest sends DATA and the world's signed message and returns the
+// one report made.
+func deliverRest(t *testing.T, w *world, tc *textproto.Conn, got *reports) Report {
+	t.Helper()
 	if code, _ := cmd(t, tc, "DATA"); code != 354 {
 		t.Fatalf("DATA: %d", code)
 	}
@@ -89,21 +93,54 @@ func TestSPFIsAskedBeforeTheClientSendsData(t *testing.T) {
 	if len(reps) != 1 {
 		t.Fatalf("%d reports, want 1", len(reps))
 	}
+	return reps[0]
+}
+
+func TestSPFIsAskedBeforeTheClientSendsData(t *testing.T) {
+	noLeaks(t)
+	w := newWorld(t)
+	s, got, log := startLogged(t, w, "example.com.", "TXT")
+	_, tc, _, _ := dial(t, s.Addr().String())
+	cmd(t, tc, "EHLO mail.example.com")
+	if code, _ := cmd(t, tc, "MAIL FROM:<alice@example.com>"); code != 250 {
+		t.Fatalf("MAIL: %d", code)
+	}
+	cmd(t, tc, "RCPT TO:<bob@example.org>")
+	// The sender's SPF record is answered while the client has not even
+	// said DATA: the server asked at MAIL FROM.
+	log.waitFor(t)
+	if asked(w, "example.com.", dns.TypeTXT) == 0 {
+		t.Fatal("the DNS server did not see the SPF question before DATA")
+	}
+	rep := deliverRest(t, w, tc, got)
 	for _, id := range []string{"spf.result", "dkim.signature", "dmarc.alignment"} {
-		if st := status(reps[0], id); st != "pass" {
+		if st := status(rep, id); st != "pass" {
 			t.Errorf("%s: %s, want pass", id, st)
 		}
 	}
 	// The message was judged with the answers asked at MAIL FROM, not
 	// asked again.
-	n := 0
-	for _, q := range w.dns.Log() {
-		if q.Name == "example.com." && q.Qtype == dns.TypeTXT {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := asked(w, "example.com.", dns.TypeTXT); n != 1 {
 		t.Errorf("the SPF record was asked %d times, want once", n)
+	}
+}
+
+func TestConnectionChecksStartAtEHLO(t *testing.T) {
+	noLeaks(t)
+	w := newWorld(t)
+	s, got, log := startLogged(t, w, "1.0.0.127.in-addr.arpa.", "PTR")
+	_, tc, _, _ := dial(t, s.Addr().String())
+	cmd(t, tc, "EHLO mail.example.com")
+	// The client's reverse DNS is answered before it names a sender.
+	log.waitFor(t)
+	cmd(t, tc, "MAIL FROM:<alice@example.com>")
+	cmd(t, tc, "RCPT TO:<bob@example.org>")
+	if st := status(deliverRest(t, w, tc, got), "rdns.ptr"); st != "pass" {
+		t.Errorf("rdns.ptr: %s, want pass", st)
+	}
+	// The first transaction took over what EHLO asked: asked once.
+	if n := asked(w, "1.0.0.127.in-addr.arpa.", dns.TypePTR); n != 1 {
+		t.Errorf("the PTR was asked %d times, want once", n)
 	}
 }
 
@@ -164,46 +201,5 @@ func TestResetCancelsTheEarlyLookups(t *testing.T) {
 	}
 	if cancelled < 2 {
 		t.Errorf("the SPF lookup was cancelled %d times, want once by RSET and once by QUIT: %v", cancelled, log.all())
-	}
-}
-
-func TestConnectionChecksStartAtEHLO(t *testing.T) {
-	noLeaks(t)
-	w := newWorld(t)
-	log := newQueryLog("1.0.0.127.in-addr.arpa.", "PTR")
-	s, got := start(t, w, func(o *Options) {
-		o.DisableTLS = true
-		o.NewResolver = func(...string) (*dnsx.Resolver, error) {
-			return dnsx.New(dnsx.Config{Servers: []string{w.dns.Addr}, Timeout: time.Second, Log: log.add})
-		}
-	})
-	_, tc, _, _ := dial(t, s.Addr().String())
-	cmd(t, tc, "EHLO mail.example.com")
-	// The client's reverse DNS is answered before it names a sender.
-	log.waitFor(t)
-	cmd(t, tc, "MAIL FROM:<alice@example.com>")
-	cmd(t, tc, "RCPT TO:<bob@example.org>")
-	if code, _ := cmd(t, tc, "DATA"); code != 354 {
-		t.Fatalf("DATA: %d", code)
-	}
-	if code, msg := message(t, tc, w.message(t, true)); code != 250 {
-		t.Fatalf("end of data: %d %s", code, msg)
-	}
-	reps := got.all()
-	if len(reps) != 1 {
-		t.Fatalf("%d reports, want 1", len(reps))
-	}
-	if st := status(reps[0], "rdns.ptr"); st != "pass" {
-		t.Errorf("rdns.ptr: %s, want pass", st)
-	}
-	// The first transaction took over what EHLO asked: asked once.
-	n := 0
-	for _, q := range w.dns.Log() {
-		if q.Name == "1.0.0.127.in-addr.arpa." && q.Qtype == dns.TypePTR {
-			n++
-		}
-	}
-	if n != 1 {
-		t.Errorf("the PTR was asked %d times, want once", n)
 	}
 }
