@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -79,6 +81,9 @@ func runReceive(cmd *cobra.Command, g *globals, f *receiveFlags) error {
 	if err := g.checkFormat(); err != nil {
 		return err
 	}
+	if _, _, err := net.SplitHostPort(f.listen); err != nil {
+		return usageError("--listen %q: want HOST:PORT, such as 127.0.0.1:2525 or :25 (every address)", f.listen)
+	}
 	maxSize, err := parseSize(f.maxSize)
 	if err != nil {
 		return usageError("--max-size %q: %v", f.maxSize, err)
@@ -122,8 +127,11 @@ func runReceive(cmd *cobra.Command, g *globals, f *receiveFlags) error {
 		ErrorLog:        errLog,
 	})
 	if err != nil {
-		if errors.Is(err, os.ErrPermission) {
+		switch {
+		case errors.Is(err, os.ErrPermission):
 			err = fmt.Errorf("%w (ports below 1024 need root or CAP_NET_BIND_SERVICE)", err)
+		case errors.Is(err, syscall.EADDRINUSE):
+			err = fmt.Errorf("receive: %s is in use by another program (an MTA on :25?): stop it or choose another --listen", f.listen)
 		}
 		return &exitError{code: ExitError, err: err}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/netip"
 	"regexp"
 	"runtime"
@@ -329,5 +330,25 @@ func TestReceiveHELOTemperrorIsNotChecked(t *testing.T) {
 	}
 	if !strings.Contains(l.AuthenticationResults, "spf=temperror smtp.helo=helo.example.net") {
 		t.Errorf("authentication_results %q", l.AuthenticationResults)
+	}
+}
+
+// A --listen that is no HOST:PORT, or a port another server holds, is
+// said in the user's terms, not as the relay warning or Go's "listen tcp
+// …: bind: address already in use".
+func TestReceiveListenProblemsAreNamed(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	for args, want := range map[[2]string]string{
+		{"nonsense", ""}:              `--listen "nonsense": want HOST:PORT`,
+		{taken.Addr().String(), "in"}: taken.Addr().String() + " is in use by another program",
+	} {
+		code, _, stderr := run(t, nil, "receive", "--listen", args[0], "--resolver", "127.0.0.1:1")
+		if code != ExitError || !strings.Contains(stderr, want) || strings.Contains(stderr, "listen tcp") {
+			t.Errorf("--listen %s: exit %d %q, want %q", args[0], code, stderr, want)
+		}
 	}
 }
