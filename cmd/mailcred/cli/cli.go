@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"time"
 
@@ -141,6 +142,8 @@ SPF, DKIM, DMARC, reverse DNS, blocklists, TLS and the SMTP conversation itself.
 		Version:       readBuildInfo().Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Suggest a command within two edits of an unknown one.
+		SuggestionsMinimumDistance: 2,
 	}
 	root.SetVersionTemplate(readBuildInfo().String())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -162,7 +165,16 @@ SPF, DKIM, DMARC, reverse DNS, blocklists, TLS and the SMTP conversation itself.
 	workbench.register(root)
 	root.RunE = newWorkbenchRun(g, workbench)
 	registerCompletions(root)
-	root.Args = cobra.NoArgs
+	root.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q", args[0])
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, ", "))
+		}
+		return usageError("%s\nrun 'mailcred --help' for the commands", msg)
+	}
 	return root
 }
 

@@ -231,3 +231,12 @@ func TestWorkbenchViaHelpNamesEveryRoute(t *testing.T) {
 		t.Errorf("mailcred --help:\n%s", out)
 	}
 }
+
+// An unknown command says how to find the right one, as an unknown flag
+// does, and suggests a near name.
+func TestUnknownCommandPointsAtHelp(t *testing.T) {
+	code, _, stderr := run(t, nil, "chek")
+	if code != ExitError || !strings.Contains(stderr, `unknown command "chek" (did you mean check?)`) || !strings.Contains(stderr, "run 'mailcred --help'") {
+		t.Errorf("exit %d %q", code, stderr)
+	}
+}
