@@ -49,6 +49,10 @@ type WorldFix = panes.WorldFix
 type WorldEvent struct {
 	At   time.Time
 	Text string
+	// OfSend: a provider's own report of a send (accepted, refused). It
+	// joins the transcript but leaves the status line to the send's
+	// outcome, which it would otherwise replace within a second.
+	OfSend bool
 }
 
 // TesterReport is the mail-tester-like mailbox's verdict on a message.
@@ -329,8 +333,9 @@ type (
 	}
 	watchTickMsg  struct{}
 	worldEventMsg struct {
-		text string
-		ch   <-chan WorldEvent
+		text   string
+		ofSend bool
+		ch     <-chan WorldEvent
 	}
 	reportMsg   struct{ r *TesterReport }
 	sendTickMsg struct{}
@@ -414,7 +419,7 @@ func waitWorld(ch <-chan WorldEvent) tea.Cmd {
 		if !ok {
 			return nil
 		}
-		return worldEventMsg{text: e.At.Format("15:04:05") + " " + e.Text, ch: ch}
+		return worldEventMsg{text: e.At.Format("15:04:05") + " " + e.Text, ofSend: e.OfSend, ch: ch}
 	}
 }
 
@@ -508,7 +513,9 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		}
 		return tea.Batch(cmds...)
 	case worldEventMsg:
-		m.status = msg.text
+		if !msg.ofSend {
+			m.status = msg.text
+		}
 		if m.sending {
 			m.heldNotes = append(m.heldNotes, msg.text)
 		} else {

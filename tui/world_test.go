@@ -73,6 +73,35 @@ func TestWorldNotesFollowTheWireLines(t *testing.T) {
 	}
 }
 
+// A provider's report of a send joins the transcript but leaves the
+// status line to the send's outcome; other world news takes the status.
+func TestSendOutcomeStaysInTheStatusLine(t *testing.T) {
+	w := &testWorld{events: make(chan WorldEvent)}
+	b := newTestBench()
+	b.events = []smtpc.Event{{Kind: smtpc.KindReceived, Code: 550, Lines: []string{"550 5.7.1 refused"}}}
+	m := worldModel(t, w, b)
+	m, cmd := press(t, m, "s")
+	m = drain(t, m, cmd)
+	m, cmd = press(t, m, "y")
+	m = drain(t, m, cmd)
+	outcome := m.status
+	if outcome == "" {
+		t.Fatal("no status after the send")
+	}
+	next, _ := m.Update(worldEventMsg{text: "14:02:01 gmail.example refused mail at RCPT", ofSend: true, ch: w.events})
+	m = next.(*Model)
+	if m.status != outcome {
+		t.Fatalf("the provider's echo replaced the send's outcome: %q, was %q", m.status, outcome)
+	}
+	if !strings.Contains(ansi.Strip(m.transcript.View()), "refused mail at RCPT") {
+		t.Fatal("the provider's report is not in the transcript")
+	}
+	next, _ = m.Update(worldEventMsg{text: "14:02:05 SPF record now visible", ch: w.events})
+	if m = next.(*Model); !strings.Contains(m.status, "SPF record now visible") {
+		t.Fatalf("other world news did not reach the status line: %q", m.status)
+	}
+}
+
 // The tester mailbox's report is shown after a send that reached it.
 func TestTesterReportIsShown(t *testing.T) {
 	w := &testWorld{report: &TesterReport{MessageID: "<1@example.com>", Score: scoring.Score{Value: 8.8},

@@ -110,7 +110,7 @@ func (d *demoWorld) Events() <-chan tui.WorldEvent {
 		go func() {
 			defer close(d.events)
 			for e := range src {
-				d.events <- tui.WorldEvent{At: e.At, Text: e.Text}
+				d.events <- tui.WorldEvent{At: e.At, Text: e.Text, OfSend: e.Kind == demo.EventAccepted || e.Kind == demo.EventRefused}
 			}
 		}()
 	}
