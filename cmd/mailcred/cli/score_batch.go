@@ -217,7 +217,7 @@ func eachMessage(args []string, yield func(mailbox.Message) bool) error {
 			err = mailbox.SplitMBox(fh, a, maxMessage, func(m mailbox.Message) bool {
 				if m.Err == nil {
 					m.Raw, _ = receiver.ToCRLF(m.Raw) // LF is how an mbox stores lines
-					m.Err = checkMessage(m.Name, m.Raw)
+					m.Err = checkMessage(m.Raw)
 				}
 				stopped = !yield(m)
 				return !stopped
@@ -250,7 +250,7 @@ func eachMessage(args []string, yield func(mailbox.Message) bool) error {
 func yieldFile(path string, stored bool, yield func(mailbox.Message) bool) bool {
 	raw, err := mailbox.ReadFile(path, maxMessage)
 	if err == nil {
-		err = checkMessage(path, raw)
+		err = checkMessage(raw)
 	}
 	if err == nil && stored {
 		raw, _ = receiver.ToCRLF(raw)
@@ -258,12 +258,34 @@ func yieldFile(path string, stored bool, yield func(mailbox.Message) bool) bool 
 	return yield(mailbox.Message{Name: path, Raw: raw, Err: err})
 }
 
-// checkMessage refuses what is not a message at all.
-func checkMessage(name string, raw []byte) error {
+// checkMessage refuses what is not a message at all: an empty file, or
+// one whose first line is not a header field (a source file or a JSON
+// report left in a scored directory), which would otherwise be scored as
+// a message with no headers.
+func checkMessage(raw []byte) error {
 	if len(strings.TrimSpace(string(raw))) == 0 {
-		return fmt.Errorf("%s: empty: want a whole message (header fields, a blank line, the body)", name)
+		return errors.New("empty: want a whole message (header fields, a blank line, the body)")
+	}
+	if !startsWithField(raw) {
+		return errors.New("not a message: its first line is not a header field (Name: value)")
 	}
 	return nil
+}
+
+// startsWithField says whether raw begins with a header field as mail
+// has them: a name of letters, digits and '-', then ':'. RFC 5322 §2.2
+// allows any printable ASCII in a name, but then `{"key":` would pass.
+func startsWithField(raw []byte) bool {
+	for i, c := range raw {
+		switch {
+		case c == ':':
+			return i > 0
+		case c == '-', c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // batchOutput writes the batch's results and the progress bar.

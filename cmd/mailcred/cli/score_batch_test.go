@@ -80,6 +80,19 @@ func TestScoreBatch(t *testing.T) {
 		}
 	}
 
+	// Files that are not messages (a source file, a JSON report) in a
+	// scored directory are named as such, not scored as headerless mail.
+	mixed := t.TempDir()
+	os.WriteFile(filepath.Join(mixed, "1-good.eml"), good, 0o644)
+	os.WriteFile(filepath.Join(mixed, "2-main.go"), []byte("// Package main.\npackage main\n"), 0o644)
+	os.WriteFile(filepath.Join(mixed, "3-report.json"), []byte(`{"schema_version": 1}`+"\n"), 0o644)
+	code, out, _ = run(t, []string{"NO_COLOR=1"}, scoreArgs(resolver, mixed)...)
+	for _, w := range []string{"1 message(s) scored", "2-main.go: not a message", "3-report.json: not a message", "2 unreadable"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("mixed directory (exit %d): %q missing from\n%s", code, w, out)
+		}
+	}
+
 	if code, _, stderr := run(t, nil, scoreArgs(resolver, dir, "-")...); code != ExitError || !strings.Contains(stderr, "cannot be mixed") {
 		t.Errorf("- among other inputs: exit %d %s", code, stderr)
 	}
