@@ -451,7 +451,7 @@ func TestAuthOnlyOverVerifiedTLS(t *testing.T) {
 
 	tr, err := send(untrusted)
 	if !errors.Is(err, ErrUnverifiedAuth) || !strings.Contains(err.Error(), "mx.test") ||
-		!strings.Contains(err.Error(), "--auth-unverified-tls") || !strings.Contains(err.Error(), "unknown authority") {
+		!strings.Contains(err.Error(), "--auth-unverified-tls") || !strings.Contains(err.Error(), "unknown issuer") {
 		t.Fatalf("untrusted chain: err = %v", err)
 	}
 	if st, _ := StageOf(err); st != smtpx.AUTH || strings.Contains(tr, "~>  AUTH") {

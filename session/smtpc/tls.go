@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
+	"time"
 
 	"github.com/mailcred/mailcred/scoring/safetext"
 	"github.com/mailcred/mailcred/scoring/smtpx"
@@ -167,20 +169,42 @@ func tlsInfo(cs tls.ConnectionState, name string, roots *x509.CertPool) *TLSInfo
 	return info
 }
 
-// verifyReason names the kind of failure before x509's own message.
+// verifyReason says in words why the chain did not verify, from the
+// error's fields rather than x509's developer-facing text; the kind leads
+// ("name mismatch", "unknown issuer", "expired") so people and tests can
+// key on it.
 func verifyReason(err error) string {
 	var host x509.HostnameError
 	var auth x509.UnknownAuthorityError
 	var inv x509.CertificateInvalidError
 	switch {
 	case errors.As(err, &host):
-		return "name mismatch: " + err.Error()
+		names := host.Certificate.DNSNames
+		if len(names) == 0 && host.Certificate.Subject.CommonName != "" {
+			names = []string{host.Certificate.Subject.CommonName}
+		}
+		if len(names) == 0 {
+			return fmt.Sprintf("name mismatch: the certificate names no host, not %s", host.Host)
+		}
+		if len(names) > 5 {
+			names = append(names[:5:5], fmt.Sprintf("and %d more", len(names)-5))
+		}
+		return fmt.Sprintf("name mismatch: the certificate is for %s, not %s", strings.Join(names, ", "), host.Host)
 	case errors.As(err, &auth):
-		return "unknown issuer (self-signed or private CA): " + err.Error()
+		return "unknown issuer (self-signed or private CA): no authority this machine trusts signed it"
 	case errors.As(err, &inv) && inv.Reason == x509.Expired:
-		return "expired or not yet valid: " + err.Error()
+		c := inv.Cert
+		if time.Now().Before(c.NotBefore) {
+			return "not yet valid: the certificate is valid from " + c.NotBefore.UTC().Format(time.RFC3339)
+		}
+		return "expired: the certificate was valid until " + c.NotAfter.UTC().Format(time.RFC3339)
+	case errors.As(err, &inv):
+		if inv.Reason == x509.IncompatibleUsage {
+			return "invalid certificate: it is not issued for use by a server"
+		}
+		return "invalid certificate chain: " + strings.TrimPrefix(err.Error(), "x509: ")
 	}
-	return err.Error()
+	return "could not verify the certificate: " + strings.TrimPrefix(err.Error(), "x509: ")
 }
 
 func certInfo(cert *x509.Certificate) CertInfo {
