@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tui-e2e.sh — plays DESIGN.md's story in the real workbench, in tmux at
+# tui-e2e.sh — plays the demo's story in the real workbench, in tmux at
 # 80×24, with keystrokes only (send-keys) and reading the screen
 # (capture-pane): the fresh VPS that Gmail, Outlook and GMX refuse is fixed
 # one check at a time until every provider accepts and the score is 10.

@@ -9,7 +9,7 @@ import (
 	"github.com/mailcred/mailcred/scoring/smtpx"
 )
 
-// TestStoryPlaysToTheEnd plays DESIGN.md's story on the hand-driven clock:
+// TestStoryPlaysToTheEnd plays the demo's story on the hand-driven clock:
 // every provider's refusal at the start, then the fixes one by one, each
 // refusal disappearing when its cause does (and not before the change has
 // propagated), the tester's 7.8/10 on the way, and at the end every

@@ -2,8 +2,8 @@ package explain
 
 import "github.com/mailcred/mailcred/scoring/smtpx"
 
-// gmailCases are Gmail's replies (knowledge.md §(b) Gmail key codes, §(d)
-// Gmail; full wording from go-sisimai rhost/for-google.go). knowledge.md
+// gmailCases are Gmail's replies (the sourced notes (§b) Gmail key codes, §(d)
+// Gmail; full wording from go-sisimai rhost/for-google.go). the sources in data/*.yaml
 // gives 5.7.27, 5.7.29 and 5.7.40 without wording: their 550 texts here
 // follow the wording of the 421 forms.
 func gmailCases() []replyCase {

@@ -11,7 +11,7 @@ import (
 )
 
 // TestCatalogueMatchesScoring keeps the data's check catalogue in step with
-// the checks the scoring package weighs (DESIGN.md's catalogue).
+// the checks the scoring package weighs (the README's weights table).
 func TestCatalogueMatchesScoring(t *testing.T) {
 	schema, err := data.ReadFile("data/schema.yaml")
 	if err != nil {

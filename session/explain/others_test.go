@@ -2,7 +2,7 @@ package explain
 
 import "github.com/mailcred/mailcred/scoring/smtpx"
 
-// orangeCases are Orange's and La Poste's replies (knowledge.md §(b) Orange
+// orangeCases are Orange's and La Poste's replies (the sourced notes (§b) Orange
 // / La Poste, §(d); wording from go-sisimai rhost/for-franceptt.go).
 func orangeCases() []replyCase {
 	ip := []string{"blocklist.ip"}
@@ -124,8 +124,8 @@ func orangeCases() []replyCase {
 	}
 }
 
-// comcastCases are Comcast's replies (knowledge.md §(b) Comcast, §(d)
-// Comcast). knowledge.md quotes them in part; the host names around the
+// comcastCases are Comcast's replies (the sourced notes (§b) Comcast, §(d)
+// Comcast). the notes quote them in part; the host names around the
 // quoted phrases are illustrative.
 func comcastCases() []replyCase {
 	ip := []string{"blocklist.ip"}
@@ -209,7 +209,7 @@ func comcastCases() []replyCase {
 	}
 }
 
-// coxCases are Cox's replies (knowledge.md §(d) Cox; codes from go-sisimai
+// coxCases are Cox's replies (the sourced notes (§d) Cox; codes from go-sisimai
 // rhost/for-cox.go, which reads them after "AUP#"). The sentences around
 // the codes are illustrative.
 func coxCases() []replyCase {
@@ -260,7 +260,7 @@ func coxCases() []replyCase {
 	}
 }
 
-// tOnlineCases is T-Online's block (knowledge.md §(d) T-Online).
+// tOnlineCases is T-Online's block (the sourced notes (§d) T-Online).
 func tOnlineCases() []replyCase {
 	return []replyCase{
 		{

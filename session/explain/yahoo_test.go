@@ -2,7 +2,7 @@ package explain
 
 import "github.com/mailcred/mailcred/scoring/smtpx"
 
-// yahooCases are Yahoo's and AOL's replies (knowledge.md §(b) Yahoo codes,
+// yahooCases are Yahoo's and AOL's replies (the sourced notes (§b) Yahoo codes,
 // §(d) Yahoo/AOL; wording from go-sisimai rhost/for-yahooinc.go).
 func yahooCases() []replyCase {
 	return []replyCase{
@@ -103,8 +103,8 @@ func yahooCases() []replyCase {
 	}
 }
 
-// gmxCases are United Internet's replies (knowledge.md §(b) GMX, §(d)
-// GMX / web.de / mail.com). knowledge.md quotes the SPF and policy texts
+// gmxCases are United Internet's replies (the sourced notes (§b) GMX, §(d)
+// GMX / web.de / mail.com). the notes quote the SPF and policy texts
 // as fragments; the surrounding lines follow the multi-line shape it
 // describes.
 func gmxCases() []replyCase {
@@ -152,7 +152,7 @@ func gmxCases() []replyCase {
 	}
 }
 
-// icloudCases are Apple iCloud Mail's replies (knowledge.md §(b) iCloud,
+// icloudCases are Apple iCloud Mail's replies (the sourced notes (§b) iCloud,
 // §(d) iCloud; wording from go-sisimai rhost/for-apple.go).
 func icloudCases() []replyCase {
 	return []replyCase{

@@ -30,7 +30,7 @@ func TestScoresEachMessageAndRepliesWithTheScore(t *testing.T) {
 		failReply string
 	}{
 		{"signed message from an authorised IP scores 10", w.message(t, true), 10, "pass", "pass", "dkim=pass", ""},
-		// DESIGN.md's story: no DKIM (−1), no To: (−1.2), SPF aligned.
+		// the demo's story: no DKIM (−1), no To: (−1.2), SPF aligned.
 		{"unsigned message without To: scores 7.8 as mail-tester did", w.message(t, false, "To"), 7.8, "fail", "fail",
 			"dkim=none", "(fail: dkim.signature headers.to)"},
 	} {

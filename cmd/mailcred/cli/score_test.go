@@ -63,7 +63,7 @@ func goodMessage(t *testing.T) []byte {
 	return signed
 }
 
-// storyMessage is what `sendmail -v` sent in DESIGN.md's story: no To:,
+// storyMessage is what `sendmail -v` sent in the demo's story: no To:,
 // no DKIM signature.
 func storyMessage() []byte {
 	return []byte("From: root@example.com\r\nSubject: test\r\nDate: " + time.Now().Format(time.RFC1123Z) +
