@@ -12,8 +12,8 @@ import (
 )
 
 // replyCase is one reply as a server sent it, with what Explain must say.
-// Texts are the strings quoted in the providers' published replies (sources in data/*.yaml);
-// where those notes abbreviate ("…") the rest of the wording comes from
+// Texts are the providers' published replies (sources in data/*.yaml);
+// where a source abbreviates ("…") the rest of the wording comes from
 // the source it names (go-sisimai rhost/*.go, the provider's page), and
 // addresses are replaced with documentation ones (192.0.2.0/24,
 // 2001:db8::/32, example.org). Multi-line replies keep their "550-"

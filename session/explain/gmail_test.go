@@ -2,10 +2,9 @@ package explain
 
 import "github.com/mailcred/mailcred/scoring/smtpx"
 
-// gmailCases are Gmail's replies (the sourced notes (§b) Gmail key codes, §(d)
-// Gmail; full wording from go-sisimai rhost/for-google.go). the sources in data/*.yaml
-// gives 5.7.27, 5.7.29 and 5.7.40 without wording: their 550 texts here
-// follow the wording of the 421 forms.
+// gmailCases are Gmail's replies (the codes Gmail publishes; full wording
+// from go-sisimai rhost/for-google.go). 5.7.27, 5.7.29 and 5.7.40 are
+// published without wording: their 550 texts here follow the 421 forms.
 func gmailCases() []replyCase {
 	ipv6 := []string{"ipv6.ready", "rdns.ptr", "rdns.fcrdns", "spf.result", "dkim.signature"}
 	ptr := []string{"rdns.ptr", "rdns.fcrdns"}

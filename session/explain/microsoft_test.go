@@ -3,8 +3,8 @@ package explain
 import "github.com/mailcred/mailcred/scoring/smtpx"
 
 // microsoftCases are Outlook.com's and Exchange Online's replies
-// (the sourced notes (§b) Microsoft, §(d) Outlook.com / Exchange Online; wording
-// from go-sisimai rhost/for-microsoft.go). the notes give the
+// (the codes Microsoft publishes for Outlook.com and Exchange Online;
+// wording from go-sisimai rhost/for-microsoft.go). The sources give the
 // Outlook.com bracket codes (RP-, SC-, DY-, OU-) and 4.7.652, 5.7.705/708
 // without their sentences: those texts are in the shape of the S3140 reply,
 // and only the code is asserted to matter.

@@ -2,8 +2,8 @@ package explain
 
 import "github.com/mailcred/mailcred/scoring/smtpx"
 
-// orangeCases are Orange's and La Poste's replies (the sourced notes (§b) Orange
-// / La Poste, §(d); wording from go-sisimai rhost/for-franceptt.go).
+// orangeCases are Orange's and La Poste's replies (the codes they
+// publish; wording from go-sisimai rhost/for-franceptt.go).
 func orangeCases() []replyCase {
 	ip := []string{"blocklist.ip"}
 	return []replyCase{
@@ -124,9 +124,9 @@ func orangeCases() []replyCase {
 	}
 }
 
-// comcastCases are Comcast's replies (the sourced notes (§b) Comcast, §(d)
-// Comcast). the notes quote them in part; the host names around the
-// quoted phrases are illustrative.
+// comcastCases are Comcast's replies (Comcast's published error codes,
+// quoted in part); the host names around the quoted phrases are
+// illustrative.
 func comcastCases() []replyCase {
 	ip := []string{"blocklist.ip"}
 	page := "http://postmaster.comcast.net/smtp-error-codes.php#"
@@ -209,7 +209,7 @@ func comcastCases() []replyCase {
 	}
 }
 
-// coxCases are Cox's replies (the sourced notes (§d) Cox; codes from go-sisimai
+// coxCases are Cox's replies (codes from go-sisimai
 // rhost/for-cox.go, which reads them after "AUP#"). The sentences around
 // the codes are illustrative.
 func coxCases() []replyCase {
@@ -260,7 +260,7 @@ func coxCases() []replyCase {
 	}
 }
 
-// tOnlineCases is T-Online's block (the sourced notes (§d) T-Online).
+// tOnlineCases is T-Online's block (as T-Online publishes it).
 func tOnlineCases() []replyCase {
 	return []replyCase{
 		{

@@ -2,8 +2,8 @@ package explain
 
 import "github.com/mailcred/mailcred/scoring/smtpx"
 
-// yahooCases are Yahoo's and AOL's replies (the sourced notes (§b) Yahoo codes,
-// §(d) Yahoo/AOL; wording from go-sisimai rhost/for-yahooinc.go).
+// yahooCases are Yahoo's and AOL's replies (the codes Yahoo
+// publishes for Yahoo and AOL; wording from go-sisimai rhost/for-yahooinc.go).
 func yahooCases() []replyCase {
 	return []replyCase{
 		{
@@ -103,10 +103,9 @@ func yahooCases() []replyCase {
 	}
 }
 
-// gmxCases are United Internet's replies (the sourced notes (§b) GMX, §(d)
-// GMX / web.de / mail.com). the notes quote the SPF and policy texts
-// as fragments; the surrounding lines follow the multi-line shape it
-// describes.
+// gmxCases are United Internet's replies (GMX, web.de, mail.com). Its
+// published SPF and policy texts are fragments; the surrounding lines
+// follow the multi-line shape it describes.
 func gmxCases() []replyCase {
 	return []replyCase{
 		{
@@ -152,8 +151,8 @@ func gmxCases() []replyCase {
 	}
 }
 
-// icloudCases are Apple iCloud Mail's replies (the sourced notes (§b) iCloud,
-// §(d) iCloud; wording from go-sisimai rhost/for-apple.go).
+// icloudCases are Apple iCloud Mail's replies (wording
+// from go-sisimai rhost/for-apple.go).
 func icloudCases() []replyCase {
 	return []replyCase{
 		{
