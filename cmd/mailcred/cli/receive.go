@@ -68,7 +68,7 @@ It runs until interrupted (Ctrl-C) and then exits 0.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "", "address to listen on, HOST:PORT (required; :25 for every address)")
-	fl.StringArrayVar(&f.domains, "domain", nil, "take mail only for this recipient domain (repeatable; default: any)")
+	fl.StringArrayVar(&f.domains, "domain", nil, "take mail only for this recipient domain (repeatable; required unless --listen is a loopback address, where any domain is taken)")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate (chain) offered after STARTTLS (default: a self-signed one)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fl.StringVar(&f.maxSize, "max-size", "10M", "largest message accepted, in bytes or with a K or M suffix")
