@@ -84,7 +84,7 @@ func Checks() []scoring.Check {
 }
 
 func run(ctx context.Context, env *scoring.Env) scoring.Result {
-	domain := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(env.Evidence.Domain), "."))
+	domain := scoring.NormalDomain(env.Evidence.Domain)
 	name := "default._bimi." + domain
 	recs, ans := scoring.TaggedTXT(ctx, env.DNS, name, "v=BIMI1")
 	if ans.Outcome.Temporary() {

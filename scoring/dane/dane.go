@@ -59,7 +59,7 @@ func Judge(t *dns.TLSA) string {
 }
 
 func run(ctx context.Context, env *scoring.Env) scoring.Result {
-	domain := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(env.Evidence.Domain), "."))
+	domain := scoring.NormalDomain(env.Evidence.Domain)
 	mxAns := env.DNS.Lookup(ctx, domain, dnsx.TypeMX)
 	hosts, implicit, out := mx.Hosts(ctx, env.DNS, domain)
 	switch {

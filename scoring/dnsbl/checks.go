@@ -141,7 +141,7 @@ func checkIPs(ctx context.Context, env *scoring.Env, lists []List) scoring.Resul
 
 func checkDomain(ctx context.Context, env *scoring.Env, lists []List) scoring.Result {
 	const id = "blocklist.domain"
-	given := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(env.Evidence.Domain), "."))
+	given := scoring.NormalDomain(env.Evidence.Domain)
 	// Lists hold registrable domains (DBL is wildcarded below them), so
 	// mail.example.co.uk is asked as example.co.uk.
 	reg, err := publicsuffix.EffectiveTLDPlusOne(given)

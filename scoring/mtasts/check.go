@@ -40,7 +40,7 @@ const suggestedMaxAge = 604800
 func URL(domain string) string { return "https://mta-sts." + domain + "/.well-known/mta-sts.txt" }
 
 func run(ctx context.Context, env *scoring.Env) scoring.Result {
-	domain := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(env.Evidence.Domain), "."))
+	domain := scoring.NormalDomain(env.Evidence.Domain)
 	name := "_mta-sts." + domain
 	sts, ans := scoring.TaggedTXT(ctx, env.DNS, name, "v=STSv1")
 	if ans.Outcome.Temporary() {

@@ -119,22 +119,18 @@ func lookupAll(ctx context.Context, env *scoring.Env) []*PTRInfo {
 // suggestedName is the host name to give the sending IP: the HELO name when
 // it is a proper FQDN, else mail.<domain>.
 func suggestedName(ev scoring.Evidence) string {
-	if h := normalizeHost(ev.HELO); h != "" && heloSyntaxProblem(h) == "" && receiverName(h, ev.Domain) == "" {
+	if h := scoring.NormalDomain(ev.HELO); h != "" && heloSyntaxProblem(h) == "" && receiverName(h, ev.Domain) == "" {
 		return h
 	}
-	if d := normalizeHost(ev.Domain); d != "" && (heloSyntaxProblem("mail."+d) == "" || privateSuffix(d) == privateSuffix(normalizeHost(ev.HELO))) {
+	if d := scoring.NormalDomain(ev.Domain); d != "" && (heloSyntaxProblem("mail."+d) == "" || privateSuffix(d) == privateSuffix(scoring.NormalDomain(ev.HELO))) {
 		return "mail." + d
 	}
 	return "mail.your-domain.example"
 }
 
-func normalizeHost(s string) string {
-	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
-}
-
 // inDomain reports whether name is domain or below it.
 func inDomain(name, domain string) bool {
-	domain = normalizeHost(domain)
+	domain = scoring.NormalDomain(domain)
 	return domain != "" && (name == domain || strings.HasSuffix(name, "."+domain))
 }
 
@@ -243,7 +239,7 @@ func ptrVerdict(info *PTRInfo, ev scoring.Evidence, want string) verdict {
 			v.records = []scoring.DNSRecord{ptrRecord(info, want), addrRecord(want, ip)}
 			v.advice = askHoster(ip, want)
 		} else if !inDomain(n, ev.Domain) && ev.Domain != "" {
-			notes = append(notes, fmt.Sprintf("%s is not in %s; a name in your own domain builds your own reputation", n, normalizeHost(ev.Domain)))
+			notes = append(notes, fmt.Sprintf("%s is not in %s; a name in your own domain builds your own reputation", n, scoring.NormalDomain(ev.Domain)))
 		}
 	}
 	v.line = fmt.Sprintf("%s: PTR %s → %s", ip, info.ReverseName, strings.Join(info.Names, ", "))

@@ -70,7 +70,7 @@ func privateSuffix(h string) string {
 
 // receiverName returns the provider domain h claims to be in, or "".
 func receiverName(h, ownDomain string) string {
-	own := normalizeHost(ownDomain)
+	own := scoring.NormalDomain(ownDomain)
 	for _, d := range receiverDomains {
 		if (h == d || strings.HasSuffix(h, "."+d)) && !inDomain(own, d) {
 			return d
@@ -94,7 +94,7 @@ smtp_helo_name = %[1]s
 func runHELO(ctx context.Context, env *scoring.Env) scoring.Result {
 	const id = "rdns.helo"
 	ev := env.Evidence
-	helo := normalizeHost(ev.HELO)
+	helo := scoring.NormalDomain(ev.HELO)
 	if helo == "" {
 		return heloNotGiven(ctx, env)
 	}
@@ -105,7 +105,7 @@ func runHELO(ctx context.Context, env *scoring.Env) scoring.Result {
 		if want == helo || heloSyntaxProblem(want) != "" {
 			// Never suggest the name just refused, nor one with the same flaw.
 			fix = &scoring.Fix{Summary: fmt.Sprintf("Use a name in a domain you have registered, with an A/AAAA record for the sending IP "+
-				"and the same name in its PTR; %s cannot give one.", normalizeHost(ev.Domain)), Manual: heloManual}
+				"and the same name in its PTR; %s cannot give one.", scoring.NormalDomain(ev.Domain)), Manual: heloManual}
 		}
 		return scoring.Result{ID: id, Status: scoring.Fail, Title: title, Detail: detail, Fix: fix}
 	}
@@ -115,7 +115,7 @@ func runHELO(ctx context.Context, env *scoring.Env) scoring.Result {
 	// A HELO under the same reserved suffix as the sending domain itself
 	// (RFC 6761 §6.2: .test for testing) is a test setup: the domain is the
 	// issue, not the HELO, so the HELO is judged by what DNS says of it.
-	if p := heloSyntaxProblem(helo); p != "" && !(privateSuffix(helo) != "" && privateSuffix(helo) == privateSuffix(normalizeHost(ev.Domain))) {
+	if p := heloSyntaxProblem(helo); p != "" && !(privateSuffix(helo) != "" && privateSuffix(helo) == privateSuffix(scoring.NormalDomain(ev.Domain))) {
 		short := strings.SplitN(p, ";", 2)[0]
 		if i := strings.Index(short, " (RFC"); i > 0 {
 			short = short[:i]

@@ -98,7 +98,7 @@ func Checks() []scoring.Check {
 }
 
 func run(ctx context.Context, env *scoring.Env) scoring.Result {
-	domain := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(env.Evidence.Domain), "."))
+	domain := scoring.NormalDomain(env.Evidence.Domain)
 	name := "_smtp._tls." + domain
 	// RFC 8460 §3: records not starting "v=TLSRPTv1;" are discarded.
 	recs, ans := scoring.TaggedTXT(ctx, env.DNS, name, "v=TLSRPTv1")
