@@ -6,7 +6,6 @@ import (
 	"crypto"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,13 +68,7 @@ func (w *dnsWorld) publish(t testing.TB, name, value string) {
 
 func (w *dnsWorld) publishStrings(t testing.TB, name string, parts []string) {
 	t.Helper()
-	line := name + ". 300 IN TXT"
-	for _, p := range parts {
-		line += fmt.Sprintf(" %q", p)
-	}
-	if err := w.srv.AddRecord(line); err != nil {
-		t.Fatal(err)
-	}
+	w.srv.AddTXT(name, parts...)
 	w.r.Flush()
 }
 

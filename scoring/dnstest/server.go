@@ -165,6 +165,30 @@ func (s *Server) AddRecord(line string) error {
 	return nil
 }
 
+// AddTXT adds one TXT record at name made of the given character-strings,
+// given as raw bytes, with a TTL of 300. miekg/dns keeps TXT strings in
+// presentation form (it reads \" and \DDD when packing), so they are
+// escaped here: a quote or backslash arrives as itself.
+func (s *Server) AddTXT(name string, strs ...string) {
+	esc := make([]string, len(strs))
+	for i, str := range strs {
+		var b strings.Builder
+		for j := 0; j < len(str); j++ {
+			switch c := str[j]; {
+			case c == '"' || c == '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case c < ' ' || c > '~':
+				fmt.Fprintf(&b, "\\%03d", c)
+			default:
+				b.WriteByte(c)
+			}
+		}
+		esc[i] = b.String()
+	}
+	s.Add(&dns.TXT{Hdr: dns.RR_Header{Name: dns.Fqdn(name), Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 300}, Txt: esc})
+}
+
 // Add adds records.
 func (s *Server) Add(rrs ...dns.RR) {
 	s.mu.Lock()

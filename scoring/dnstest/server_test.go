@@ -1,12 +1,16 @@
 package dnstest
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mailcred/mailcred/scoring/dnsx"
 )
 
 func ask(t *testing.T, s *Server, name string, qtype uint16, net string) *dns.Msg {
@@ -135,5 +139,26 @@ func TestFaultsAndLatency(t *testing.T) {
 	ask(t, s, "example.com", dns.TypeA, "udp")
 	if el := time.Since(start); el < 30*time.Millisecond {
 		t.Fatalf("answer came after %s despite 30ms latency", el)
+	}
+}
+
+// AddTXT keeps each character-string as given — quotes, backslashes and
+// non-ASCII bytes included — as dnsx, which every check reads through,
+// sees them.
+func TestAddTXTKeepsRawStrings(t *testing.T) {
+	s, err := Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := []string{`v=DKIM1; "quoted"`, `p=\abc;` + "\xe9\x01"}
+	s.AddTXT("k._domainkey.example.com", want...)
+	r, err := dnsx.New(dnsx.Config{Servers: []string{s.Addr}, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r.Lookup(context.Background(), "k._domainkey.example.com", dnsx.TypeTXT).TXT()
+	if len(got) != 1 || !slices.Equal(got[0], want) {
+		t.Fatalf("served %q, want %q", got, want)
 	}
 }

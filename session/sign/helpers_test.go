@@ -3,7 +3,6 @@ package sign
 import (
 	"bytes"
 	"crypto"
-	"fmt"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -128,13 +127,7 @@ func (w *dnsWorld) publish(t testing.TB, name, value string) {
 
 func (w *dnsWorld) publishStrings(t testing.TB, name string, parts []string) {
 	t.Helper()
-	line := name + ". 300 IN TXT"
-	for _, p := range parts {
-		line += fmt.Sprintf(" %q", p)
-	}
-	if err := w.srv.AddRecord(line); err != nil {
-		t.Fatal(err)
-	}
+	w.srv.AddTXT(name, parts...)
 	w.r.Flush()
 }
 
