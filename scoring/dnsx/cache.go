@@ -1,6 +1,8 @@
 package dnsx
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -12,7 +14,11 @@ import (
 // the messages it scores, and what keeps the blocklists' RFC 5782 test
 // points from being asked again on every re-run of the checks. It holds
 // at most a fixed number of answers; failures (timeouts, SERVFAIL, …) and
-// answers from --fresh mode are never kept. Safe for concurrent use.
+// answers from --fresh mode are never kept. A question another resolver
+// has in flight is joined rather than asked again: a batch's workers (or
+// receive's sessions) starting at once would otherwise send the same
+// questions together, a burst that can overflow a resolver's receive
+// buffer and cost a retransmission timeout. Safe for concurrent use.
 type Cache struct {
 	max    int
 	maxTTL time.Duration
@@ -20,6 +26,13 @@ type Cache struct {
 
 	mu      sync.RWMutex // read-mostly: every lookup of every message asks it
 	entries map[cacheKey]cacheEntry
+	flight  map[cacheKey]*flight // questions being asked now, by any resolver
+}
+
+// flight is a question in flight and how many lookups wait for it.
+type flight struct {
+	call
+	waiters int
 }
 
 type cacheEntry struct {
@@ -44,7 +57,63 @@ func NewCache(size int, now func() time.Time) *Cache {
 	if now == nil {
 		now = time.Now
 	}
-	return &Cache{max: size, maxTTL: maxCacheTTL, now: now, entries: map[cacheKey]cacheEntry{}}
+	return &Cache{max: size, maxTTL: maxCacheTTL, now: now, entries: map[cacheKey]cacheEntry{}, flight: map[cacheKey]*flight{}}
+}
+
+// do returns the kept answer for k, or the answer of the same question
+// another resolver has in flight (joined reports either), or else asks
+// it with resolve, keeps the answer for its TTL and hands it to whoever
+// joined meanwhile. A waiter whose own ctx ends gets that as a failure;
+// one whose leader was cancelled asks again itself.
+func (c *Cache) do(ctx context.Context, k cacheKey, resolve func() *Answer) (ans *Answer, joined bool) {
+	for {
+		if ans, ok := c.get(k); ok {
+			return ans, true
+		}
+		c.mu.Lock()
+		if e, ok := c.entries[k]; ok && c.now().Before(e.expires) {
+			c.mu.Unlock()
+			return e.ans, true // kept between get and Lock
+		}
+		if f, ok := c.flight[k]; ok {
+			f.waiters++
+			c.mu.Unlock()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return &Answer{Name: k.name, Type: k.qtype, Outcome: Failure, Err: ctx.Err()}, false
+			}
+			if cancelled(f.ans) && ctx.Err() == nil {
+				continue // the leader gave up; its cancellation is not our answer
+			}
+			return f.ans, true
+		}
+		f := &flight{call: call{done: make(chan struct{})}}
+		c.flight[k] = f
+		c.mu.Unlock()
+		func() {
+			defer func() { // even if resolve panics, waiters are released
+				c.mu.Lock()
+				delete(c.flight, k)
+				c.mu.Unlock()
+				close(f.done)
+			}()
+			f.ans = &Answer{Name: k.name, Type: k.qtype, Outcome: Failure, Err: errors.New("lookup aborted")}
+			f.ans = resolve()
+			c.put(k, f.ans)
+		}()
+		return f.ans, false
+	}
+}
+
+// waiting is how many lookups have joined the question k in flight.
+func (c *Cache) waiting(k cacheKey) int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if f, ok := c.flight[k]; ok {
+		return f.waiters
+	}
+	return 0
 }
 
 // Len returns how many answers are kept, expired ones included until they

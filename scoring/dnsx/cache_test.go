@@ -2,9 +2,14 @@ package dnsx
 
 import (
 	"context"
+	"net"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/mailcred/mailcred/scoring/dnstest"
 )
@@ -141,5 +146,119 @@ c.example.com. 300 IN A 192.0.2.3
 	}
 	if cache.Len() != 2 {
 		t.Errorf("%d answers kept, want 2", cache.Len())
+	}
+}
+
+// TestSharedCacheJoinsQuestionsInFlight: resolvers sharing a cache that
+// ask the same question at once send it once. The server holds the first
+// question until every other lookup has joined it, so the test does not
+// depend on timing; before, each resolver sent its own (a batch's eight
+// workers starting together sent eight of each, a burst that overflowed
+// the test server's receive buffer and cost a 2 s retransmission).
+func TestSharedCacheJoinsQuestionsInFlight(t *testing.T) {
+	const others = 7
+	var queries atomic.Int64
+	first := make(chan struct{})
+	release := make(chan struct{})
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		if queries.Add(1) == 1 {
+			close(first)
+			<-release
+		}
+		m := new(dns.Msg)
+		m.SetReply(req)
+		m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: req.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IPv4(192, 0, 2, 1)})
+		w.WriteMsg(m)
+	})}
+	go srv.ActivateAndServe()
+	defer srv.Shutdown()
+
+	cache := NewCache(0, nil)
+	newR := func() *Resolver {
+		r, err := New(Config{Servers: []string{pc.LocalAddr().String()}, Timeout: 5 * time.Second, Shared: cache, ShareAll: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	answers := make(chan *Answer, others+1)
+	go func() { answers <- newR().Lookup(ctx, "same.example.com", TypeA) }()
+	<-first
+	for range others {
+		go func() { answers <- newR().Lookup(ctx, "same.example.com", TypeA) }()
+	}
+	key := cacheKey{name: "same.example.com.", qtype: TypeA}
+	for cache.waiting(key) < others && ctx.Err() == nil {
+		runtime.Gosched() // each lookup either joins or sends its own question
+	}
+	close(release)
+	for range others + 1 {
+		if a := <-answers; a.Outcome != Success || len(a.Records) != 1 {
+			t.Errorf("answer: %s %v", a.Outcome, a.Records)
+		}
+	}
+	if n := queries.Load(); n != 1 {
+		t.Errorf("%d resolvers asking at once sent %d questions, want 1", others+1, n)
+	}
+}
+
+// TestSharedCacheWaiterOutlivesACancelledLeader: the lookup another joined
+// is cancelled; the one waiting asks the question itself rather than
+// taking the cancellation as its answer.
+func TestSharedCacheWaiterOutlivesACancelledLeader(t *testing.T) {
+	var queries atomic.Int64
+	first := make(chan struct{})
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		if queries.Add(1) == 1 {
+			close(first)
+			return // never answered: the leader waits until cancelled
+		}
+		m := new(dns.Msg)
+		m.SetReply(req)
+		m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: req.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IPv4(192, 0, 2, 1)})
+		w.WriteMsg(m)
+	})}
+	go srv.ActivateAndServe()
+	defer srv.Shutdown()
+
+	cache := NewCache(0, nil)
+	newR := func() *Resolver {
+		r, err := New(Config{Servers: []string{pc.LocalAddr().String()}, Timeout: 10 * time.Second, Attempts: 1, Shared: cache, ShareAll: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	leaderCtx, stopLeader := context.WithCancel(ctx)
+	leader := make(chan *Answer, 1)
+	go func() { leader <- newR().Lookup(leaderCtx, "same.example.com", TypeA) }()
+	<-first
+	waiter := make(chan *Answer, 1)
+	go func() { waiter <- newR().Lookup(ctx, "same.example.com", TypeA) }()
+	key := cacheKey{name: "same.example.com.", qtype: TypeA}
+	for cache.waiting(key) < 1 && ctx.Err() == nil {
+		runtime.Gosched()
+	}
+	stopLeader()
+	if a := <-leader; !cancelled(a) {
+		t.Errorf("leader: %s %v, want its cancellation", a.Outcome, a.Err)
+	}
+	if a := <-waiter; a.Outcome != Success {
+		t.Errorf("waiter after its leader was cancelled: %s %v, want the answer it asked for itself", a.Outcome, a.Err)
+	}
+	if n := queries.Load(); n != 2 {
+		t.Errorf("questions sent: %d, want 2 (the cancelled one and the waiter's own)", n)
 	}
 }

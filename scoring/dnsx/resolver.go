@@ -196,7 +196,7 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16, share 
 		shared = nil // --fresh asks for what was published a minute ago
 	}
 	if shared != nil {
-		if ans, ok := shared.get(key); ok {
+		if ans, ok := shared.get(key); ok { // the common case, without a call
 			r.record(ctx, ans, true, fresh)
 			return ans
 		}
@@ -222,6 +222,7 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16, share 
 	r.cache[key] = c
 	r.mu.Unlock()
 
+	joined := false // answered by another resolver's lookup through the shared cache
 	func() {
 		defer close(c.done) // even if resolve panics, waiters are released
 		c.ans = &Answer{Name: name, Type: qtype, Outcome: Failure, Err: errors.New("lookup aborted")}
@@ -229,9 +230,10 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16, share 
 			c.ans = &Answer{Name: name, Type: qtype, Outcome: Invalid, Err: err}
 			return
 		}
-		c.ans = r.resolve(ctx, name, qtype, fresh, nil)
-		if shared != nil {
-			shared.put(key, c.ans)
+		if shared == nil {
+			c.ans = r.resolve(ctx, name, qtype, fresh, nil)
+		} else {
+			c.ans, joined = shared.do(ctx, key, func() *Answer { return r.resolve(ctx, name, qtype, fresh, nil) })
 		}
 		if cancelled(c.ans) {
 			// A cancelled caller must not poison the cache for the others.
@@ -240,7 +242,7 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16, share 
 			r.mu.Unlock()
 		}
 	}()
-	r.record(ctx, c.ans, false, fresh)
+	r.record(ctx, c.ans, joined, fresh)
 	return c.ans
 }
 
