@@ -6,12 +6,10 @@ package dkim
 // changed body from a changed header or a wrong key.
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -165,19 +163,15 @@ func VerifyPublished(ctx context.Context, signed []byte, r *dnsx.Resolver) ([]Si
 	return verify(signed, r.LookupTXTFunc(ctx))
 }
 
-// chunked is an io.Reader and nothing more (see verify).
-type chunked struct{ io.Reader }
-
 // verify runs go-msgauth with lookup and describes each verification.
 func verify(signed []byte, lookup func(string) ([]string, error)) ([]SignatureResult, error) {
 	claims := Claims(headers.Parse(signed))
 	if len(claims) == 0 {
 		return nil, nil
 	}
-	// chunked hides bytes.Reader's WriteTo: go-msgauth would otherwise be
-	// handed the whole body in one Write and canonicalise it into two
-	// more copies of itself; in 32 KiB pieces the body hash streams.
-	vs, err := msgdkim.VerifyWithOptions(chunked{bytes.NewReader(signed)}, &msgdkim.VerifyOptions{
+	// Read in pieces, LF read as CRLF: the body hash streams, and a
+	// message stored with bare LF is not copied to be verified.
+	vs, err := msgdkim.VerifyWithOptions(newCRLFReader(signed), &msgdkim.VerifyOptions{
 		LookupTXT:        lookup,
 		MaxVerifications: maxSignatures,
 	})

@@ -345,3 +345,31 @@ func TestBodyLengthSignatures(t *testing.T) {
 		}
 	}
 }
+
+// A message stored with bare LF line endings verifies as its CRLF form
+// does (what an MTA converts on receipt), under simple canonicalization
+// too, where a line ending changes the hashes; the conversion is read,
+// not copied.
+func TestVerifyReadsBareLFAsCRLF(t *testing.T) {
+	key := loadKey(t, "keys/rfc6376-appC-rsa1024-private.pem")
+	for _, c := range []msgdkim.Canonicalization{msgdkim.CanonicalizationSimple, msgdkim.CanonicalizationRelaxed} {
+		msg := "From: Alice <alice@example.com>\r\nTo: bob@example.org\r\nSubject: hi\r\n\tfolded\r\n\r\nLine one.\r\n\r\nLine  three.\r\n"
+		var out bytes.Buffer
+		err := msgdkim.Sign(&out, strings.NewReader(msg), &msgdkim.SignOptions{
+			Domain: "example.com", Selector: "s", Signer: key,
+			HeaderCanonicalization: c, BodyCanonicalization: c,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lf := bytes.ReplaceAll(out.Bytes(), []byte("\r\n"), []byte("\n"))
+		res, err := VerifyWithKey(lf, key.Public())
+		if err != nil || len(res) != 1 || res[0].Status != Pass {
+			t.Errorf("%s/%s, stored with LF: %v %+v, want pass", c, c, err, res)
+		}
+		changed := bytes.Replace(lf, []byte("Line one."), []byte("Line 1."), 1)
+		if res, _ := VerifyWithKey(changed, key.Public()); len(res) != 1 || res[0].Failure != BodyHashMismatch {
+			t.Errorf("%s/%s, LF, body changed: %+v, want a body hash mismatch", c, c, res)
+		}
+	}
+}

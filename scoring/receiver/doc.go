@@ -8,7 +8,8 @@
 // Judge gathers the facts once; the checks and AuthenticationResults read
 // them. Everything a check reads comes from scoring.Evidence:
 //
-//   - Evidence.Message, the raw message with CRLF line endings;
+//   - Evidence.Message, the raw message (lines ending in a bare LF are
+//     read as CRLF where it matters: DKIM's hashes);
 //   - the connecting IP: the address of Evidence.SMTP.Local when a send
 //     session recorded one (it is what the receiver saw), else
 //     Evidence.IPs[0];

@@ -25,6 +25,22 @@ func ToCRLF(raw []byte) ([]byte, int) {
 	return out, n
 }
 
+// bareLFs counts the LFs not preceded by CR: the lines ToCRLF would
+// convert, without converting them.
+func bareLFs(raw []byte) int {
+	n := 0
+	for i := 0; ; {
+		j := bytes.IndexByte(raw[i:], '\n')
+		if j < 0 {
+			return n
+		}
+		if i+j == 0 || raw[i+j-1] != '\r' {
+			n++
+		}
+		i += j + 1
+	}
+}
+
 // HeaderCRLF is raw's header section, through the blank line that ends it
 // (all of raw without one), with CRLF line endings: enough to read From
 // and Return-Path without converting a large body (a copy of it) first.

@@ -24,6 +24,9 @@ func FuzzToCRLF(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		out, n := ToCRLF(raw)
+		if c := bareLFs(raw); c != n {
+			t.Fatalf("bareLFs %d, ToCRLF converted %d", c, n)
+		}
 		if len(out) != len(raw)+n {
 			t.Fatalf("len %d, want %d+%d", len(out), len(raw), n)
 		}

@@ -72,11 +72,14 @@ type Scored struct {
 // it, asking DNS through r: SPF for the connecting IP, every DKIM
 // signature, DMARC, the header checks, reverse DNS and blocklists, scored
 // with the weights. raw is the message as it came; lines ending in a bare
-// LF are converted to CRLF for verification, as an MTA does on receipt,
+// LF are read as CRLF for verification, as an MTA converts on receipt,
 // while the header hygiene checks judge raw itself. It never fails: what
 // could not be checked is an error result and marks the score incomplete.
 func ScoreMessage(ctx context.Context, r *dnsx.Resolver, raw []byte, conn Connection, opts Options) *Scored {
-	msg, lfLines := ToCRLF(raw)
+	// Not converted here: a copy of a large message stored with bare LF
+	// would double what scoring it holds. The DKIM verifier reads LF as
+	// CRLF; everything else reads header fields, which parse either way.
+	msg, lfLines := raw, bareLFs(raw)
 	s := &Scored{Connection: conn}
 	if lfLines > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d line(s) end in LF alone: converted to CRLF for verification, as an MTA would on receipt "+
