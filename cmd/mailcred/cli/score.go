@@ -165,19 +165,21 @@ func scoreMessage(ctx context.Context, f *scoreFlags, ip netip.Addr, file string
 // collectSooner lowers the garbage collector's target while one large
 // message is scored, and returns what restores it. The message is held
 // once, live, for the whole run; verifying its DKIM signature allocates
-// about twice its size again in short-lived pieces (go-msgauth
-// canonicalises each chunk of the body into fresh buffers), and at the
+// about its size again in short-lived 4 KiB pieces (go-msgauth
+// canonicalises each piece of the body into fresh buffers), and at the
 // default GOGC=100 the heap grows by the live size, a second copy of the
 // message, before a collection runs. A collection is cheap here (the
 // message is one pointer-free block), so a message over 1 MiB gets
-// GOGC = 100 MiB / its size in MiB, at least 10: a 10 MB message peaks at
-// about one copy plus a few MiB. A GOGC the user set is kept.
+// GOGC = 100 MiB / its size in MiB, at least 1: about 1 MiB of headroom
+// whatever the size (a 30 MB message: 61 collections, CPU within the
+// noise of five runs, 2.4 MiB less peak RSS than at GOGC=10). A
+// GOGC the user set is kept.
 func collectSooner(size int) (restore func()) {
 	const mib = 1 << 20
 	if size <= mib || os.Getenv("GOGC") != "" {
 		return func() {}
 	}
-	old := debug.SetGCPercent(max(10, 100*mib/size))
+	old := debug.SetGCPercent(max(1, 100*mib/size))
 	return func() { debug.SetGCPercent(old) }
 }
 
