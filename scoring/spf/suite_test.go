@@ -20,7 +20,7 @@ import (
 	"github.com/mailcred/mailcred/scoring/dnstest"
 )
 
-// The conformance suites in testdata/ (see /work/shared/testdata/spf/README.md
+// The conformance suites in testdata/ (see testdata/README.md
 // for their provenance; the YAML files are byte-for-byte copies, each with
 // its LICENSE beside it).
 //
