@@ -248,6 +248,8 @@ type Query struct {
 	Cached  bool          `json:"cached,omitempty"`
 	Fresh   bool          `json:"fresh,omitempty"` // asked of an authoritative server
 	Error   string        `json:"error,omitempty"`
+
+	noReply bool // the exchange failed before any reply (see Silent)
 }
 
 // String renders the entry on one line, dig-style, for -v.

@@ -333,6 +333,9 @@ func (r *Resolver) exchange(ctx context.Context, servers []string, name string, 
 		ans.RTT = time.Since(start)
 		if err != nil {
 			ans.Err = err
+			if noReply(err) {
+				ans.Err = &NoReply{Server: server, Timeout: r.cfg.Timeout, Err: err}
+			}
 			if expired(ctx) {
 				ans.Outcome, ans.Err = Failure, context.DeadlineExceeded
 				if ctx.Err() != nil {
@@ -372,6 +375,14 @@ func (r *Resolver) exchangeOnce(ctx context.Context, m *dns.Msg, server string) 
 		reply, err = r.exchangeTCP(ctx, m, server)
 	}
 	return reply, err
+}
+
+// noReply tells a failure to get any reply (what the socket said: refused,
+// unreachable, timed out) from a reply that came but could not be used.
+func noReply(err error) bool {
+	var oe *net.OpError
+	var ne net.Error
+	return errors.As(err, &oe) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 func classify(ans *Answer, reply *dns.Msg) {
@@ -433,6 +444,8 @@ func (r *Resolver) record(ctx context.Context, ans *Answer, cached, fresh bool) 
 	}
 	if ans.Err != nil {
 		q.Error = ans.Err.Error()
+		var nr *NoReply
+		q.noReply = errors.As(ans.Err, &nr)
 	}
 	for i, rr := range ans.Records {
 		if i == 0 || rr.Header().Ttl < q.TTL {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 
@@ -122,4 +123,64 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// A resolver that replies to nothing is said once, in words, before the
+// checks; the checks it left unchecked are a line each instead of a page
+// of identical "try again later" (and never the socket's own words). A
+// resolver that does reply, however badly, keeps every check's detail.
+func TestSilentResolverIsSaidOnce(t *testing.T) {
+	refused := closedPort(t)
+	for _, tc := range []struct {
+		name, resolver, cause string
+		args                  func(dns string) []string
+	}{
+		{"check, refused", refused, "nothing answers DNS at " + refused + " (connection refused)",
+			func(dns string) []string { return checkArgs(dns, "--timeout", "100ms") }},
+		{"check, no reply", deadResolver(t), "within 100ms",
+			func(dns string) []string { return checkArgs(dns, "--timeout", "100ms") }},
+		{"score, refused", refused, "(connection refused)",
+			func(dns string) []string {
+				return scoreArgs(dns, writeFile(t, "good.eml", goodMessage(t)), "--timeout", "100ms")
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := run(t, nil, tc.args(tc.resolver)...)
+			if code != ExitIncomplete {
+				t.Fatalf("exit %d, want %d\n%s", code, ExitIncomplete, stderr)
+			}
+			flat := strings.Join(strings.Fields(out), " ") // as read, not as wrapped
+			if n := strings.Count(flat, "replied to none of"); n != 1 || !strings.Contains(flat, tc.cause) {
+				t.Errorf("want the resolver's silence said once, with %q:\n%s", tc.cause, out)
+			}
+			for _, leak := range []string{"read udp", "try again later", "i/o timeout"} {
+				if strings.Contains(flat, leak) {
+					t.Errorf("output still says %q:\n%s", leak, out)
+				}
+			}
+		})
+	}
+	// A resolver that answers SERVFAIL is not silent: each check explains.
+	srv, err := dnstest.Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.SetFault("example.com", dnstest.ServFail)
+	_, out, _ := run(t, nil, checkArgs(srv.Addr, "--timeout", "100ms")...)
+	if strings.Contains(out, "replied to none of") {
+		t.Errorf("a SERVFAIL is a reply:\n%s", out)
+	}
+}
+
+// closedPort is a loopback UDP address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	return addr
 }

@@ -298,9 +298,7 @@ func printScore(g *globals, rep scoreReport, ip netip.Addr, helo string, servers
 	}
 	fmt.Fprintln(w, "  "+th.Muted.Render("resolver "+strings.Join(servers, ", ")))
 	fmt.Fprintln(w)
-	for _, r := range rep.Checks {
-		text.Result(w, r)
-	}
+	text.Results(w, rep.Checks, rep.Queries)
 	fmt.Fprintln(w)
 	text.Score(w, rep.Score, rep.Max, rep.Checks)
 	if text.Verbose {

@@ -68,19 +68,29 @@ type Text struct {
 
 const idColumn = 19
 
+// Results renders results in order. When log shows a resolver that
+// replied to nothing, one notice says so first and each check it left
+// unchecked gets its status line alone: their details would all tell the
+// same failure (verbose keeps them).
+func (t Text) Results(w io.Writer, results []scoring.Result, log []dnsx.Query) {
+	silence, silent := dnsx.Silent(log)
+	if silent {
+		t.block(w, "", safetext.Text(silence.String(), 0), t.Theme.Error)
+		fmt.Fprintln(w)
+	}
+	for _, r := range results {
+		if silent && !t.Verbose && r.Status == scoring.Error {
+			t.head(w, r)
+			continue
+		}
+		t.Result(w, r)
+	}
+}
+
 // Result renders one result: a status line, then (for anything but a pass,
 // or always when verbose) the detail and the fix, indented.
 func (t Text) Result(w io.Writer, r scoring.Result) {
-	width := t.width()
-	style, sym := t.Theme.Status(r.Status.String())
-	head := style.Render(fmt.Sprintf("%s %-5s", sym, r.Status)) + " " + fmt.Sprintf("%-*s", idColumn, r.ID)
-	title := safetext.Line(r.Title, 0)
-	indent := 8 + idColumn // "✗ fail " + " " + the id column
-	lines := Wrap(title, width-indent)
-	fmt.Fprintln(w, head+lines[0])
-	for _, l := range lines[1:] {
-		fmt.Fprintln(w, strings.Repeat(" ", indent)+l)
-	}
+	t.head(w, r)
 	if r.Status == scoring.Pass && !t.Verbose {
 		return
 	}
@@ -95,6 +105,20 @@ func (t Text) Result(w io.Writer, r scoring.Result) {
 		for _, q := range r.Queries {
 			t.block(w, pad+"  ", safetext.Text(q.String(), 0), t.Theme.Muted)
 		}
+	}
+}
+
+// head is a result's status line: symbol, status, ID and title.
+func (t Text) head(w io.Writer, r scoring.Result) {
+	width := t.width()
+	style, sym := t.Theme.Status(r.Status.String())
+	head := style.Render(fmt.Sprintf("%s %-5s", sym, r.Status)) + " " + fmt.Sprintf("%-*s", idColumn, r.ID)
+	title := safetext.Line(r.Title, 0)
+	indent := 8 + idColumn // "✗ fail " + " " + the id column
+	lines := Wrap(title, width-indent)
+	fmt.Fprintln(w, head+lines[0])
+	for _, l := range lines[1:] {
+		fmt.Fprintln(w, strings.Repeat(" ", indent)+l)
 	}
 }
 
@@ -182,9 +206,7 @@ func (t Text) Check(w io.Writer, rep Check, subtitle string) {
 		t.block(w, "  ", subtitle, t.Theme.Muted)
 	}
 	fmt.Fprintln(w)
-	for _, r := range rep.Checks {
-		t.Result(w, r)
-	}
+	t.Results(w, rep.Checks, rep.Queries)
 	fmt.Fprintln(w)
 	t.Score(w, rep.Score, rep.Max, rep.Checks)
 	if t.Verbose {

@@ -1,0 +1,78 @@
+package dnsx
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailcred/mailcred/scoring/dnstest"
+)
+
+// A resolver that replies to nothing is told apart from one that replies
+// badly: refused and timed-out exchanges are silence, SERVFAIL is a reply.
+func TestSilent(t *testing.T) {
+	ctx := context.Background()
+	ask := func(t *testing.T, server string, names ...string) []Query {
+		t.Helper()
+		r, err := New(Config{Servers: []string{server}, Timeout: 200 * time.Millisecond, Attempts: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			r.Lookup(ctx, n, TypeTXT)
+			r.Lookup(ctx, n, TypeTXT) // a cache hit: not a second question
+		}
+		return r.Log()
+	}
+
+	t.Run("nothing listens", func(t *testing.T) {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dead := pc.LocalAddr().String()
+		pc.Close() // the port is free again: a datagram to it is refused
+		s, ok := Silent(ask(t, dead, "a.example", "b.example"))
+		if !ok || s.Questions != 2 || len(s.Servers) != 1 || s.Servers[0] != dead {
+			t.Fatalf("Silent = %+v, %v; want 2 questions to %s", s, ok, dead)
+		}
+		if want := "nothing answers DNS at " + dead + " (connection refused)"; s.Cause != want {
+			t.Errorf("cause %q, want it to say %q", s.Cause, want)
+		}
+		if strings.Contains(s.String(), "read udp") {
+			t.Errorf("the socket's own words leaked: %q", s.String())
+		}
+	})
+
+	t.Run("never replies", func(t *testing.T) {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0") // reads nothing, answers nothing
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		s, ok := Silent(ask(t, pc.LocalAddr().String(), "a.example"))
+		if !ok || !strings.Contains(s.Cause, "no reply from "+pc.LocalAddr().String()+" within 200ms") {
+			t.Errorf("Silent = %+v, %v", s, ok)
+		}
+	})
+
+	t.Run("replies SERVFAIL", func(t *testing.T) {
+		srv, err := dnstest.Start("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		srv.SetFault("a.example", dnstest.ServFail)
+		if s, ok := Silent(ask(t, srv.Addr, "a.example")); ok {
+			t.Errorf("a SERVFAIL is a reply, not silence: %+v", s)
+		}
+	})
+
+	t.Run("no question", func(t *testing.T) {
+		if _, ok := Silent(nil); ok {
+			t.Error("an empty log is not silence")
+		}
+	})
+}
