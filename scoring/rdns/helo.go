@@ -238,15 +238,19 @@ func addressLiteral(id, helo string, ev scoring.Evidence, want string) scoring.R
 // heloNotGiven reports, without a HELO to judge, the name the MTA should
 // use: the IP's forward-confirmed PTR name.
 func heloNotGiven(ctx context.Context, env *scoring.Env) scoring.Result {
-	want := suggestedName(env.Evidence)
+	want, confirmed := suggestedName(env.Evidence), false
 	for _, info := range lookupAll(ctx, env) {
 		if c := info.Confirmed(); len(c) > 0 {
-			want = c[0]
+			want, confirmed = c[0], true
 			break
 		}
 	}
+	title := "HELO name not given; it should be " + want
+	if !confirmed { // a suggestion, not what the PTR says
+		title = "HELO name not given; no forward-confirmed PTR names one yet (" + want + " would do)"
+	}
 	return scoring.Result{ID: "rdns.helo", Status: scoring.Info,
-		Title:  "HELO name not given; it should be " + want,
+		Title:  title,
 		Detail: "Pass --helo with the name your MTA uses to check it. The right one is the sending IP's forward-confirmed PTR name.",
 		Fix:    &scoring.Fix{Summary: "Make sure your MTA says EHLO " + want + ".", Snippet: heloSnippet(want), Manual: heloManual}}
 }

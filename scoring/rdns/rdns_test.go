@@ -261,6 +261,8 @@ func TestHELOCheck(t *testing.T) {
 		{name: "HELO lookup SERVFAIL", ips: ips("203.0.113.13"), helo: "broken.example.com", status: scoring.Error},
 		{name: "HELO lookup timeout", ips: ips("203.0.113.5"), helo: "slow.example.com", status: scoring.Error},
 		{name: "no HELO: suggest the PTR name", ips: ips("203.0.113.70"), status: scoring.Info, title: "it should be cl.example.com"},
+		{name: "no HELO, no PTR: a suggestion, said as one", ips: ips("203.0.113.6"), status: scoring.Info,
+			title: "no forward-confirmed PTR names one yet (mail.example.com would do)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { run(t, "rdns.helo", tc) })
