@@ -177,3 +177,28 @@ func TestNextRecipientChangesToAndRcpt(t *testing.T) {
 		t.Fatalf("p gave a draft without To: the header %q", to)
 	}
 }
+
+// A fix the world lists for a check is not offered while that check
+// passes: smtp.response passing after a send to Gmail showed (and a
+// applied) Outlook's delisting request.
+func TestNoWorldFixForAPassingCheck(t *testing.T) {
+	w := &testWorld{fixes: map[string]WorldFix{"dkim.record": {ID: "outlook.delist", Title: "File Outlook's delisting request"}}}
+	m := worldModel(t, w, newTestBench())
+	for m.checks.Selected < len(m.checks.Rows) && m.checks.Rows[m.checks.Selected].Result.ID != "dkim.record" {
+		m, _ = press(t, m, "j")
+	}
+	if r, _ := m.checks.Current(); r.ID != "dkim.record" || r.Status != scoring.Pass {
+		t.Fatalf("selected %s %s, want the passing dkim.record", r.ID, r.Status)
+	}
+	if detail := ansi.Strip(m.checks.View()); strings.Contains(detail, "delisting") || strings.Contains(detail, "a applies") {
+		t.Fatalf("a passing check shows the world's fix:\n%s", detail)
+	}
+	m, cmd := press(t, m, "a")
+	drain(t, m, cmd)
+	if len(w.applied) != 0 {
+		t.Fatalf("a on a passing check applied %v", w.applied)
+	}
+	if !strings.Contains(m.status, "dkim.record passes") {
+		t.Errorf("status %q", m.status)
+	}
+}

@@ -80,6 +80,16 @@ func (c *Checklist) WorldFix() (WorldFix, bool) {
 	if !ok {
 		return WorldFix{}, false
 	}
+	return c.worldFix(r)
+}
+
+// worldFix is the demo world's fix for r, if it has one and r does not
+// pass: a fix the world lists for a check (the delisting for
+// smtp.response) is no fix for a verdict that already passes.
+func (c *Checklist) worldFix(r scoring.Result) (WorldFix, bool) {
+	if r.Status == scoring.Pass {
+		return WorldFix{}, false
+	}
 	f, ok := c.fixable[r.ID]
 	return f, ok
 }
@@ -87,7 +97,7 @@ func (c *Checklist) WorldFix() (WorldFix, bool) {
 // fixOf is the fix shown for r: the demo world's when it has one (what a
 // applies), else the check's own.
 func (c *Checklist) fixOf(r scoring.Result) (*scoring.Fix, bool) {
-	if wf, ok := c.fixable[r.ID]; ok {
+	if wf, ok := c.worldFix(r); ok {
 		sum := wf.Title + "."
 		if wf.Detail != "" {
 			sum += " " + wf.Detail
