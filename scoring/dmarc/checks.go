@@ -134,6 +134,9 @@ func (v *verdict) addFix(summary string, recs ...scoring.DNSRecord) {
 func (v *verdict) result(id, lead string) scoring.Result {
 	res := scoring.Result{ID: id, Status: v.status, Title: v.title, Detail: lead}
 	for _, l := range v.lines {
+		if l == v.title {
+			continue // the title already says it, whole
+		}
 		if res.Detail != "" {
 			res.Detail += "\n"
 		}

@@ -95,6 +95,9 @@ func TestCheckPolicyNone(t *testing.T) {
 	wantStatus(t, rec, scoring.Warn)
 	wantDetail(t, rec, "monitoring only", "Found at _dmarc.example.com (the domain's own record)")
 	wantFixRecord(t, rec, "_dmarc.example.com", "v=DMARC1; p=quarantine; rua=mailto:dmarc@example.com")
+	if strings.Contains(rec.Detail, rec.Title) {
+		t.Errorf("the detail repeats the title %q:\n%s", rec.Title, rec.Detail)
+	}
 	rep := res[CheckReporting]
 	wantStatus(t, rep, scoring.Pass)
 	wantDetail(t, rep, "dmarc@example.com")
