@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mailcred/mailcred/cmd/mailcred/cli/render"
 	"github.com/mailcred/mailcred/scoring"
@@ -157,14 +158,16 @@ SPF, DKIM, DMARC, reverse DNS, blocklists, TLS and the SMTP conversation itself.
 	pf.DurationVar(&g.timeout, "timeout", 3*time.Second, "timeout of one DNS query attempt")
 	pf.StringVar(&g.dqsKey, "dqs-key", "", "Spamhaus DQS key: ask ZEN and DBL through <key>.zen.dq.spamhaus.net (default $"+envDQSKey+"; the env or profile keeps it out of the process list)")
 	pf.StringVar(&g.theme, "theme", "default", "colour theme: "+fmt.Sprint(themes.Names()))
-	root.AddCommand(newCheckCmd(g), newSPFCmd(g), newSendCmd(g), newScoreCmd(g), newKeygenCmd(g), newDemoCmd(g))
+	root.AddCommand(newCheckCmd(g), newSPFCmd(g), newSendCmd(g), newScoreCmd(g), usesGlobals(newKeygenCmd(g), "format"), newDemoCmd(g))
 	root.AddCommand(newReceiveCmd(g), newOnboardCmd(g))
-	root.AddCommand(newVersionCmd(g), newManCmd(g), newSchemaCmd(g), newReportCmd(g))
+	root.AddCommand(usesGlobals(newVersionCmd(g), "format"), usesGlobals(newManCmd(g)), usesGlobals(newSchemaCmd(g)),
+		usesGlobals(newReportCmd(g), "theme", "dqs-key"))
 	addReportFlag(root, g)
 	workbench := &profileFlags{}
 	workbench.register(root)
 	root.RunE = newWorkbenchRun(g, workbench)
 	registerCompletions(root)
+	showUsedGlobals(root)
 	root.Args = func(c *cobra.Command, args []string) error {
 		if len(args) == 0 {
 			return nil
@@ -176,6 +179,56 @@ SPF, DKIM, DMARC, reverse DNS, blocklists, TLS and the SMTP conversation itself.
 		return usageError("%s\nrun 'mailcred --help' for the commands", msg)
 	}
 	return root
+}
+
+// globalsAnnotation lists, on a command that does not read every global
+// flag, the ones it does (comma-separated; "" for none).
+const globalsAnnotation = "mailcred/globals"
+
+// usesGlobals records which global flags c reads: its --help lists only
+// those, since the others (--resolver under version) would do nothing.
+func usesGlobals(c *cobra.Command, names ...string) *cobra.Command {
+	if c.Annotations == nil {
+		c.Annotations = map[string]string{}
+	}
+	c.Annotations[globalsAnnotation] = strings.Join(names, ",")
+	return c
+}
+
+// showUsedGlobals makes every command's help list the global flags it
+// reads (all of them, unless usesGlobals says otherwise; none under
+// cobra's completion command, which runs before any of them matter).
+func showUsedGlobals(root *cobra.Command) {
+	help := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		used, ok := c.Annotations[globalsAnnotation]
+		for p := c; !ok && p != nil; p = p.Parent() {
+			if p.Name() == "completion" {
+				used, ok = "", true
+			}
+		}
+		if !ok {
+			help(c, args)
+			return
+		}
+		keep := map[string]bool{}
+		for _, n := range strings.Split(used, ",") {
+			keep[n] = true
+		}
+		var hidden []*pflag.Flag
+		c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
+			if !keep[f.Name] && !f.Hidden {
+				f.Hidden = true
+				hidden = append(hidden, f)
+			}
+		})
+		defer func() {
+			for _, f := range hidden {
+				f.Hidden = false
+			}
+		}()
+		help(c, args)
+	})
 }
 
 // usageError reports bad input: exit 2 with a specific message.

@@ -184,3 +184,34 @@ func closedPort(t *testing.T) string {
 	pc.Close()
 	return addr
 }
+
+// A command's help lists the global flags it reads, not the ones that
+// would do nothing there (--resolver under version).
+func TestHelpListsTheGlobalsACommandReads(t *testing.T) {
+	for _, tc := range []struct {
+		args      []string
+		want, not []string
+	}{
+		{[]string{"version", "--help"}, []string{"--format"}, []string{"--resolver", "--theme", "--dqs-key"}},
+		{[]string{"keygen", "--help"}, []string{"--format"}, []string{"--resolver", "--fresh"}},
+		{[]string{"man", "--help"}, nil, []string{"Global Flags", "--resolver"}},
+		{[]string{"report", "--help"}, []string{"--theme", "--dqs-key"}, []string{"--resolver"}},
+		{[]string{"completion", "bash", "--help"}, nil, []string{"--resolver"}},
+		{[]string{"check", "--help"}, []string{"--resolver", "--fresh", "--timeout", "--format"}, nil},
+	} {
+		code, out, _ := run(t, nil, tc.args...)
+		if code != ExitOK {
+			t.Errorf("%v: exit %d", tc.args, code)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v lacks %s:\n%s", tc.args, w, out)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(out, n) {
+				t.Errorf("%v lists %s:\n%s", tc.args, n, out)
+			}
+		}
+	}
+}
