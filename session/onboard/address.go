@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -110,6 +111,22 @@ func discover(ctx context.Context, services []WhoAmI, timeout time.Duration) ([]
 	return found, problems
 }
 
+// noAnswerWords says why a probe got no reply, in words rather than the
+// socket's ("read udp [fd00::2]:58828->[2001:4860:4802:32::a]:53: i/o
+// timeout").
+func noAnswerWords(err error, timeout time.Duration) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused: nothing answers DNS there"
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return "unreachable: this host has no route to it"
+	case errors.As(err, &ne) && ne.Timeout():
+		return fmt.Sprintf("no reply within %s", timeout)
+	}
+	return strings.TrimPrefix(err.Error(), "dial udp ")
+}
+
 // askWhoAmI sends one query over UDP and reads the address in the answer.
 func askWhoAmI(ctx context.Context, s WhoAmI, timeout time.Duration) (netip.Addr, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -120,7 +137,7 @@ func askWhoAmI(ctx context.Context, s WhoAmI, timeout time.Duration) (netip.Addr
 	c := &dns.Client{Net: "udp", Timeout: timeout, UDPSize: 1232}
 	resp, _, err := c.ExchangeContext(ctx, m, s.Server)
 	if err != nil {
-		return netip.Addr{}, errors.New(strings.TrimPrefix(err.Error(), "dial udp "))
+		return netip.Addr{}, errors.New(noAnswerWords(err, timeout))
 	}
 	if resp.Id != m.Id || len(resp.Question) != 1 || !strings.EqualFold(resp.Question[0].Name, m.Question[0].Name) {
 		return netip.Addr{}, errors.New("the reply does not answer the question asked")

@@ -382,6 +382,36 @@ func TestIPv6ProbedApart(t *testing.T) {
 	}
 }
 
+// A what-is-my-address service that does not answer is said in words,
+// never with the socket's own ("read udp ...: connection refused").
+func TestWhoAmIProblemsInWords(t *testing.T) {
+	closed, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := closed.LocalAddr().String()
+	closed.Close()
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0") // reads nothing, answers nothing
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	_, problems := discover(context.Background(), []WhoAmI{
+		{Server: refused, Name: "myip.test.", Type: dns.TypeA},
+		{Server: silent.LocalAddr().String(), Name: "myip.test.", Type: dns.TypeA},
+	}, 200*time.Millisecond)
+	all := strings.Join(problems, "\n")
+	for _, want := range []string{"myip.test at " + refused + ": refused: nothing answers DNS there",
+		"myip.test at " + silent.LocalAddr().String() + ": no reply within 200ms"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("problems lack %q:\n%s", want, all)
+		}
+	}
+	if strings.Contains(all, "read udp") || strings.Contains(all, "i/o timeout") {
+		t.Errorf("the socket's words leaked:\n%s", all)
+	}
+}
+
 // An open port 25 is not probed again for Port25Reuse: watching does not
 // knock on other people's MX hosts every few seconds.
 func TestOpenPort25IsReused(t *testing.T) {

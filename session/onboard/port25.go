@@ -135,6 +135,9 @@ func probeOne(ctx context.Context, r *dnsx.Resolver, target string, fam int, tim
 		return p
 	}
 	p.Open, p.Outcome, p.Greeting = true, "open", safetext.Line(strings.TrimRight(line, "\r\n"), 200)
+	// Say goodbye rather than drop the line: the MX is someone else's.
+	c.SetWriteDeadline(time.Now().Add(timeout))
+	c.Write([]byte("QUIT\r\n"))
 	return p
 }
 
