@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -147,6 +148,9 @@ type Model struct {
 	// header shows it, marked while a re-run streams in, so it never
 	// flickers through the partial sums of a run.
 	score *scoring.Score
+	// nothingJudged: no check of that run passed, warned or failed (a
+	// resolver that answers nothing): there is no score to show.
+	nothingJudged bool
 	// noIP: the setup names no sending IP, so the IP checks are unknown.
 	noIP      bool
 	rcptIndex int
@@ -572,8 +576,15 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 }
 
 func (m *Model) recordScore() {
-	s := scoring.DefaultWeights.Compute(m.checks.Results())
+	results := m.checks.Results()
+	s := scoring.DefaultWeights.Compute(results)
 	m.score = &s
+	m.nothingJudged = !slices.ContainsFunc(results, func(r scoring.Result) bool {
+		return r.Status == scoring.Pass || r.Status == scoring.Warn || r.Status == scoring.Fail
+	})
+	if m.nothingJudged {
+		return // 10 minus nothing is not a point of the timeline
+	}
 	note := ""
 	if n := len(m.timeline); n > 0 && m.timeline[n-1].score == s.Value {
 		return
@@ -979,6 +990,11 @@ func (m *Model) header(w int) string {
 	style := th.Muted
 	if s := m.score; s == nil {
 		score = "Score: checking…"
+	} else if m.nothingJudged {
+		score, style = fmt.Sprintf("No score: nothing checked (%d unknown)", len(s.Unchecked)), th.Fail
+		if m.checks.Running {
+			score += " ⟳"
+		}
 	} else {
 		score = fmt.Sprintf("Score %.1f/10", s.Value)
 		style = th.Pass
