@@ -157,29 +157,11 @@ c.example.com. 300 IN A 192.0.2.3
 // the test server's receive buffer and cost a 2 s retransmission).
 func TestSharedCacheJoinsQuestionsInFlight(t *testing.T) {
 	const others = 7
-	var queries atomic.Int64
-	first := make(chan struct{})
 	release := make(chan struct{})
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
-		if queries.Add(1) == 1 {
-			close(first)
-			<-release
-		}
-		m := new(dns.Msg)
-		m.SetReply(req)
-		m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: req.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IPv4(192, 0, 2, 1)})
-		w.WriteMsg(m)
-	})}
-	go srv.ActivateAndServe()
-	defer srv.Shutdown()
-
+	addr, first, queries := firstHeldServer(t, func() bool { <-release; return true })
 	cache := NewCache(0, nil)
 	newR := func() *Resolver {
-		r, err := New(Config{Servers: []string{pc.LocalAddr().String()}, Timeout: 5 * time.Second, Shared: cache, ShareAll: true})
+		r, err := New(Config{Servers: []string{addr}, Timeout: 5 * time.Second, Shared: cache, ShareAll: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,28 +194,11 @@ func TestSharedCacheJoinsQuestionsInFlight(t *testing.T) {
 // is cancelled; the one waiting asks the question itself rather than
 // taking the cancellation as its answer.
 func TestSharedCacheWaiterOutlivesACancelledLeader(t *testing.T) {
-	var queries atomic.Int64
-	first := make(chan struct{})
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
-		if queries.Add(1) == 1 {
-			close(first)
-			return // never answered: the leader waits until cancelled
-		}
-		m := new(dns.Msg)
-		m.SetReply(req)
-		m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: req.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IPv4(192, 0, 2, 1)})
-		w.WriteMsg(m)
-	})}
-	go srv.ActivateAndServe()
-	defer srv.Shutdown()
-
+	// The first question is never answered: the leader waits until cancelled.
+	addr, first, queries := firstHeldServer(t, func() bool { return false })
 	cache := NewCache(0, nil)
 	newR := func() *Resolver {
-		r, err := New(Config{Servers: []string{pc.LocalAddr().String()}, Timeout: 10 * time.Second, Attempts: 1, Shared: cache, ShareAll: true})
+		r, err := New(Config{Servers: []string{addr}, Timeout: 10 * time.Second, Attempts: 1, Shared: cache, ShareAll: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,4 +226,33 @@ func TestSharedCacheWaiterOutlivesACancelledLeader(t *testing.T) {
 	if n := queries.Load(); n != 2 {
 		t.Errorf("questions sent: %d, want 2 (the cancelled one and the waiter's own)", n)
 	}
+}
+
+// firstHeldServer answers every A question with 192.0.2.1, except that
+// the first question goes to onFirst, which says whether to answer it;
+// it returns the address, a channel closed when the first question came,
+// and the count of questions.
+func firstHeldServer(t *testing.T, onFirst func() bool) (string, <-chan struct{}, *atomic.Int64) {
+	t.Helper()
+	queries := new(atomic.Int64)
+	first := make(chan struct{})
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		if queries.Add(1) == 1 {
+			close(first)
+			if !onFirst() {
+				return
+			}
+		}
+		m := new(dns.Msg)
+		m.SetReply(req)
+		m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: req.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IPv4(192, 0, 2, 1)})
+		w.WriteMsg(m)
+	})}
+	go srv.ActivateAndServe()
+	t.Cleanup(func() { srv.Shutdown() })
+	return pc.LocalAddr().String(), first, queries
 }
