@@ -203,7 +203,7 @@ func (t Text) width() int {
 func (t Text) Check(w io.Writer, rep Check, subtitle string) {
 	fmt.Fprintln(w, t.Theme.Title.Render("mailcred check "+safetext.Line(rep.Domain, 0)))
 	if subtitle != "" {
-		t.block(w, "  ", subtitle, t.Theme.Muted)
+		t.subtitle(w, subtitle)
 	}
 	fmt.Fprintln(w)
 	t.Results(w, rep.Checks, rep.Queries)
@@ -215,6 +215,28 @@ func (t Text) Check(w io.Writer, rep Check, subtitle string) {
 		for _, q := range rep.Queries {
 			t.block(w, "  ", safetext.Text(q.String(), 0), t.Theme.Muted)
 		}
+	}
+}
+
+// subtitle renders "IPs … · HELO … · resolver …", breaking lines only
+// between its parts, so that "resolver" stays with its address.
+func (t Text) subtitle(w io.Writer, s string) {
+	const sep = " · "
+	width := t.width() - 2
+	line := ""
+	for _, part := range strings.Split(s, sep) {
+		switch {
+		case line == "":
+			line = part
+		case ansi.StringWidth(line+sep+part) <= width:
+			line += sep + part
+		default:
+			t.block(w, "  ", line, t.Theme.Muted)
+			line = part
+		}
+	}
+	if line != "" {
+		t.block(w, "  ", line, t.Theme.Muted)
 	}
 }
 

@@ -2,7 +2,10 @@ package render
 
 import (
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/mailcred/mailcred/themes"
 )
 
 func TestWrap(t *testing.T) {
@@ -32,5 +35,16 @@ func TestWrap(t *testing.T) {
 				t.Errorf("Wrap(%q, %d) = %q, want %q", tc.text, tc.width, got, tc.want)
 			}
 		})
+	}
+}
+
+// The check's subtitle breaks between its parts, never inside one:
+// "resolver" stays with its address.
+func TestSubtitleBreaksBetweenParts(t *testing.T) {
+	var b strings.Builder
+	Text{Theme: themes.Mono(), Width: 60}.subtitle(&b, "IPs 192.0.2.10 · HELO mail.example.com · selector s1 · resolver 127.0.0.1:45184")
+	want := "  IPs 192.0.2.10 · HELO mail.example.com · selector s1\n  resolver 127.0.0.1:45184\n"
+	if got := b.String(); got != want {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}
 }
