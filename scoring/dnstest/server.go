@@ -29,6 +29,7 @@ const (
 	Refused        // answer REFUSED
 	Timeout        // never answer
 	Truncate       // over UDP, answer with TC set and no records (TCP works)
+	LoseFirst      // over UDP, lose the first query for the name (a dropped datagram); answer the rest
 )
 
 // Server is a running in-process DNS server. Its zone can change while it
@@ -45,6 +46,7 @@ type Server struct {
 	rrs     map[string][]dns.RR // owner (fqdn, lower case) → records
 	names   map[string]bool     // owners that exist, even with no records
 	faults  map[string]Fault    // owner → fault
+	lost    map[string]bool     // owners whose first query LoseFirst has lost
 	signed  map[string]bool     // owners answered with AD set, as a validating resolver would
 	latency time.Duration
 	log     []dns.Question
@@ -76,7 +78,7 @@ func StartOn(addr, zone string) (*Server, error) {
 
 func startOn(addr, zone string) (*Server, error) {
 	s := &Server{
-		rrs: map[string][]dns.RR{}, names: map[string]bool{}, faults: map[string]Fault{}, signed: map[string]bool{},
+		rrs: map[string][]dns.RR{}, names: map[string]bool{}, faults: map[string]Fault{}, lost: map[string]bool{}, signed: map[string]bool{},
 		closed: make(chan struct{}),
 	}
 	if err := s.AddZone(zone); err != nil {
@@ -246,6 +248,7 @@ func (s *Server) SetAuthenticated(name string, on bool) {
 func (s *Server) SetFault(name string, f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.lost, key(name)) // LoseFirst set again loses the next first query
 	if f == NoFault {
 		delete(s.faults, key(name))
 		return
@@ -306,7 +309,14 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg, udp bool) {
 	latency := s.latency
 	fault := s.faults[key(q.Name)]
 	ad := s.signed[key(q.Name)]
+	lose := fault == LoseFirst && udp && !s.lost[key(q.Name)]
+	if lose {
+		s.lost[key(q.Name)] = true
+	}
 	s.mu.Unlock()
+	if lose {
+		return
+	}
 
 	if latency > 0 {
 		select {

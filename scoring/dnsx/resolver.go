@@ -33,6 +33,13 @@ type Config struct {
 	// Attempts is how many times a query is tried (cycling servers) before
 	// it counts as a timeout. Default 2.
 	Attempts int
+	// Retransmit is how long a UDP query waits for a reply before it is
+	// sent again within the same attempt (then twice as long, and so
+	// on): a lost datagram costs this, not the whole Timeout. Default
+	// 500ms (several round trips to any resolver worth asking; a slow
+	// recursion gets a duplicate question, which resolvers absorb);
+	// negative: never.
+	Retransmit time.Duration
 	// UDPSize is the EDNS0 buffer size advertised. Default 1232 (the DNS
 	// flag day 2020 value, which avoids IP fragmentation).
 	UDPSize uint16
@@ -85,6 +92,9 @@ func New(cfg Config) (*Resolver, error) {
 	}
 	if cfg.Attempts <= 0 {
 		cfg.Attempts = 2
+	}
+	if cfg.Retransmit == 0 {
+		cfg.Retransmit = 500 * time.Millisecond
 	}
 	if cfg.UDPSize == 0 {
 		cfg.UDPSize = 1232

@@ -76,3 +76,33 @@ func TestSilent(t *testing.T) {
 		}
 	})
 }
+
+// A lost datagram is asked again within the attempt: one attempt (so no
+// second attempt can hide it) gets the answer, the server having seen the
+// question twice. Turned off, the same attempt times out.
+func TestLostDatagramIsSentAgain(t *testing.T) {
+	srv, err := dnstest.Start("lost.example. 60 IN A 192.0.2.1\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	ask := func(retransmit, timeout time.Duration) *Answer {
+		srv.SetFault("lost.example", dnstest.LoseFirst)
+		r, err := New(Config{Servers: []string{srv.Addr}, Timeout: timeout, Attempts: 1, Retransmit: retransmit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Lookup(ctx, "lost.example", TypeA)
+	}
+	before := srv.Queries()
+	if a := ask(50*time.Millisecond, 10*time.Second); a.Outcome != Success || len(a.Records) != 1 {
+		t.Fatalf("with retransmission: %s %v, want the answer", a.Outcome, a.Err)
+	}
+	if n := srv.Queries() - before; n != 2 {
+		t.Errorf("the server saw %d questions, want 2 (the lost one and the copy)", n)
+	}
+	if a := ask(-1, 300*time.Millisecond); a.Outcome != Timeout {
+		t.Errorf("without retransmission the lost datagram is a timeout; got %s", a.Outcome)
+	}
+}

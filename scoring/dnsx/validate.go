@@ -49,6 +49,23 @@ func (r *Resolver) exchangeUDP(ctx context.Context, m *dns.Msg, server string) (
 	// the limit; such a reply is asked again over TCP, never parsed.
 	buf := make([]byte, int(r.cfg.UDPSize)+1)
 	var rejected error
+	// A datagram lost (the query or its reply) would cost the whole
+	// attempt; the query is sent again, on the same socket with the same
+	// ID, after Retransmit, then after twice as long, and so on, any reply
+	// to any copy being the answer.
+	rto := r.cfg.Retransmit
+	final, hasFinal := ctx.Deadline()
+	resendAt := func() (time.Time, bool) {
+		if rto <= 0 {
+			return time.Time{}, false
+		}
+		at := time.Now().Add(rto)
+		return at, !hasFinal || at.Before(final)
+	}
+	at, resend := resendAt()
+	if resend {
+		conn.SetReadDeadline(at)
+	}
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {
@@ -56,6 +73,23 @@ func (r *Resolver) exchangeUDP(ctx context.Context, m *dns.Msg, server string) (
 				return nil, ctx.Err()
 			}
 			var ne net.Error
+			if resend && errors.As(err, &ne) && ne.Timeout() {
+				if _, err := conn.Write(out); err != nil {
+					return nil, err
+				}
+				rto *= 2
+				if at, resend = resendAt(); resend {
+					conn.SetReadDeadline(at)
+				} else if hasFinal {
+					conn.SetReadDeadline(final)
+				} else {
+					conn.SetReadDeadline(time.Time{})
+				}
+				if ctx.Err() != nil { // cancelled while the deadline moved: its own deadline may be lost
+					return nil, ctx.Err()
+				}
+				continue
+			}
 			if rejected != nil && errors.As(err, &ne) && ne.Timeout() {
 				return nil, fmt.Errorf("no valid reply, only a rejected one: %w", rejected)
 			}
