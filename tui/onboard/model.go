@@ -17,6 +17,7 @@ import (
 
 	"github.com/mailcred/mailcred/session/onboard"
 	"github.com/mailcred/mailcred/themes"
+	"github.com/mailcred/mailcred/tui/panes"
 )
 
 // Checker computes the steps; onboard.Check in production.
@@ -283,17 +284,18 @@ func (m *Model) browse(body int) []string {
 	out = append(out, th.Muted.Render(strings.Repeat("─", m.w)))
 	s, _ := m.step()
 	var detail []string
+	// Prose: continuation lines keep the indentation, URLs stay whole.
 	for _, l := range s.State {
-		detail = append(detail, wrap("  "+l, m.w)...)
+		detail = append(detail, panes.Wrap("  "+l, m.w)...)
 	}
 	for _, l := range s.Do {
-		detail = append(detail, wrap("→ "+l, m.w)...)
+		detail = append(detail, hanging("→ ", l, m.w)...)
 	}
 	if s.Source != "" {
-		detail = append(detail, wrap("  source: "+s.Source, m.w)...)
+		detail = append(detail, panes.Wrap("  source: "+s.Source, m.w)...)
 	}
 	for _, l := range m.lines {
-		detail = append(detail, wrap("  "+l, m.w)...)
+		detail = append(detail, panes.Wrap("  "+l, m.w)...)
 	}
 	if m.note != "" {
 		detail = append(detail, th.Accent.Render(ansi.Truncate("  "+m.note, m.w, "…")))
@@ -349,7 +351,18 @@ func pad(s string, n int) string {
 	return s + strings.Repeat(" ", max(n-lipgloss.Width(s), 0))
 }
 
-// wrap breaks s into lines of at most w columns.
+// hanging wraps text after lead, its continuation lines indented under
+// the text rather than under lead.
+func hanging(lead, text string, w int) []string {
+	lines := panes.Wrap(strings.Repeat(" ", ansi.StringWidth(lead))+text, w)
+	if len(lines) > 0 {
+		lines[0] = lead + strings.TrimLeft(lines[0], " ")
+	}
+	return lines
+}
+
+// wrap breaks s into lines of at most w columns, spaces as they are (a
+// configuration diff keeps its indentation).
 func wrap(s string, w int) []string {
 	return strings.Split(ansi.Hardwrap(ansi.Wrap(s, w, ""), w, true), "\n")
 }

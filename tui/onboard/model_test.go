@@ -197,3 +197,25 @@ func runPane(p *Pane, msg tea.Msg) {
 		}
 	}
 }
+
+// A long line of a step's state or to-do keeps its indentation when it
+// wraps, and a URL in it is never cut in two: it stays on one line, a
+// link (OSC 8) to the whole address even where the screen cuts it short.
+func TestDetailWrapsUnderItsIndentation(t *testing.T) {
+	const url = "https://docs.example-hosting.test/networking/reverse-dns-for-your-server"
+	got := hanging("→ ", "Set the PTR of 2001:db8::5 to mail.example.com in the provider's panel, "+url, 40)
+	if len(got) < 3 || !strings.HasPrefix(got[0], "→ Set the PTR") {
+		t.Fatalf("%q", got)
+	}
+	seen := false
+	for _, l := range got[1:] {
+		plain := ansi.Strip(l)
+		if !strings.HasPrefix(plain, "  ") || strings.HasPrefix(plain, "   ") {
+			t.Errorf("continuation %q is not indented under the text", plain)
+		}
+		seen = seen || strings.Contains(l, "\x1b]8;;"+url+"\a")
+	}
+	if !seen {
+		t.Errorf("the URL was broken: %q", got)
+	}
+}
