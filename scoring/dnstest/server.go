@@ -24,12 +24,12 @@ type Fault int
 
 // The faults.
 const (
-	NoFault  Fault = iota
-	ServFail       // answer SERVFAIL
-	Refused        // answer REFUSED
-	Timeout        // never answer
-	Truncate       // over UDP, answer with TC set and no records (TCP works)
-	LoseFirst      // over UDP, lose the first query for the name (a dropped datagram); answer the rest
+	NoFault   Fault = iota
+	ServFail        // answer SERVFAIL
+	Refused         // answer REFUSED
+	Timeout         // never answer
+	Truncate        // over UDP, answer with TC set and no records (TCP works)
+	LoseFirst       // over UDP, lose the first query for the name (a dropped datagram); answer the rest
 )
 
 // Server is a running in-process DNS server. Its zone can change while it
