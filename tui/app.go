@@ -21,6 +21,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/session"
 	"github.com/mailcred/mailcred/session/compose"
 	"github.com/mailcred/mailcred/session/smtpc"
@@ -502,6 +503,9 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		}
 		m.checks.Running = false
 		m.recordScore()
+		if silence, ok := dnsx.Silent(queriesOf(m.checks.Results())); ok {
+			m.status = silence.Summary() // every check's own detail says the same
+		}
 		if m.rerunPending {
 			m.rerunPending = false
 			return tea.Batch(m.startRunCmd(), m.fixesCmd())
@@ -573,6 +577,15 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	return nil
+}
+
+// queriesOf is every DNS question the results record.
+func queriesOf(results []scoring.Result) []dnsx.Query {
+	var qs []dnsx.Query
+	for _, r := range results {
+		qs = append(qs, r.Queries...)
+	}
+	return qs
 }
 
 func (m *Model) recordScore() {

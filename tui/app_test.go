@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/smtpx"
 	"github.com/mailcred/mailcred/session/smtpc"
 	"github.com/mailcred/mailcred/tui/panes"
@@ -430,5 +433,34 @@ func TestNothingJudgedIsNoScore(t *testing.T) {
 	feed(3, testResults())
 	if head := ansi.Strip(m.header(80)); strings.Contains(head, "No score") || !strings.Contains(head, "Score ") {
 		t.Fatalf("header after a judged run: %q", head)
+	}
+}
+
+// A resolver that replied to nothing is said in the status line, once,
+// from the questions the checks record.
+func TestSilentResolverInTheStatusLine(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := pc.LocalAddr().String()
+	pc.Close()
+	r, err := dnsx.New(dnsx.Config{Servers: []string{dead}, Timeout: time.Second, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Lookup(context.Background(), "example.com", dnsx.TypeTXT)
+	r.Lookup(context.Background(), "_dmarc.example.com", dnsx.TypeTXT)
+	m, _ := newTestModel(t, 80, 24)
+	m.run = 2
+	for _, res := range testResults() {
+		res.Status, res.Queries = scoring.Error, r.Log()
+		next, _ := m.Update(checkResultMsg{run: 2, res: res})
+		m = next.(*Model)
+	}
+	next, _ := m.Update(checksDoneMsg{run: 2})
+	m = next.(*Model)
+	if want := "resolver " + dead + " replied to none of 2 questions: nothing answers DNS at " + dead; !strings.HasPrefix(m.status, want) {
+		t.Fatalf("status %q, want it to start %q", m.status, want)
 	}
 }

@@ -49,9 +49,15 @@ type Silence struct {
 func Silent(log []Query) (Silence, bool) {
 	var s Silence
 	seen := map[string]bool{}
+	asked := map[[3]string]bool{} // a question recorded by several checks counts once
 	for _, q := range log {
 		if q.Cached {
 			continue
+		}
+		if k := [3]string{q.Name, q.Type, q.Server}; asked[k] {
+			continue
+		} else {
+			asked[k] = true
 		}
 		if !q.noReply {
 			return Silence{}, false
@@ -70,7 +76,15 @@ func Silent(log []Query) (Silence, bool) {
 
 // String is the sentence for a person.
 func (s Silence) String() string {
-	return fmt.Sprintf("The resolver %s replied to none of %d questions: %s. Nothing could be checked; "+
-		"make sure the resolver (--resolver, or /etc/resolv.conf) is running and reachable, then run again.",
-		strings.Join(s.Servers, ", "), s.Questions, s.Cause)
+	return "The " + s.Summary() + ". Nothing could be checked; " +
+		"make sure the resolver (--resolver, or /etc/resolv.conf) is running and reachable, then run again."
+}
+
+// Summary is the fact alone, for a status line.
+func (s Silence) Summary() string {
+	servers := strings.Join(s.Servers, ", ")
+	if s.Questions == 1 {
+		return fmt.Sprintf("resolver %s did not reply to the one question asked: %s", servers, s.Cause)
+	}
+	return fmt.Sprintf("resolver %s replied to none of %d questions: %s", servers, s.Questions, s.Cause)
 }

@@ -44,6 +44,11 @@ func TestSilent(t *testing.T) {
 		if strings.Contains(s.String(), "read udp") {
 			t.Errorf("the socket's own words leaked: %q", s.String())
 		}
+		// The same questions recorded again (by another check) count once.
+		log := ask(t, dead, "a.example")
+		if s, ok := Silent(append(log, log...)); !ok || s.Questions != 1 {
+			t.Errorf("a question recorded twice: %+v, %v; want 1 question", s, ok)
+		}
 	})
 
 	t.Run("never replies", func(t *testing.T) {
@@ -55,6 +60,9 @@ func TestSilent(t *testing.T) {
 		s, ok := Silent(ask(t, pc.LocalAddr().String(), "a.example"))
 		if !ok || !strings.Contains(s.Cause, "no reply from "+pc.LocalAddr().String()+" within 200ms") {
 			t.Errorf("Silent = %+v, %v", s, ok)
+		}
+		if !strings.Contains(s.Summary(), "did not reply to the one question asked") {
+			t.Errorf("one question: %q", s.Summary())
 		}
 	})
 
