@@ -47,6 +47,7 @@ type Server struct {
 	names   map[string]bool     // owners that exist, even with no records
 	faults  map[string]Fault    // owner → fault
 	lost    map[string]bool     // owners whose first query LoseFirst has lost
+	hold    *hold               // answers wait until enough questions came (HoldUntil)
 	signed  map[string]bool     // owners answered with AD set, as a validating resolver would
 	latency time.Duration
 	log     []dns.Question
@@ -256,6 +257,23 @@ func (s *Server) SetFault(name string, f Fault) {
 	s.faults[key(name)] = f
 }
 
+// hold keeps answers back until n questions have arrived.
+type hold struct {
+	n, seen int
+	open    chan struct{}
+}
+
+// HoldUntil holds every answer back until n questions (counted from this
+// call) have arrived, then lets them all go: a test can tell questions
+// asked together from questions asked one after another without timing
+// anything (asked in turn, the first is never answered, and its asker's
+// timeout says so).
+func (s *Server) HoldUntil(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hold = &hold{n: n, open: make(chan struct{})}
+}
+
 // SetLatency delays every answer by d.
 func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Lock()
@@ -313,9 +331,23 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg, udp bool) {
 	if lose {
 		s.lost[key(q.Name)] = true
 	}
+	var open chan struct{}
+	if h := s.hold; h != nil {
+		if h.seen++; h.seen == h.n {
+			close(h.open)
+		}
+		open = h.open
+	}
 	s.mu.Unlock()
 	if lose {
 		return
+	}
+	if open != nil {
+		select {
+		case <-open:
+		case <-s.closed:
+			return
+		}
 	}
 
 	if latency > 0 {

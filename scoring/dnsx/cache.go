@@ -26,13 +26,7 @@ type Cache struct {
 
 	mu      sync.RWMutex // read-mostly: every lookup of every message asks it
 	entries map[cacheKey]cacheEntry
-	flight  map[cacheKey]*flight // questions being asked now, by any resolver
-}
-
-// flight is a question in flight and how many lookups wait for it.
-type flight struct {
-	call
-	waiters int
+	flight  map[cacheKey]*call // questions being asked now, by any resolver; waiters: the other resolvers' lookups that joined
 }
 
 type cacheEntry struct {
@@ -57,7 +51,7 @@ func NewCache(size int, now func() time.Time) *Cache {
 	if now == nil {
 		now = time.Now
 	}
-	return &Cache{max: size, maxTTL: maxCacheTTL, now: now, entries: map[cacheKey]cacheEntry{}, flight: map[cacheKey]*flight{}}
+	return &Cache{max: size, maxTTL: maxCacheTTL, now: now, entries: map[cacheKey]cacheEntry{}, flight: map[cacheKey]*call{}}
 }
 
 // do returns the kept answer for k, or the answer of the same question
@@ -88,7 +82,7 @@ func (c *Cache) do(ctx context.Context, k cacheKey, resolve func() *Answer) (ans
 			}
 			return f.ans, true
 		}
-		f := &flight{call: call{done: make(chan struct{})}}
+		f := &call{done: make(chan struct{})}
 		c.flight[k] = f
 		c.mu.Unlock()
 		func() {

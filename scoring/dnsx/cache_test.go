@@ -256,3 +256,37 @@ func firstHeldServer(t *testing.T, onFirst func() bool) (string, <-chan struct{}
 	t.Cleanup(func() { srv.Shutdown() })
 	return pc.LocalAddr().String(), first, queries
 }
+
+// A lookup that joined another caller's question is not given that
+// caller's cancellation: it gets the answer. The order is made by
+// watching the server and the resolver, not by sleeping.
+func TestWaiterIsNotGivenAnotherCallersCancellation(t *testing.T) {
+	srv, err := dnstest.Start("example.com. 60 IN TXT \"v=spf1 -all\"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.SetLatency(200 * time.Millisecond)
+	r, err := New(Config{Servers: []string{srv.Addr}, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan *Answer, 1)
+	go func() { first <- r.Lookup(ctx, "example.com", TypeTXT) }()
+	for srv.Queries() == 0 {
+		runtime.Gosched() // the first caller owns the question in flight
+	}
+	second := make(chan *Answer, 1)
+	go func() { second <- r.Lookup(context.Background(), "example.com", TypeTXT) }()
+	for r.waiting(cacheKey{name: "example.com.", qtype: TypeTXT}) == 0 {
+		runtime.Gosched() // the second has joined it
+	}
+	cancel()
+	if a := <-first; a.Outcome != Failure {
+		t.Fatalf("cancelled caller got %s", a.Outcome)
+	}
+	if a := <-second; a.Outcome != Success {
+		t.Fatalf("patient caller got %s (%v)", a.Outcome, a.Err)
+	}
+}

