@@ -365,11 +365,12 @@ func TestContextCancelInterruptsACommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	// The server never answers and a command may take a minute: only the
+	// cancellation can end Hello, and its error says so.
 	time.AfterFunc(100*time.Millisecond, cancel)
-	start := time.Now()
 	_, err = c.Hello(ctx)
-	if !errors.Is(err, context.Canceled) || time.Since(start) > 2*time.Second {
-		t.Fatalf("err = %v after %v", err, time.Since(start))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want the cancellation", err)
 	}
 	if _, err := c.Mail(context.Background(), "a@b", MailOptions{}); !errors.Is(err, ErrBroken) {
 		t.Errorf("after a cancelled command: %v, want ErrBroken", err)
