@@ -104,8 +104,14 @@ func (c *Cache) do(ctx context.Context, k cacheKey, resolve func() *Answer) (ans
 func (c *Cache) waiting(k cacheKey) int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	if f, ok := c.flight[k]; ok {
-		return f.waiters
+	return waiters(c.flight, k)
+}
+
+// waiters is how many lookups joined the call for k in calls (0: none in
+// flight). The caller holds the lock that guards calls.
+func waiters(calls map[cacheKey]*call, k cacheKey) int {
+	if c, ok := calls[k]; ok {
+		return c.waiters
 	}
 	return 0
 }

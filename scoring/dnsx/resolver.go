@@ -262,10 +262,7 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16, share 
 func (r *Resolver) waiting(k cacheKey) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if c, ok := r.cache[k]; ok {
-		return c.waiters
-	}
-	return 0
+	return waiters(r.cache, k)
 }
 
 // expired reports whether ctx is done or its deadline has passed (the
