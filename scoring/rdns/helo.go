@@ -28,7 +28,8 @@ var receiverDomains = []string{
 	"t-online.de", "orange.fr", "comcast.net",
 }
 
-// heloSyntaxProblem says why h cannot be a proper HELO name, or "".
+// heloSyntaxProblem says why h (lower case, no final dot) cannot be a
+// proper HELO name, or "".
 // RFC 5321 §4.1.1.1: the argument is the client's fully-qualified domain
 // name, or an address literal when it has none.
 func heloSyntaxProblem(h string) string {
@@ -56,6 +57,18 @@ func heloSyntaxProblem(h string) string {
 		return fmt.Sprintf("a private name (.%s) that does not exist on the Internet", s)
 	}
 	return ""
+}
+
+// HELOProblem says why helo (lower case, no final dot) cannot be the
+// HELO of a server sending as domain, or "". A HELO under the same
+// reserved suffix as the domain itself (RFC 6761 §6.2: .test for
+// testing) is a test setup, where the domain is the issue, not the HELO.
+func HELOProblem(helo, domain string) string {
+	p := heloSyntaxProblem(helo)
+	if p != "" && privateSuffix(helo) != "" && privateSuffix(helo) == privateSuffix(scoring.NormalDomain(domain)) {
+		return ""
+	}
+	return p
 }
 
 // privateSuffix is the reserved or private suffix h is under, or "".
@@ -112,10 +125,8 @@ func runHELO(ctx context.Context, env *scoring.Env) scoring.Result {
 	if strings.HasPrefix(helo, "[") {
 		return addressLiteral(id, helo, ev, want)
 	}
-	// A HELO under the same reserved suffix as the sending domain itself
-	// (RFC 6761 §6.2: .test for testing) is a test setup: the domain is the
-	// issue, not the HELO, so the HELO is judged by what DNS says of it.
-	if p := heloSyntaxProblem(helo); p != "" && !(privateSuffix(helo) != "" && privateSuffix(helo) == privateSuffix(scoring.NormalDomain(ev.Domain))) {
+	// A test setup's HELO is judged by what DNS says of it (HELOProblem).
+	if p := HELOProblem(helo, ev.Domain); p != "" {
 		short := strings.SplitN(p, ";", 2)[0]
 		if i := strings.Index(short, " (RFC"); i > 0 {
 			short = short[:i]

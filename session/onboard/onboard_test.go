@@ -19,6 +19,7 @@ import (
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dnstest"
 	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/scoring/rdns"
 	"github.com/mailcred/mailcred/session/mta"
 )
 
@@ -431,5 +432,38 @@ func TestOpenPort25IsReused(t *testing.T) {
 	third := Check(context.Background(), cfg)
 	if s, _ := third.Step(StepPort25); s.Status == Done {
 		t.Errorf("not probed again after %v: %q", Port25Reuse, s.State)
+	}
+}
+
+// The HELO step is done only when the MTA's name is a proper host name
+// and every address's PTR names it: a PTR that could not be looked up is
+// unknown, not done; a missing one is to do.
+func TestHELOStepNeedsAKnownMatchingPTR(t *testing.T) {
+	ip := netip.MustParseAddr("192.0.2.25")
+	cfg := Config{Domain: "example.com"}
+	ptr := func(o dnsx.Outcome, names ...string) map[netip.Addr]*rdns.PTRInfo {
+		return map[netip.Addr]*rdns.PTRInfo{ip: {IP: ip, Outcome: o, Names: names}}
+	}
+	for _, tc := range []struct {
+		name, helo string
+		ptrs       map[netip.Addr]*rdns.PTRInfo
+		want       Status
+		state      string
+	}{
+		{"matching PTR", "mail.example.com", ptr(dnsx.Success, "mail.example.com"), Done, ""},
+		{"a bare word", "vm", ptr(dnsx.Success, "mail.example.com"), Todo, "vm is a bare word"},
+		{"PTR not looked up", "mail.example.com", ptr(dnsx.Timeout), Unknown, "could not be looked up"},
+		{"resolver failed", "mail.example.com", ptr(dnsx.Failure), Unknown, "could not be looked up"},
+		{"no PTR", "mail.example.com", ptr(dnsx.NXDomain), Todo, "has no PTR yet"},
+		{"another name", "mail.example.com", ptr(dnsx.Success, "vps-1.hoster.example"), Todo, "PTR is vps-1.hoster.example"},
+		{"no address known", "mail.example.com", nil, Unknown, "no sending address"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := heloStep(cfg, tc.helo, tc.ptrs)
+			state := strings.Join(s.State, "\n")
+			if s.Status != tc.want || !strings.Contains(state, tc.state) {
+				t.Errorf("%s: %s\n%s", tc.name, s.Status, state)
+			}
+		})
 	}
 }

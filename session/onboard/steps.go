@@ -444,19 +444,36 @@ func heloStep(cfg Config, helo string, ptrs map[netip.Addr]*rdns.PTRInfo) Step {
 		return s
 	}
 	s.State = append(s.State, "the MTA says EHLO "+helo)
+	name := scoring.NormalDomain(helo)
+	if p := rdns.HELOProblem(name, cfg.Domain); p != "" {
+		s.Status = Todo
+		s.State = append(s.State, helo+" is "+p)
+		s.Do = append(s.Do, "Give the MTA the fully-qualified name its PTR points to: set "+setting+".")
+		return s
+	}
+	// Done only when every address's PTR is known and names the HELO:
+	// a PTR that could not be looked up is unknown, a missing one is to do.
 	s.Status = Done
+	if len(ptrs) == 0 {
+		s.Status = Unknown
+		s.State = append(s.State, "no sending address is known to compare its PTR with")
+	}
+	unknown := false
 	for ip, info := range ptrs {
-		if info == nil || len(info.Names) == 0 {
-			continue
-		}
-		match := false
-		for _, n := range info.Names {
-			match = match || strings.EqualFold(n, strings.TrimSuffix(helo, "."))
-		}
-		if !match {
+		switch {
+		case info == nil || info.Outcome.Temporary() || info.Outcome == dnsx.Failure:
+			unknown = true
+			s.State = append(s.State, fmt.Sprintf("%s's PTR could not be looked up", ip))
+		case len(info.Names) == 0:
+			s.Status = Todo
+			s.State = append(s.State, fmt.Sprintf("%s has no PTR yet: nothing for %s to match (step 3)", ip, helo))
+		case !slices.ContainsFunc(info.Names, func(n string) bool { return strings.EqualFold(n, name) }):
 			s.Status = Todo
 			s.State = append(s.State, fmt.Sprintf("%s's PTR is %s, not %s", ip, info.Names[0], helo))
 		}
+	}
+	if unknown && s.Status == Done {
+		s.Status = Unknown
 	}
 	if s.Status == Todo {
 		s.Do = append(s.Do, "Make the HELO name and the PTR the same host name: set "+setting+", or change the PTR.")
