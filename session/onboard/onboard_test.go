@@ -467,3 +467,19 @@ func TestHELOStepNeedsAKnownMatchingPTR(t *testing.T) {
 		})
 	}
 }
+
+// A private IPv4 interface address with no what-is-my-address answer is
+// not a public address found: behind NAT, receivers see another one.
+func TestAddressStepPrivateOnlyIsUnknown(t *testing.T) {
+	priv := netip.MustParseAddr("10.0.0.5")
+	s := addressStep(context.Background(), Config{}, Addresses{Interfaces: []netip.Addr{priv}, Problems: []string{"myip.test at 127.0.0.1:9: refused"}})
+	if s.Status != Unknown || !strings.Contains(strings.Join(s.State, "\n"), "only a private IPv4 address is known (10.0.0.5)") {
+		t.Errorf("%s %q", s.Status, s.State)
+	}
+	// Seen from outside, the same host is done (and said to be behind NAT).
+	pub := netip.MustParseAddr("203.0.113.5")
+	s = addressStep(context.Background(), Config{}, Addresses{Interfaces: []netip.Addr{priv}, Public: []netip.Addr{pub}})
+	if s.Status != Done || !strings.Contains(strings.Join(s.State, "\n"), "behind NAT: receivers see 203.0.113.5, not 10.0.0.5") {
+		t.Errorf("%s %q", s.Status, s.State)
+	}
+}

@@ -259,6 +259,14 @@ func addressStep(ctx context.Context, cfg Config, a Addresses) Step {
 		s.State = append(s.State, "not found: "+p)
 	}
 	v4, v6 := a.V4(), a.V6()
+	if v4.IsValid() && v4.IsPrivate() && !slices.Contains(a.Public, v4) {
+		// Behind NAT receivers see another address, and none of the
+		// what-is-my-address services said which: not a public address.
+		s.Status = Unknown
+		s.State = append(s.State, "only a private IPv4 address is known ("+v4.String()+"): behind NAT receivers see another one, which no what-is-my-address service answered with")
+		s.Do = append(s.Do, "Give the public address with --ip (your provider's panel shows it), or point --whoami at a service this host can reach.")
+		return s
+	}
 	switch {
 	case !v4.IsValid() && !v6.IsValid():
 		s.Status = Unknown
