@@ -469,7 +469,7 @@ func heloStep(cfg Config, helo string, ptrs map[netip.Addr]*rdns.PTRInfo) Step {
 	unknown := false
 	for ip, info := range ptrs {
 		switch {
-		case info == nil || info.Outcome.Temporary() || info.Outcome == dnsx.Failure:
+		case info == nil || info.Outcome.Temporary():
 			unknown = true
 			s.State = append(s.State, fmt.Sprintf("%s's PTR could not be looked up", ip))
 		case len(info.Names) == 0:
