@@ -483,3 +483,20 @@ func TestAddressStepPrivateOnlyIsUnknown(t *testing.T) {
 		t.Errorf("%s %q", s.Status, s.State)
 	}
 }
+
+// Each port-25 probe is said in words (what a refusal, a missing route
+// or silence means), not in the socket's ("dial tcp4 …: connect: …").
+func TestPort25ProbesInWords(t *testing.T) {
+	refused := ProbeResult{Target: "mx.test:25", Family: 4, Outcome: "refused", Err: "dial tcp4 127.0.0.1:25: connect: connection refused"}
+	noRoute := ProbeResult{Target: "mx.test:25", Family: 6, Outcome: "no route", Err: "dial tcp6 [2001:db8::1]:25: connect: network is unreachable"}
+	s := port25Step(Config{Port25: []string{"mx.test:25"}}, Egress{Family: 4, Probes: []ProbeResult{refused}}, Egress{Family: 6, Probes: []ProbeResult{noRoute}}, nil)
+	state := strings.Join(s.State, "\n")
+	for _, want := range []string{"IPv4 mx.test:25: refused (a reset came back", "IPv6 mx.test:25: no route (this host has no IPv6 route"} {
+		if !strings.Contains(state, want) {
+			t.Errorf("state lacks %q:\n%s", want, state)
+		}
+	}
+	if strings.Contains(state, "dial tcp") {
+		t.Errorf("the socket's words:\n%s", state)
+	}
+}

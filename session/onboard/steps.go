@@ -315,10 +315,17 @@ func port25Step(cfg Config, v4, v6 Egress, ptrs map[netip.Addr]*rdns.PTRInfo) St
 	for _, e := range []Egress{v4, v6} {
 		for _, p := range e.Probes {
 			line := fmt.Sprintf("IPv%d %s: %s", p.Family, p.Target, p.Outcome)
-			if p.Greeting != "" {
+			switch {
+			case p.Greeting != "":
 				line += " — " + p.Greeting
-			} else if p.Err != "" && p.Outcome != "no address" {
-				line += " (" + p.Err + ")"
+			case p.Outcome == "refused":
+				line += " (a reset came back: from the target, or a firewall on the way)"
+			case p.Outcome == "no route":
+				line += fmt.Sprintf(" (this host has no IPv%d route to it)", p.Family)
+			case p.Outcome == "timed out":
+				line += " (nothing came back: how a provider's port-25 block usually looks)"
+			case p.Err != "" && p.Outcome != "no address":
+				line += " (" + p.Err + ")" // not one of the above: the socket's own words
 			}
 			s.State = append(s.State, line)
 		}
@@ -498,7 +505,11 @@ func resultStep(id StepID, title string, results map[string]scoring.Result, ids 
 			s.Status = Unknown
 			continue
 		}
-		for i, l := range strings.Split(strings.TrimSpace(r.Detail), "\n") {
+		detail := strings.TrimSpace(r.Detail)
+		if detail == "" {
+			detail = r.Title // "dkim.key-match: skip " said nothing
+		}
+		for i, l := range strings.Split(detail, "\n") {
 			if i == 0 {
 				l = fmt.Sprintf("%s: %s %s", cid, r.Status, l)
 			} else {
