@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -248,9 +249,17 @@ func (m masker) mask(s string) string {
 
 // scoreLine says the score and whether it is complete.
 func (f *Findings) scoreLine() string {
-	s := fmt.Sprintf("%.1f/%g", f.Score, f.Max)
-	if f.Complete != nil && !*f.Complete {
-		s += fmt.Sprintf(" (incomplete: %d check(s) could not be evaluated: %s)", len(f.Unchecked), strings.Join(f.Unchecked, ", "))
+	if f.Complete == nil || *f.Complete {
+		return fmt.Sprintf("%.1f/%g", f.Score, f.Max)
 	}
-	return s
+	// As the command line says it: an incomplete score is an upper bound,
+	// and with nothing judged there is no score at all.
+	unchecked := fmt.Sprintf("%d check(s) could not be evaluated: %s", len(f.Unchecked), strings.Join(f.Unchecked, ", "))
+	judged := slices.ContainsFunc(f.Checks, func(c Check) bool {
+		return c.Status == "pass" || c.Status == "warn" || c.Status == "fail"
+	})
+	if !judged {
+		return "no score: nothing could be checked (" + unchecked + ")"
+	}
+	return fmt.Sprintf("at most %.1f/%g (incomplete: %s)", f.Score, f.Max, unchecked)
 }
