@@ -2,6 +2,7 @@ package receive
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,6 +53,12 @@ const maxReplyText = 400
 // person using swaks or sendmail -v sees the verdict at once.
 func (r Report) ReplyText() string {
 	text := fmt.Sprintf("scored %.1f/%g, thank you", r.Value, r.Max)
+	if slices.ContainsFunc(r.Results, func(res scoring.Result) bool {
+		return res.Status == scoring.Error || res.Status == scoring.Pending
+	}) {
+		// Something could not be checked: the score is an upper bound.
+		text = fmt.Sprintf("scored at most %.1f/%g, thank you", r.Value, r.Max)
+	}
 	var groups []string
 	for _, st := range []scoring.Status{scoring.Fail, scoring.Warn, scoring.Error} {
 		var ids []string

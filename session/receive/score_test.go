@@ -17,7 +17,10 @@ func TestReplyText(t *testing.T) {
 		{"failures, warnings and errors are named", []scoring.Result{
 			{ID: "dkim.signature", Status: scoring.Fail}, {ID: "headers.to", Status: scoring.Fail},
 			{ID: "dmarc.alignment", Status: scoring.Warn}, {ID: "blocklist.ip", Status: scoring.Error}},
-			"scored 7.8/10, thank you (fail: dkim.signature headers.to; warn: dmarc.alignment; not checked: blocklist.ip)"},
+			"scored at most 7.8/10, thank you (fail: dkim.signature headers.to; warn: dmarc.alignment; not checked: blocklist.ip)"},
+		{"with nothing unchecked the score is no bound", []scoring.Result{
+			{ID: "dkim.signature", Status: scoring.Fail}, {ID: "headers.to", Status: scoring.Pass}},
+			"scored 7.8/10, thank you (fail: dkim.signature)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Report{Score: scoring.Score{Value: 10, Max: 10}, Results: tc.results}

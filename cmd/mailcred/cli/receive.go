@@ -280,9 +280,7 @@ func (p *receivePrinter) report(rep receive.Report) {
 		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintln(w)
-	for _, r := range rep.Results {
-		text.Result(w, r)
-	}
+	text.Results(w, rep.Results, rep.Queries)
 	fmt.Fprintln(w)
 	text.Score(w, rep.Value, rep.Max, rep.Results)
 	if text.Verbose {
