@@ -76,7 +76,7 @@ func Silent(log []Query) (Silence, bool) {
 
 // String is the sentence for a person.
 func (s Silence) String() string {
-	return "The " + s.Summary() + ". Nothing could be checked; " +
+	return "The " + s.Summary() + ". No check that needs DNS could be made; " +
 		"make sure the resolver (--resolver, or /etc/resolv.conf) is running and reachable, then run again."
 }
 

@@ -181,9 +181,7 @@ func (s *sendOutput) result(o *session.Outcome, ev scoring.Evidence, rep *render
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, th.Title.Render("Score of this send for "+safetext.Line(rep.Domain, 0)))
-	for _, r := range rep.Checks {
-		s.text.Result(w, r)
-	}
+	s.text.Results(w, rep.Checks, rep.Queries)
 	fmt.Fprintln(w)
 	s.text.Score(w, rep.Score, rep.Max, rep.Checks)
 	if s.text.Verbose {
