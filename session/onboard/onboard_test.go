@@ -17,6 +17,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/mailcred/mailcred/scoring"
+	"github.com/mailcred/mailcred/scoring/dmarc"
 	"github.com/mailcred/mailcred/scoring/dnstest"
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/rdns"
@@ -498,5 +499,38 @@ func TestPort25ProbesInWords(t *testing.T) {
 	}
 	if strings.Contains(state, "dial tcp") {
 		t.Errorf("the socket's words:\n%s", state)
+	}
+}
+
+// The DMARC stage is the policy that applies, read from the record: a
+// record at p=none with sp=reject is at the first stage, not the last
+// (reading "p=reject" in the check's text took sp=reject for it).
+func TestDMARCStageIsThePolicyThatApplies(t *testing.T) {
+	for _, tc := range []struct {
+		record, want string
+	}{
+		{"v=DMARC1; p=none; sp=reject; rua=mailto:d@example.com", "stage: p=none"},
+		{"v=DMARC1; p=quarantine; np=reject; rua=mailto:d@example.com", "stage: p=quarantine"},
+		{"v=DMARC1; p=reject; rua=mailto:d@example.com", "at the last stage: p=reject"},
+	} {
+		srv, err := dnstest.Start("example.com. 300 IN SOA ns.example.com. h.example.com. 1 7200 3600 1209600 60\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.AddTXT("_dmarc.example.com", tc.record)
+		r, err := dnsx.New(dnsx.Config{Servers: []string{srv.Addr}, Timeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := Config{Domain: "example.com", Resolver: r}
+		results := map[string]scoring.Result{}
+		for _, res := range scoring.RunAll(context.Background(), &scoring.Env{Evidence: scoring.Evidence{Domain: "example.com"}, DNS: r}, dmarc.Checks()) {
+			results[res.ID] = res
+		}
+		s := dmarcStep(context.Background(), cfg, results)
+		if state := strings.Join(s.State, "\n"); !strings.Contains(state, tc.want) {
+			t.Errorf("%s: state lacks %q:\n%s", tc.record, tc.want, state)
+		}
+		srv.Close()
 	}
 }

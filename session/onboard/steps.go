@@ -212,7 +212,7 @@ func Check(ctx context.Context, cfg Config) Report {
 		heloStep(cfg, helo, ptrs),
 		resultStep(StepSPF, "SPF authorises the sending addresses", results, "spf.record", "spf.result"),
 		dkimStep(cfg, results),
-		dmarcStep(cfg, results),
+		dmarcStep(ctx, cfg, results),
 		mtaSTSStep(ctx, cfg),
 		testSendStep(cfg),
 	}
@@ -684,19 +684,31 @@ func chgrpTo(path, name string) error {
 	return os.Chown(path, -1, gid)
 }
 
+// appliedPolicy is the DMARC policy that applies to cfg.Domain, read from
+// the parsed record (the check's run asked the same names, so the answers
+// are cached): p= on the domain's own record, sp= (else p=) on its
+// organizational domain's. "" when there is none or DNS failed. Reading
+// the check's text for "p=reject" took sp=reject for the policy.
+func appliedPolicy(ctx context.Context, cfg Config) dmarc.Policy {
+	if cfg.Resolver == nil {
+		return ""
+	}
+	d := dmarc.Discover(ctx, cfg.Resolver, cfg.Domain)
+	if d.Status != dmarc.StatusFound || d.Record == nil {
+		return ""
+	}
+	if d.RecordDomain != d.AuthorDomain && d.Record.SP != "" {
+		return d.Record.SP
+	}
+	return d.Record.P
+}
+
 // dmarcStages are the policies in the order a domain moves through them.
 var dmarcStages = []string{"none", "quarantine", "reject"}
 
-func dmarcStep(cfg Config, results map[string]scoring.Result) Step {
+func dmarcStep(ctx context.Context, cfg Config, results map[string]scoring.Result) Step {
 	s := resultStep(StepDMARC, "DMARC, staged none → quarantine → reject", results, "dmarc.record", "dmarc.reporting")
-	policy := ""
-	if r, ok := results["dmarc.record"]; ok {
-		for _, st := range dmarcStages {
-			if strings.Contains(r.Detail, "p="+st) {
-				policy = st
-			}
-		}
-	}
+	policy := string(appliedPolicy(ctx, cfg))
 	rua := "mailto:dmarc-reports@" + cfg.Domain
 	next := "none"
 	for i, st := range dmarcStages {
