@@ -171,8 +171,8 @@ func scoreMessage(ctx context.Context, f *scoreFlags, ip netip.Addr, file string
 // message, before a collection runs. A collection is cheap here (the
 // message is one pointer-free block), so a message over 1 MiB gets
 // GOGC = 100 MiB / its size in MiB, at least 1: about 1 MiB of headroom
-// whatever the size (a 30 MB message: 61 collections, CPU within the
-// noise of five runs, 2.4 MiB less peak RSS than at GOGC=10). A
+// whatever the size (a 30 MB message: 61 collections, about 0.05 s more
+// CPU and 2.4 MiB less peak RSS than at GOGC=10). A
 // GOGC the user set is kept.
 func collectSooner(size int) (restore func()) {
 	const mib = 1 << 20
