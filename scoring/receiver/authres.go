@@ -24,7 +24,11 @@ const maxParam = 200
 func AuthenticationResults(hostname string, v *Verdict) string {
 	var rs []authres.Result
 	if v.SPF != nil {
-		rs = append(rs, &authres.SPFResult{Value: authres.ResultValue(v.SPF.Result), From: clean(v.SPF.Sender)})
+		from := v.SPF.Sender
+		if strings.HasSuffix(from, "@") {
+			from = "" // "postmaster@" of a bounce with no HELO name names nothing
+		}
+		rs = append(rs, &authres.SPFResult{Value: authres.ResultValue(v.SPF.Result), From: clean(from)})
 	}
 	if v.HELOSPF != nil {
 		rs = append(rs, &authres.SPFResult{Value: authres.ResultValue(v.HELOSPF.Result), Helo: clean(v.HELO)})

@@ -278,6 +278,9 @@ func spfIdentity(mailFrom, helo, from string) (string, string) {
 		id := "postmaster@" + helo
 		return id, "MAIL FROM:<> (a bounce): SPF checks the HELO identity " + id + " (RFC 7208 §2.4)"
 	}
+	if from == "" {
+		return "", "MAIL FROM:<> (a bounce), no HELO name and no From address: SPF has no identity to check"
+	}
 	return from, "MAIL FROM:<> (a bounce) and no HELO name: SPF checks the From address instead"
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emersion/go-msgauth/authres"
+
 	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dnstest"
 )
@@ -120,5 +122,23 @@ func TestScoreMessageSPFWhenTheHELOLookupFails(t *testing.T) {
 				t.Errorf("MAIL FROM %s HELO %s: Authentication-Results lacks %q: %s", c.mailFrom, c.helo, want, s.AuthenticationResults)
 			}
 		}
+	}
+}
+
+// A bounce (MAIL FROM:<>) with no HELO name and no From address gives SPF
+// no identity: the note says so (not "checks the From address"), and the
+// Authentication-Results field names none (not "smtp.mailfrom=postmaster@").
+func TestNoSPFIdentity(t *testing.T) {
+	srv := setup(t, nil)
+	msg := []byte("Subject: hi\r\n\r\nno from\r\n")
+	s := ScoreMessage(context.Background(), resolver(t, srv), msg, Connection{IP: goodIP}, Options{AuthservID: "mx.test"})
+	if notes := strings.Join(s.Notes, "\n"); !strings.Contains(notes, "SPF has no identity to check") || strings.Contains(notes, "checks the From address") {
+		t.Errorf("notes: %q", notes)
+	}
+	if ar := s.AuthenticationResults; strings.Contains(ar, "postmaster@;") || strings.Contains(ar, "smtp.mailfrom=postmaster@ ") || !strings.Contains(ar, "spf=none") {
+		t.Errorf("Authentication-Results %q", ar)
+	}
+	if _, _, err := authres.Parse(s.AuthenticationResults); err != nil {
+		t.Errorf("does not parse back: %v", err)
 	}
 }

@@ -231,6 +231,9 @@ func envelopeSender(flag string, msg []byte, from string) (addr, source string) 
 			return a, "from the Return-Path header"
 		}
 	}
+	if from == "" {
+		return "", "no --mail-from, no Return-Path header and no From address"
+	}
 	return from, "the From address: no --mail-from and no Return-Path header"
 }
 
