@@ -235,7 +235,8 @@ func TestEnvelopeSender(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
-	} // No flag, no Return-Path, no From: the source says so, not "the From address".
+	}
+	// No flag, no Return-Path, no From: the source says so, not "the From address".
 	if got, source := envelopeSender("", []byte("Subject: x\r\n\r\n"), ""); got != "" || strings.Contains(source, "the From address") {
 		t.Errorf("got %q (%s)", got, source)
 	}
