@@ -72,9 +72,20 @@ func (o *onboarding) profile() profile.Profile {
 	return p
 }
 
+// asksPassword: where the AUTH password comes from is asked only for a
+// relay with an AUTH user ("leave empty if the relay takes mail without
+// AUTH" used to be followed by the password questions all the same).
+func (o *onboarding) asksPassword() bool {
+	return o.route == routeRelay && strings.TrimSpace(o.p.AuthUser) != ""
+}
+
+// asksPasswordFile: the file is asked only when the password comes from one.
+func (o *onboarding) asksPasswordFile() bool { return o.asksPassword() && o.pwSource == pwFromFile }
+
 // form asks for the few facts the workbench needs.
 func (o *onboarding) form() *huh.Form {
 	notRelay := func() bool { return o.route != routeRelay }
+
 	return huh.NewForm(
 		huh.NewGroup(
 			huh.NewNote().Title("Welcome to mailcred").
@@ -109,13 +120,19 @@ func (o *onboarding) form() *huh.Form {
 				Value(&o.relay).Validate(validHostPort),
 			huh.NewInput().Title("AUTH user").Description("Leave empty if the relay takes mail without AUTH.").
 				Value(&o.p.AuthUser),
+		).WithHideFunc(notRelay),
+		// Asked only when there is an AUTH user, and the file only when
+		// the password is to come from one.
+		huh.NewGroup(
 			huh.NewSelect[string]().Title("AUTH password").Description("The password itself is never saved.").Options(
 				huh.NewOption("read from a file (mode 0600)", pwFromFile),
 				huh.NewOption("from $"+envPassword, pwFromEnv),
 				huh.NewOption("ask each time the workbench starts", pwAsk)).Value(&o.pwSource),
+		).WithHideFunc(func() bool { return !o.asksPassword() }),
+		huh.NewGroup(
 			huh.NewInput().Title("Password file").Placeholder("~/.config/mailcred/smtp-password").
 				Value(&o.p.PasswordFile),
-		).WithHideFunc(notRelay),
+		).WithHideFunc(func() bool { return !o.asksPasswordFile() }),
 		huh.NewGroup(
 			huh.NewConfirm().Title("Save this profile?").Affirmative("Save").Negative("Not now").Value(&o.save),
 		),

@@ -72,3 +72,27 @@ func TestWorkbenchUsesTheProfilesAuth(t *testing.T) {
 		t.Fatalf("no password source: %v", err)
 	}
 }
+
+// The password questions follow the answers before them: none for a
+// relay without an AUTH user, the source for one with a user, the file
+// only when the password comes from one.
+func TestOnboardingAsksForAPasswordOnlyWithAUTH(t *testing.T) {
+	for _, tc := range []struct {
+		route, user, source string
+		password, file      bool
+	}{
+		{routeRelay, "", pwFromFile, false, false},
+		{routeRelay, "  ", pwFromFile, false, false},
+		{routeRelay, "alice", pwFromEnv, true, false},
+		{routeRelay, "alice", pwAsk, true, false},
+		{routeRelay, "alice", pwFromFile, true, true},
+		{routeMX, "alice", pwFromFile, false, false},
+	} {
+		o := newOnboarding(profile.Profile{})
+		o.route, o.p.AuthUser, o.pwSource = tc.route, tc.user, tc.source
+		if o.asksPassword() != tc.password || o.asksPasswordFile() != tc.file {
+			t.Errorf("%s, user %q, %s: asks password %v, file %v; want %v, %v", tc.route, tc.user, tc.source,
+				o.asksPassword(), o.asksPasswordFile(), tc.password, tc.file)
+		}
+	}
+}
