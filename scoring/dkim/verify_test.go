@@ -10,13 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	msgdkim "github.com/emersion/go-msgauth/dkim"
 
-	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dnstest"
-	"github.com/mailcred/mailcred/scoring/dnsx"
+	"github.com/mailcred/mailcred/scoring/dnsx/dnsxtest"
 )
 
 // readCRLF reads a test file and turns LF endings into CRLF (dkimpy and
@@ -38,47 +36,6 @@ func readText(t testing.TB, file string) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSpace(string(b))
-}
-
-// dnsWorld is an in-process DNS server and a resolver pointed at it.
-type dnsWorld struct {
-	srv *dnstest.Server
-	r   *dnsx.Resolver
-}
-
-func newDNS(t testing.TB) *dnsWorld {
-	t.Helper()
-	srv, err := dnstest.Start("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	r, err := dnsx.New(dnsx.Config{Servers: []string{srv.Addr}, Timeout: 500 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &dnsWorld{srv: srv, r: r}
-}
-
-// publish adds a TXT record split in 255-byte strings, as keygen says.
-func (w *dnsWorld) publish(t testing.TB, name, value string) {
-	t.Helper()
-	w.publishStrings(t, name, scoring.SplitTXT(value))
-}
-
-func (w *dnsWorld) publishStrings(t testing.TB, name string, parts []string) {
-	t.Helper()
-	w.srv.AddTXT(name, parts...)
-	w.r.Flush()
-}
-
-// reset forgets every record and fault at names.
-func (w *dnsWorld) reset(names []string) {
-	for _, n := range names {
-		w.srv.Remove(n, 0)
-		w.srv.SetFault(n, dnstest.NoFault)
-	}
-	w.r.Flush()
 }
 
 // Messages signed by other implementations verify here, offline against
@@ -103,11 +60,11 @@ func TestMessagesSignedByDkimpyAndMailauth(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
 			msg := readCRLF(t, c.file)
-			w := newDNS(t)
+			w := dnsxtest.New(t)
 			for name, rec := range c.dns {
-				w.publish(t, name, rec)
+				w.Publish(name, rec)
 			}
-			res, err := VerifyPublished(context.Background(), msg, w.r)
+			res, err := VerifyPublished(context.Background(), msg, w.R)
 			if err != nil || len(res) != c.want {
 				t.Fatalf("%v: %d results, want %d", err, len(res), c.want)
 			}
@@ -153,27 +110,27 @@ func TestVerificationCases(t *testing.T) {
 		t.Fatal(err)
 	}
 	agreeObserved, agreeRFC, n := 0, 0, 0
-	w := newDNS(t)
+	w := dnsxtest.New(t)
 	for _, c := range suite.Cases {
 		t.Run(c.ID, func(t *testing.T) {
 			var names []string
-			defer func() { w.reset(names) }()
+			defer func() { w.Reset(names...) }()
 			for name, v := range c.DNS {
 				names = append(names, name)
 				var parts [][]string
 				if json.Unmarshal(v, &parts) != nil {
-					w.srv.SetFault(name, dnstest.ServFail)
+					w.Srv.SetFault(name, dnstest.ServFail)
 					continue
 				}
 				for _, rr := range parts {
-					w.publishStrings(t, name, rr)
+					w.PublishStrings(name, rr...)
 				}
 			}
 			msg, err := os.ReadFile(filepath.Join("testdata", c.File))
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := VerifyPublished(context.Background(), msg, w.r)
+			res, err := VerifyPublished(context.Background(), msg, w.R)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -254,8 +211,8 @@ func TestVerifyWithKeyTellsFailuresApart(t *testing.T) {
 	key := loadKey(t, "keys/rfc6376-appC-rsa1024-private.pem")
 	other := loadKey(t, "keys/rfc8463-rsa1024-private.pem")
 	msg := signed(t, key, "Hello.\r\n")
-	w := newDNS(t)
-	w.publish(t, "s._domainkey.example.com", recordValue(t, "keys/rfc6376-appC-rsa1024-public.txt"))
+	w := dnsxtest.New(t)
+	w.Publish("s._domainkey.example.com", recordValue(t, "keys/rfc6376-appC-rsa1024-public.txt"))
 	cases := []struct {
 		name string
 		msg  []byte
@@ -279,7 +236,7 @@ func TestVerifyWithKeyTellsFailuresApart(t *testing.T) {
 				t.Errorf("VerifyOffline: %v", err)
 			}
 			if c.pub != other.Public() {
-				pub, err := VerifyPublished(context.Background(), c.msg, w.r)
+				pub, err := VerifyPublished(context.Background(), c.msg, w.R)
 				if err != nil || len(pub) != 1 || pub[0].Failure != c.want {
 					t.Errorf("published: %v %+v", err, pub)
 				}
@@ -318,8 +275,8 @@ func TestBodyLengthSignatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := newDNS(t)
-	w.publish(t, "brisbane._domainkey.example.com", "v=DKIM1; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP/UC3SBsEmGqZ9ZJW3/DkMoGeLnQg1fWn7/zYtIxN2SnFCjxOCKG9v3b4jYfcTNh5ijSsq631uBItLa7od+v/RtdC2UzJ1lWT947qR+Rcac2gbto/NMqJ0fzfVjH4OuKhitdY9tf6mcwGjaNBcWToIMmPSPDdQPNUYckcQ2QIDAQAB")
+	w := dnsxtest.New(t)
+	w.Publish("brisbane._domainkey.example.com", "v=DKIM1; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP/UC3SBsEmGqZ9ZJW3/DkMoGeLnQg1fWn7/zYtIxN2SnFCjxOCKG9v3b4jYfcTNh5ijSsq631uBItLa7od+v/RtdC2UzJ1lWT947qR+Rcac2gbto/NMqJ0fzfVjH4OuKhitdY9tf6mcwGjaNBcWToIMmPSPDdQPNUYckcQ2QIDAQAB")
 	appended := "\r\nClick http://evil.example/ now\r\n"
 	if !bytes.HasSuffix(raw, []byte(appended)) {
 		t.Fatal("vector changed")
@@ -336,7 +293,7 @@ func TestBodyLengthSignatures(t *testing.T) {
 		{"l= covers the whole body", exact, Pass, NoFailure},
 		{"signed octets changed", tampered, Fail, BodyHashMismatch},
 	} {
-		res, err := VerifyPublished(context.Background(), tc.msg, w.r)
+		res, err := VerifyPublished(context.Background(), tc.msg, w.R)
 		if err != nil || len(res) != 1 {
 			t.Fatalf("%s: %v %v", tc.name, res, err)
 		}

@@ -10,10 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailcred/mailcred/scoring"
 	"github.com/mailcred/mailcred/scoring/dkim"
-	"github.com/mailcred/mailcred/scoring/dnstest"
-	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/session/compose"
 )
 
@@ -97,38 +94,6 @@ func readText(t testing.TB, file string) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSpace(string(b))
-}
-
-// dnsWorld is an in-process DNS server and a resolver pointed at it.
-type dnsWorld struct {
-	srv *dnstest.Server
-	r   *dnsx.Resolver
-}
-
-func newDNS(t testing.TB) *dnsWorld {
-	t.Helper()
-	srv, err := dnstest.Start("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	r, err := dnsx.New(dnsx.Config{Servers: []string{srv.Addr}, Timeout: 500 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &dnsWorld{srv: srv, r: r}
-}
-
-// publish adds a TXT record split in 255-byte strings, as keygen says.
-func (w *dnsWorld) publish(t testing.TB, name, value string) {
-	t.Helper()
-	w.publishStrings(t, name, scoring.SplitTXT(value))
-}
-
-func (w *dnsWorld) publishStrings(t testing.TB, name string, parts []string) {
-	t.Helper()
-	w.srv.AddTXT(name, parts...)
-	w.r.Flush()
 }
 
 func recordFor(t testing.TB, key crypto.Signer) string {

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/mailcred/mailcred/scoring/dkim"
+	"github.com/mailcred/mailcred/scoring/dnsx/dnsxtest"
 )
 
 // secretsOf returns strings that would betray key in output: the PEM or
@@ -43,7 +44,7 @@ func secretsOf(t *testing.T, file string, key crypto.Signer) []string {
 
 func TestNoKeyMaterialInOutput(t *testing.T) {
 	msg := message(t)
-	w := newDNS(t)
+	w := dnsxtest.New(t)
 	for _, k := range keys {
 		t.Run(k.file, func(t *testing.T) {
 			key := loadKey(t, k.file)
@@ -61,7 +62,7 @@ func TestNoKeyMaterialInOutput(t *testing.T) {
 				add(info, *info, info.Signature)
 				tampered := append(bytes.Clone(signed), "x\r\n"...)
 				add(dkim.VerifyOffline(tampered, key), dkim.VerifyOffline(msg, key))
-				res, err := dkim.VerifyPublished(context.Background(), tampered, w.r)
+				res, err := dkim.VerifyPublished(context.Background(), tampered, w.R)
 				add(res, err)
 				for _, r := range res {
 					add(r.Explain())

@@ -11,12 +11,13 @@ import (
 
 	"github.com/mailcred/mailcred/scoring/dkim"
 	"github.com/mailcred/mailcred/scoring/dnstest"
+	"github.com/mailcred/mailcred/scoring/dnsx/dnsxtest"
 	"github.com/mailcred/mailcred/session/keygen"
 )
 
 func TestSignWithEveryKey(t *testing.T) {
 	msg := message(t)
-	w := newDNS(t)
+	w := dnsxtest.New(t)
 	for i, k := range keys {
 		for _, canon := range []Canon{Relaxed, Simple} {
 			t.Run(fmt.Sprintf("%s %s %s", k.file, k.format, canon), func(t *testing.T) {
@@ -44,8 +45,8 @@ func TestSignWithEveryKey(t *testing.T) {
 				if err := dkim.VerifyOffline(signed, key.Public()); err != nil {
 					t.Fatalf("offline: %v", err)
 				}
-				w.publish(t, dkim.RecordName(selector, "example.com"), recordFor(t, key))
-				res, err := dkim.VerifyPublished(context.Background(), signed, w.r)
+				w.Publish(dkim.RecordName(selector, "example.com"), recordFor(t, key))
+				res, err := dkim.VerifyPublished(context.Background(), signed, w.R)
 				if err != nil || len(res) != 1 || res[0].Status != dkim.Pass {
 					t.Fatalf("published: %v %+v", err, res)
 				}
@@ -108,8 +109,8 @@ func TestTamperingIsToldApart(t *testing.T) {
 			return bytes.Replace(b, []byte("\r\n\r\n"), []byte("\r\nFrom: mallory@evil.example\r\n\r\n"), 1)
 		}, dkim.SignatureMismatch},
 	}
-	w := newDNS(t)
-	w.publish(t, "s._domainkey.example.com", recordFor(t, key))
+	w := dnsxtest.New(t)
+	w.Publish("s._domainkey.example.com", recordFor(t, key))
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tampered := c.edit(bytes.Clone(signed))
@@ -118,7 +119,7 @@ func TestTamperingIsToldApart(t *testing.T) {
 			if !errors.As(err, &ve) || ve.Results[0].Failure != c.want || ve.Results[0].Status != dkim.Fail {
 				t.Fatalf("offline: %v", err)
 			}
-			res, err := dkim.VerifyPublished(context.Background(), tampered, w.r)
+			res, err := dkim.VerifyPublished(context.Background(), tampered, w.R)
 			if err != nil || res[0].Failure != c.want {
 				t.Fatalf("published: %v %+v", err, res)
 			}
@@ -214,7 +215,7 @@ func TestVerifyOfflineWithoutSignature(t *testing.T) {
 	if err := dkim.VerifyOffline(message(t), loadKey(t, rsa1024Key)); !errors.Is(err, dkim.ErrNoSignature) {
 		t.Fatalf("%v", err)
 	}
-	res, err := dkim.VerifyPublished(context.Background(), message(t), newDNS(t).r)
+	res, err := dkim.VerifyPublished(context.Background(), message(t), dnsxtest.New(t).R)
 	if err != nil || len(res) != 0 {
 		t.Fatalf("%v %+v", err, res)
 	}
@@ -226,14 +227,14 @@ func TestMissingAndTemporaryRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := newDNS(t)
-	res, err := dkim.VerifyPublished(context.Background(), signed, w.r)
+	w := dnsxtest.New(t)
+	res, err := dkim.VerifyPublished(context.Background(), signed, w.R)
 	if err != nil || res[0].Status != dkim.PermError || res[0].Failure != dkim.KeyUnusable {
 		t.Fatalf("NXDOMAIN: %v %+v", err, res)
 	}
-	w.srv.SetFault("gone._domainkey.example.com", dnstest.ServFail)
-	w.r.Flush()
-	res, err = dkim.VerifyPublished(context.Background(), signed, w.r)
+	w.Srv.SetFault("gone._domainkey.example.com", dnstest.ServFail)
+	w.R.Flush()
+	res, err = dkim.VerifyPublished(context.Background(), signed, w.R)
 	if err != nil || res[0].Status != dkim.TempError || res[0].Failure != dkim.DNSFailure {
 		t.Fatalf("SERVFAIL: %v %+v", err, res)
 	}
