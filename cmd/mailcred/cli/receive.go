@@ -283,13 +283,7 @@ func (p *receivePrinter) report(rep receive.Report) {
 	text.Results(w, rep.Results, rep.Queries)
 	fmt.Fprintln(w)
 	text.Score(w, rep.Value, rep.Max, rep.Results)
-	if text.Verbose {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, th.Title.Render(fmt.Sprintf("DNS queries (%d)", len(rep.Queries))))
-		for _, q := range rep.Queries {
-			fmt.Fprintln(w, "  "+th.Muted.Render(safetext.Line(q.String(), 0)))
-		}
-	}
+	text.QueryLog(w, rep.Queries)
 	fmt.Fprintln(w)
 }
 

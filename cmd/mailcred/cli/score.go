@@ -304,13 +304,7 @@ func printScore(g *globals, rep scoreReport, ip netip.Addr, helo string, servers
 	text.Results(w, rep.Checks, rep.Queries)
 	fmt.Fprintln(w)
 	text.Score(w, rep.Score, rep.Max, rep.Checks)
-	if text.Verbose {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, th.Title.Render(fmt.Sprintf("DNS queries (%d)", len(rep.Queries))))
-		for _, q := range rep.Queries {
-			fmt.Fprintln(w, "  "+th.Muted.Render(safetext.Line(q.String(), 0)))
-		}
-	}
+	text.QueryLog(w, rep.Queries)
 	return nil
 }
 

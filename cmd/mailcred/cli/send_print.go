@@ -184,13 +184,7 @@ func (s *sendOutput) result(o *session.Outcome, ev scoring.Evidence, rep *render
 	s.text.Results(w, rep.Checks, rep.Queries)
 	fmt.Fprintln(w)
 	s.text.Score(w, rep.Score, rep.Max, rep.Checks)
-	if s.text.Verbose {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, th.Title.Render(fmt.Sprintf("DNS queries (%d)", len(rep.Queries))))
-		for _, q := range rep.Queries {
-			fmt.Fprintln(w, "  "+safetext.Line(q.String(), 0))
-		}
-	}
+	s.text.QueryLog(w, rep.Queries)
 	return nil
 }
 

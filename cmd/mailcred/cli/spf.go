@@ -8,8 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mailcred/mailcred/cmd/mailcred/cli/render"
-	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/safetext"
 	"github.com/mailcred/mailcred/scoring/spf"
 	"github.com/mailcred/mailcred/themes"
@@ -70,16 +68,7 @@ could not be completed) exits 3.
 				if err != nil {
 					return err
 				}
-				if silence, ok := dnsx.Silent(r.Log()); ok { // said once, first, as check says it
-					width := text.Width
-					if width < 40 {
-						width = 80
-					}
-					for _, l := range render.Wrap(safetext.Text(silence.String(), 0), width) {
-						fmt.Fprintln(w, text.Theme.Error.Render(l))
-					}
-					fmt.Fprintln(w)
-				}
+				text.Silence(w, r.Log()) // said once, first, as check says it
 				printSPF(w, text.Theme, ip, ev, g.verbose)
 				if g.verbose {
 					fmt.Fprintln(w)

@@ -73,11 +73,7 @@ const idColumn = 19
 // unchecked gets its status line alone: their details would all tell the
 // same failure (verbose keeps them).
 func (t Text) Results(w io.Writer, results []scoring.Result, log []dnsx.Query) {
-	silence, silent := dnsx.Silent(log)
-	if silent {
-		t.block(w, "", safetext.Text(silence.String(), 0), t.Theme.Error)
-		fmt.Fprintln(w)
-	}
+	silent := t.Silence(w, log)
 	for _, r := range results {
 		if silent && !t.Verbose && r.Status == scoring.Error {
 			t.head(w, r)
@@ -85,6 +81,17 @@ func (t Text) Results(w io.Writer, results []scoring.Result, log []dnsx.Query) {
 		}
 		t.Result(w, r)
 	}
+}
+
+// Silence says, once and first, that the resolver replied to none of the
+// questions in log, and reports whether it did (see dnsx.Silent).
+func (t Text) Silence(w io.Writer, log []dnsx.Query) bool {
+	silence, silent := dnsx.Silent(log)
+	if silent {
+		t.block(w, "", safetext.Text(silence.String(), 0), t.Theme.Error)
+		fmt.Fprintln(w)
+	}
+	return silent
 }
 
 // Result renders one result: a status line, then (for anything but a pass,
@@ -209,12 +216,19 @@ func (t Text) Check(w io.Writer, rep Check, subtitle string) {
 	t.Results(w, rep.Checks, rep.Queries)
 	fmt.Fprintln(w)
 	t.Score(w, rep.Score, rep.Max, rep.Checks)
-	if t.Verbose {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, t.Theme.Title.Render(fmt.Sprintf("DNS queries (%d)", len(rep.Queries))))
-		for _, q := range rep.Queries {
-			t.block(w, "  ", safetext.Text(q.String(), 0), t.Theme.Muted)
-		}
+	t.QueryLog(w, rep.Queries)
+}
+
+// QueryLog prints, when verbose, every DNS question of the run, one a
+// line, dig-style, under a count (check, score, send and receive end so).
+func (t Text) QueryLog(w io.Writer, queries []dnsx.Query) {
+	if !t.Verbose {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, t.Theme.Title.Render(fmt.Sprintf("DNS queries (%d)", len(queries))))
+	for _, q := range queries {
+		t.block(w, "  ", safetext.Text(q.String(), 0), t.Theme.Muted)
 	}
 }
 
