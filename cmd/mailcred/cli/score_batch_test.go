@@ -3,11 +3,12 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/mailcred/mailcred/scoring/dnstest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mailcred/mailcred/scoring/dnstest"
 )
 
 // TestScoreBatch scores a directory, an mbox and a Maildir in one process:
