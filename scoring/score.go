@@ -54,6 +54,10 @@ type Score struct {
 	Incomplete bool `json:"incomplete"`
 	// Unchecked lists the IDs of those checks, in result order.
 	Unchecked []string `json:"unchecked,omitempty"`
+	// Judged: some check passed, warned or failed. Without one (a
+	// resolver that answers nothing) there is no score to show, only
+	// Value's 10 minus nothing.
+	Judged bool `json:"-"`
 }
 
 // Cost is what r deducts: its weight when it failed, half of it for a
@@ -79,6 +83,8 @@ func (w Weights) Compute(results []Result) Score {
 		case Error, Pending:
 			s.Incomplete = true
 			s.Unchecked = append(s.Unchecked, r.ID)
+		case Pass, Warn, Fail:
+			s.Judged = true
 		}
 	}
 	s.Value = math.Max(0, math.Round(s.Value*10)/10)

@@ -19,3 +19,17 @@ func TestCostAndCompute(t *testing.T) {
 		t.Errorf("Compute = %+v, want %g incomplete with c unchecked", s, 10-total)
 	}
 }
+
+// Judged says whether anything passed, warned or failed: a run of only
+// errors and skips has no score, whatever Value says.
+func TestComputeJudged(t *testing.T) {
+	w := Weights{"a": 1, "b": 1}
+	if s := w.Compute([]Result{{ID: "a", Status: Error}, {ID: "b", Status: Skip}}); s.Judged || s.Value != 10 {
+		t.Errorf("errors and skips: %+v, want not judged", s)
+	}
+	for _, st := range []Status{Pass, Warn, Fail} {
+		if s := w.Compute([]Result{{ID: "a", Status: Error}, {ID: "b", Status: st}}); !s.Judged {
+			t.Errorf("with a %s: %+v, want judged", st, s)
+		}
+	}
+}

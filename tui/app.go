@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 
@@ -149,9 +148,6 @@ type Model struct {
 	// header shows it, marked while a re-run streams in, so it never
 	// flickers through the partial sums of a run.
 	score *scoring.Score
-	// nothingJudged: no check of that run passed, warned or failed (a
-	// resolver that answers nothing): there is no score to show.
-	nothingJudged bool
 	// noIP: the setup names no sending IP, so the IP checks are unknown.
 	noIP      bool
 	rcptIndex int
@@ -592,10 +588,7 @@ func (m *Model) recordScore() {
 	results := m.checks.Results()
 	s := scoring.DefaultWeights.Compute(results)
 	m.score = &s
-	m.nothingJudged = !slices.ContainsFunc(results, func(r scoring.Result) bool {
-		return r.Status == scoring.Pass || r.Status == scoring.Warn || r.Status == scoring.Fail
-	})
-	if m.nothingJudged {
+	if !s.Judged {
 		return // 10 minus nothing is not a point of the timeline
 	}
 	note := ""
@@ -1003,7 +996,7 @@ func (m *Model) header(w int) string {
 	style := th.Muted
 	if s := m.score; s == nil {
 		score = "Score: checking…"
-	} else if m.nothingJudged {
+	} else if !s.Judged {
 		score, style = fmt.Sprintf("No score: nothing checked (%d unknown)", len(s.Unchecked)), th.Fail
 		if m.checks.Running {
 			score += " ⟳"
