@@ -274,18 +274,31 @@ func TestExplanationDoesNotShareState(t *testing.T) {
 
 // TestConcurrentExplain runs Explain from many goroutines (meaningful under
 // -race): the KB is read-only.
+// One knowledge base serves every session at once: eight goroutines
+// explaining the cases get what one explaining them in turn gets (and
+// -race watches the sharing).
 func TestConcurrentExplain(t *testing.T) {
 	kb := loadKB(t)
 	cases := allCases()
+	want := make([]Explanation, len(cases))
+	for i, c := range cases {
+		want[i] = kb.Explain(Reply{Lines: lines(c.text)}, c.stage)
+	}
+	got := make([]Explanation, len(cases))
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
 			for i := g; i < len(cases); i += 8 {
-				kb.Explain(Reply{Lines: lines(cases[i].text)}, cases[i].stage)
+				got[i] = kb.Explain(Reply{Lines: lines(cases[i].text)}, cases[i].stage)
 			}
 		})
 	}
 	wg.Wait()
+	for i := range cases {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("%q explained at once: %+v\nin turn: %+v", cases[i].text, got[i], want[i])
+		}
+	}
 }
 
 func TestNilKB(t *testing.T) {
