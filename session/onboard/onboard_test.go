@@ -22,6 +22,7 @@ import (
 	"github.com/mailcred/mailcred/scoring/dnsx"
 	"github.com/mailcred/mailcred/scoring/rdns"
 	"github.com/mailcred/mailcred/session/mta"
+	"github.com/mailcred/mailcred/session/smtptest"
 )
 
 // whoAmIServer answers myip.test. A with the address the query came from,
@@ -48,21 +49,11 @@ func whoAmIServer(t *testing.T) string {
 // greeter is an SMTP-like listener that says 220 and closes.
 func greeter(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	ln, err := smtptest.Greet("tcp4", "127.0.0.1:0", "220 mx.test ESMTP")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Write([]byte("220 mx.test ESMTP\r\n"))
-			c.Close()
-		}
-	}()
 	return ln.Addr().String()
 }
 
@@ -339,21 +330,11 @@ func TestCaptureRouterAddedOnceAndRepointed(t *testing.T) {
 // open over IPv6 and "no address" over IPv4, and a what-is-my-address
 // service reached over IPv6 reports the IPv6 address.
 func TestIPv6ProbedApart(t *testing.T) {
-	ln, err := net.Listen("tcp6", "[::1]:0")
+	ln, err := smtptest.Greet("tcp6", "[::1]:0", "220 mx6.test ESMTP")
 	if err != nil {
 		t.Skipf("no IPv6 loopback: %v", err)
 	}
 	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Write([]byte("220 mx6.test ESMTP\r\n"))
-			c.Close()
-		}
-	}()
 	srv, r := world(t)
 	if err := srv.AddRecord("mx6.probe.test. IN AAAA ::1"); err != nil {
 		t.Fatal(err)

@@ -1,30 +1,21 @@
 package cli
 
 import (
-	"net"
 	"strings"
 	"testing"
+
+	"github.com/mailcred/mailcred/session/smtptest"
 )
 
 // onboard --once prints every step from a loopback world and changes
 // nothing; without a terminal the interactive mode refuses.
 func TestOnboardOnce(t *testing.T) {
 	resolver := world(t, false)
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	ln, err := smtptest.Greet("tcp4", "127.0.0.1:0", "220 mx.test ESMTP")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Write([]byte("220 mx.test ESMTP\r\n"))
-			c.Close()
-		}
-	}()
 	code, out, errOut := run(t, nil, "onboard", "--once", "--resolver", resolver, "--domain", "example.com",
 		"--mta-command", "/nonexistent/exim4", "--whoami", "127.0.0.1:1/myip.test/A", "--port25-target", ln.Addr().String(),
 		"--probe-timeout", "1s")
