@@ -2,7 +2,6 @@ package receive
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -53,10 +52,7 @@ const maxReplyText = 400
 // person using swaks or sendmail -v sees the verdict at once.
 func (r Report) ReplyText() string {
 	text := fmt.Sprintf("scored %.1f/%g, thank you", r.Value, r.Max)
-	if slices.ContainsFunc(r.Results, func(res scoring.Result) bool {
-		return res.Status == scoring.Error || res.Status == scoring.Pending
-	}) {
-		// Something could not be checked: the score is an upper bound.
+	if r.Incomplete { // something could not be checked: an upper bound
 		text = fmt.Sprintf("scored at most %.1f/%g, thank you", r.Value, r.Max)
 	}
 	var groups []string

@@ -23,7 +23,7 @@ func TestReplyText(t *testing.T) {
 			"scored 7.8/10, thank you (fail: dkim.signature)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := Report{Score: scoring.Score{Value: 10, Max: 10}, Results: tc.results}
+			r := Report{Score: scoring.DefaultWeights.Compute(tc.results), Results: tc.results}
 			if len(tc.results) > 1 {
 				r.Value = 7.8
 			}
